@@ -1,0 +1,191 @@
+"""Walk a plan's action graph with bounded parallelism; compensate failed transactions.
+
+A vertex runs once all its dependencies succeeded; a failed vertex skips every vertex
+that depends on it (without repeating its error) while independent branches go on.
+When an action of a transaction (one server's change) fails, the compensation steps of
+the transaction's completed actions run, newest first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import networkx as nx
+
+from engine.model import Action, Frozen, Plan, Step
+from providers.base import ActionContext, ActionFailed, ActionOutcome, Registry
+
+Status = Literal["ok", "failed", "skipped"]
+
+
+class JournalLike(Protocol):
+    """What the walker needs of the crash-safety journal."""
+
+    def intent(self, run_id: str, action_id: str, address: str, type: str) -> None: ...
+
+    def result(self, run_id: str, action_id: str, status: str, detail: str = "") -> None: ...
+
+
+class ActionReport(Frozen):
+    """How one action (or compensation step) went."""
+
+    id: str
+    address: str
+    type: str
+    status: Status
+    message: str = ""
+    seconds: float = 0.0
+    compensation_of: str | None = None
+
+
+class ApplyResult(Frozen):
+    """The outcome of a whole apply."""
+
+    run_id: str
+    reports: tuple[ActionReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no action failed."""
+        return all(r.status != "failed" for r in self.reports)
+
+    def count(self, status: Status) -> int:
+        """How many actions (not compensation steps) ended with `status`."""
+        return sum(1 for r in self.reports if r.status == status and r.compensation_of is None)
+
+
+@dataclass
+class Callbacks:
+    """Hooks for progress output and recording results as they happen."""
+
+    on_start: Callable[[Action], None] = lambda _a: None
+    on_report: Callable[[ActionReport], None] = lambda _r: None
+    on_outcome: Callable[[Action, ActionOutcome], None] = lambda _a, _o: None
+
+
+@dataclass
+class _Walk:
+    plan: Plan
+    registry: Registry
+    ctx: ActionContext
+    journal: JournalLike
+    callbacks: Callbacks
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    status: dict[str, Status] = field(default_factory=dict)
+    reports: list[ActionReport] = field(default_factory=list)
+
+
+def _run_one(walk: _Walk, action: Action) -> tuple[Status, str, ActionOutcome | None, float]:
+    run_id = walk.ctx.run_id
+    walk.journal.intent(run_id, action.id, action.address, action.type)
+    start = time.monotonic()
+    try:
+        outcome = walk.registry.run(action, walk.ctx)
+    except ActionFailed as exc:
+        walk.journal.result(run_id, action.id, "failed", str(exc))
+        return "failed", str(exc), None, time.monotonic() - start
+    except Exception as exc:  # a provider bug must not leave the journal open
+        msg = f"{action.id}: unexpected {type(exc).__name__}: {exc}"
+        walk.journal.result(run_id, action.id, "failed", msg)
+        return "failed", msg, None, time.monotonic() - start
+    walk.journal.result(run_id, action.id, "ok", outcome.message)
+    return "ok", outcome.message, outcome, time.monotonic() - start
+
+
+def _compensate(walk: _Walk, failed: Action, steps: list[tuple[str, Step]]) -> list[ActionReport]:
+    out = []
+    for i, (origin, step) in enumerate(steps):
+        comp = Action(id=f"{failed.id}#compensate-{i + 1}", address=failed.address,
+                      type=step.type, summary=step.summary, params=step.params)
+        status, message, _outcome, secs = _run_one(walk, comp)
+        out.append(ActionReport(id=comp.id, address=comp.address, type=comp.type,
+                                status=status, message=message, seconds=secs,
+                                compensation_of=origin))
+        if status == "failed":
+            break
+    return out
+
+
+def _compensation_steps(walk: _Walk, action: Action) -> list[tuple[str, Step]]:
+    if action.transaction is None:
+        return []
+    done = [
+        walk.graph.nodes[n]["action"] for n in nx.ancestors(walk.graph, action.id)
+        if walk.status.get(n) == "ok"
+        and walk.graph.nodes[n]["action"].transaction == action.transaction
+        and walk.graph.nodes[n]["action"].compensation
+    ]
+    order = {a.id: i for i, a in enumerate(walk.plan.actions)}
+    steps: list[tuple[str, Step]] = []
+    for origin in sorted(done, key=lambda a: order[a.id], reverse=True):
+        steps.extend((origin.id, s) for s in origin.compensation)
+    return steps
+
+
+def _task(walk: _Walk, action: Action, comp: list[tuple[str, Step]]):
+    status, message, outcome, secs = _run_one(walk, action)
+    extra = _compensate(walk, action, comp) if status == "failed" and comp else []
+    return action, status, message, outcome, secs, extra
+
+
+def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: JournalLike,
+            *, parallelism: int = 10, callbacks: Callbacks | None = None) -> ApplyResult:
+    """Run every action of `plan` in dependency order, at most `parallelism` at once."""
+    walk = _Walk(plan, registry, ctx, journal, callbacks or Callbacks())
+    for action in plan.actions:
+        walk.graph.add_node(action.id, action=action)
+        for dep in action.depends_on:
+            walk.graph.add_edge(dep, action.id)
+    waiting = {a.id: set(a.depends_on) for a in plan.actions}
+    ready = [a.id for a in plan.actions if not waiting[a.id]]
+    running: dict[Future, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        while ready or running:
+            while ready:
+                node = ready.pop(0)
+                action = walk.graph.nodes[node]["action"]
+                walk.callbacks.on_start(action)
+                comp = _compensation_steps(walk, action)
+                running[pool.submit(_task, walk, action, comp)] = node
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                running.pop(future)
+                action, status, message, outcome, secs, extra = future.result()
+                _finish(walk, action, status, message, outcome, secs, extra, ready, waiting)
+    order = {a.id: i for i, a in enumerate(plan.actions)}
+    reports = sorted(walk.reports, key=lambda r: (order.get(r.id.split("#")[0], 0), r.id))
+    return ApplyResult(run_id=ctx.run_id, reports=tuple(reports))
+
+
+def _finish(walk: _Walk, action: Action, status: Status, message: str,
+            outcome: ActionOutcome | None, secs: float, extra: list[ActionReport],
+            ready: list[str], waiting: dict[str, set[str]]) -> None:
+    walk.status[action.id] = status
+    report = ActionReport(id=action.id, address=action.address, type=action.type,
+                          status=status, message=message, seconds=secs)
+    walk.reports.append(report)
+    walk.callbacks.on_report(report)
+    for comp in extra:
+        walk.reports.append(comp)
+        walk.callbacks.on_report(comp)
+    if status == "ok":
+        if outcome is not None:
+            walk.callbacks.on_outcome(action, outcome)
+        for succ in walk.graph.successors(action.id):
+            waiting[succ].discard(action.id)
+            if not waiting[succ] and succ not in walk.status:
+                ready.append(succ)
+        return
+    for node in sorted(nx.descendants(walk.graph, action.id)):
+        if node in walk.status:
+            continue
+        walk.status[node] = "skipped"
+        skipped = walk.graph.nodes[node]["action"]
+        rep = ActionReport(id=node, address=skipped.address, type=skipped.type,
+                           status="skipped", message=f"skipped: {action.id} failed")
+        walk.reports.append(rep)
+        walk.callbacks.on_report(rep)

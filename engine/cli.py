@@ -1,0 +1,49 @@
+"""The `drydock` command line: thin typer commands over the engine's operations."""
+
+from __future__ import annotations
+
+import typer
+
+from engine.commands import core, state_cmds
+
+app = typer.Typer(
+    name="drydock",
+    help="Plan and apply WSO2-style middleware estates from specs in git.\n\n"
+         "Start with: drydock demo   (builds a local world and runs the whole story)",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.command()(core.validate)
+app.command()(core.schema)
+app.command()(core.plan)
+app.command()(core.apply)
+app.command()(core.show)
+app.command()(core.graph)
+app.command()(core.drift)
+app.add_typer(state_cmds.app, name="state")
+
+backups_app = typer.Typer(help="Backup catalog, verification and retention.",
+                          no_args_is_help=True)
+app.add_typer(backups_app, name="backups")
+
+
+def _register_optional() -> None:
+    """Commands living in their own modules."""
+    from engine.commands import demo
+
+    app.command(name="demo")(demo.demo)
+    try:
+        from engine.commands.forget import forget_command
+    except ImportError:  # pragma: no cover - while the module is missing
+        return
+    backups_app.command(name="forget")(forget_command)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,96 @@
+"""Shared CLI plumbing: consoles, the error boundary, opening an environment."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from engine.clock import ClockError
+from engine.desired.servers import DesiredStateError
+from engine.operations import StalePlanError
+from engine.planning import PlanError
+from engine.secrets import SecretError
+from engine.spec.errors import SpecError
+from engine.workspace import Workspace, open_workspace
+from state.errors import StateError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+KNOWN_ERRORS: tuple[type[Exception], ...] = (
+    SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
+    SecretError,
+)
+
+
+class Format(str, Enum):
+    """Output formats of reporting commands."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def fail(message: str) -> NoReturn:
+    """Print `error: message` on stderr and exit 1."""
+    err.print(f"[bold red]error:[/] {message}", markup=True) if err.is_terminal else \
+        print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(1)
+
+
+def guarded(func: F) -> F:
+    """Turn drydock's known errors into one-line messages and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            for issue in exc.issues:
+                print(str(issue), file=sys.stderr)
+            print(f"error: {len(exc.issues)} problem(s) in the spec; fix them and run "
+                  "'drydock validate' again", file=sys.stderr)
+            raise typer.Exit(1) from None
+        except KNOWN_ERRORS as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def env_dir(env: str | None) -> Path:
+    """The environment folder: the argument, or the current directory."""
+    return Path(env) if env else Path.cwd()
+
+
+def workspace(env: str | None) -> Workspace:
+    """Open the environment with the default providers."""
+    from providers.registry import default_registry
+
+    return open_workspace(env_dir(env), default_registry())
+
+
+def print_json(model: BaseModel | dict | list) -> None:
+    """Write JSON to stdout (never coloured, always parseable)."""
+    if isinstance(model, BaseModel):
+        text = model.model_dump_json(indent=2)
+    else:
+        text = json.dumps(model, indent=2, default=str, sort_keys=False)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def print_text(text: str) -> None:
+    """Write plain text to stdout."""
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,71 @@
+"""`drydock demo`: build the local demo world and run the whole story, printing each step."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.commands.common import guarded
+from engine.spec.loader import load_spec
+
+DEFAULT = Path(__file__).resolve().parents[2] / "specs" / "demo"
+
+
+def _banner(text: str) -> None:
+    print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
+
+
+def _run(args: list[str], expect: int) -> None:
+    from engine.cli import app
+
+    print(f"$ drydock {' '.join(args)}", flush=True)
+    try:
+        code = app(args, standalone_mode=False)
+    except SystemExit as exc:  # pragma: no cover - typer may still exit
+        code = exc.code
+    code = int(code or 0)
+    print(f"(exit {code})", flush=True)
+    if code != expect:
+        print(f"error: the demo expected exit {expect} from 'drydock {' '.join(args)}'",
+              file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@guarded
+def demo(
+    env: Annotated[Path, typer.Argument(help="The demo environment folder.")] = DEFAULT,
+) -> None:
+    """Build the demo world under specs/demo/.drydock and run the story.
+
+    plan → apply → plan again (no changes) → a hand edit → drift finds it → apply
+    restores it. Running it again starts from a fresh world.
+    """
+    from providers.demo_world import hand_edit, reset_world
+
+    spec = load_spec(env)
+    _banner("Building the demo world (fresh every run)")
+    for line in reset_world(spec):
+        print(f"  built {line}")
+    where = str(env)
+    _banner("1. What would drydock change?")
+    _run(["plan", where], 0)
+    _banner("2. Apply it")
+    _run(["apply", where, "--auto-approve"], 0)
+    _banner("3. Plan again: nothing left to do (exit 0 with --detailed-exitcode)")
+    _run(["plan", where, "--detailed-exitcode"], 0)
+    server = next(iter(spec.env.servers))
+    s = spec.env.servers[server]
+    home = spec.path(spec.env.hosts[s.host].root) / s.home
+    target = home / "repository" / "conf" / "deployment.toml"
+    _banner(f"4. Someone edits {server}'s deployment.toml by hand")
+    hand_edit(target, "create_admin_account = true", "create_admin_account = false")
+    print(f"  edited {target}")
+    _banner("5. The nightly drift run catches exactly that file (exit 2)")
+    _run(["drift", where], 2)
+    _banner("6. Apply puts the declared file back")
+    _run(["apply", where, "--auto-approve"], 0)
+    _run(["plan", where, "--detailed-exitcode"], 0)
+    _banner("Demo complete")

@@ -1,0 +1,44 @@
+"""Apply progress on stderr: a rich progress bar on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engine.apply import ActionReport, Callbacks
+from engine.commands.common import err
+from engine.model import Action
+
+MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
+
+
+@contextmanager
+def apply_progress(total: int) -> Iterator[Callbacks]:
+    """Callbacks that show each action's start and result while an apply runs."""
+    if err.is_terminal:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=False) as bar:
+            task = bar.add_task("applying", total=total)
+
+            def on_report(r: ActionReport) -> None:
+                colour = {"ok": "green", "failed": "red", "skipped": "yellow"}[r.status]
+                prefix = "  ↺ " if r.compensation_of else "  "
+                bar.console.print(f"{prefix}[{colour}]{MARKS[r.status]}[/] {r.id}  {r.message}",
+                                  markup=True, highlight=False)
+                if r.compensation_of is None:
+                    bar.advance(task)
+
+            def on_start(a: Action) -> None:
+                bar.update(task, description=f"{a.type} {a.address}")
+
+            yield Callbacks(on_start=on_start, on_report=on_report)
+        return
+
+    def plain(r: ActionReport) -> None:
+        prefix = "  compensate " if r.compensation_of else "  "
+        print(f"{prefix}{MARKS[r.status]} {r.id}  {r.message}", file=sys.stderr, flush=True)
+
+    yield Callbacks(on_report=plain)

@@ -1,0 +1,54 @@
+"""What every planner receives, and a helper to chain actions of one resource (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.model import Action, DesiredResource, ObservedResource, Step
+from engine.spec.loader import LoadedSpec
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Inputs shared by all planners of one plan: the spec, the plan id and the time."""
+
+    spec: LoadedSpec
+    plan_id: str
+    now: datetime
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recorded_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    desired: dict[str, DesiredResource] = field(default_factory=dict)
+    observed: dict[str, ObservedResource] = field(default_factory=dict)
+
+
+class Chain:
+    """Builds a linear sequence of actions for one address; each depends on the previous."""
+
+    def __init__(self, address: str, *, transaction: bool = False, group: str | None = None):
+        self.address = address
+        self.actions: list[Action] = []
+        self._transaction = address if transaction else None
+        self._group = group
+
+    def add(
+        self,
+        step: str,
+        type_: str,
+        summary: str,
+        params: dict[str, Any] | None = None,
+        *,
+        compensation: tuple[Step, ...] = (),
+        risky: bool = False,
+        after: tuple[str, ...] = (),
+    ) -> Action:
+        """Append an action that runs after the previous one (and after `after` ids)."""
+        deps = tuple(a for a in ((self.actions[-1].id,) if self.actions else ()) + after)
+        action = Action(
+            id=f"{self.address}/{step}", address=self.address, type=type_, summary=summary,
+            params=params or {}, depends_on=deps, transaction=self._transaction,
+            compensation=compensation, risky=risky, group=self._group,
+        )
+        self.actions.append(action)
+        return action

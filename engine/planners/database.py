@@ -1,0 +1,24 @@
+"""Plan database changes: create a missing target, forget a removed one (pure).
+
+A database removed from the spec is only forgotten by drydock: data is never dropped by
+a plan.
+"""
+
+from __future__ import annotations
+
+from engine.model import Action, Change
+from engine.planners.base import Chain, PlanContext
+
+
+def plan_database(change: Change, ctx: PlanContext) -> list[Action]:
+    """`database.create` for create/replace, `database.forget` for delete."""
+    chain = Chain(change.address)
+    name = change.address.split(".", 1)[1]
+    if change.action == "delete":
+        chain.add("forget", "database.forget",
+                  f"stop managing {change.address} (its data is left in place)")
+        return chain.actions
+    desired = ctx.desired[change.address]
+    chain.add("create", "database.create", f"create {desired.attributes.get('engine')} "
+              f"database {name}", {"name": name, **desired.attributes})
+    return chain.actions

@@ -1,0 +1,19 @@
+"""Route a change to the planner of its resource kind (pure)."""
+
+from __future__ import annotations
+
+from engine.model import Action, Change
+from engine.planners.base import PlanContext
+from engine.planners.database import plan_database
+from engine.planners.server import plan_server
+
+
+def plan_change(change: Change, ctx: PlanContext) -> list[Action]:
+    """The actions for one change; an empty list for no-ops and unknown kinds."""
+    if change.action == "no-op":
+        return []
+    if change.kind == "server":
+        return plan_server(change, ctx)
+    if change.kind == "database":
+        return plan_database(change, ctx)
+    return []

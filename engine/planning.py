@@ -1,0 +1,144 @@
+"""Make a plan: desired + recorded + observed → changes, drift, actions, records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from engine.desired import build_desired
+from engine.diff import IgnoreMatcher, diff_resource, drift_resource
+from engine.graph import build_graph, with_graph_dependencies
+from engine.model import (
+    Action,
+    Change,
+    DesiredResource,
+    Drift,
+    GitInfo,
+    ObservedResource,
+    Plan,
+    PlanSummary,
+    RecordUpdate,
+    StateRef,
+)
+from engine.planners import PlanContext, plan_change
+from engine.spec.loader import LoadedSpec
+from state.document import StateDocument
+
+
+class PlanError(ValueError):
+    """The plan cannot be made (observation failed, the graph has a cycle, ...)."""
+
+
+def _kind_of(address: str, desired: DesiredResource | None, doc: StateDocument) -> str:
+    if desired is not None:
+        return desired.kind
+    rec = doc.resources.get(address)
+    return rec.kind if rec else address.split(".", 1)[0]
+
+
+def _targeted(address: str, targets: Sequence[str]) -> bool:
+    return not targets or any(address == t or address.startswith(t + ".") or
+                              address.split(".", 1)[0] == t for t in targets)
+
+
+def compute_changes(
+    desired: Mapping[str, DesiredResource],
+    doc: StateDocument,
+    observed: Mapping[str, ObservedResource] | None,
+    ignore: IgnoreMatcher,
+) -> tuple[list[Change], list[Drift]]:
+    """Per address (desired ∪ recorded, sorted): its change and any drift (pure)."""
+    changes, drift = [], []
+    for address in sorted(set(desired) | set(doc.resources)):
+        want = desired.get(address)
+        rec = doc.resources.get(address)
+        recorded = dict(rec.attributes) if rec else None
+        obs = observed.get(address) if observed is not None else None
+        kind = _kind_of(address, want, doc)
+        changes.append(diff_resource(address, kind, want, recorded, obs))
+        found = drift_resource(address, kind, want, recorded, obs, ignore)
+        if found is not None:
+            drift.append(found)
+    return changes, drift
+
+
+def summarise(changes: Sequence[Change], drift: Sequence[Drift],
+              actions: Sequence[Action]) -> PlanSummary:
+    """Counts for the plan's summary line and exit codes."""
+    counts = Counter(c.action for c in changes)
+    return PlanSummary(
+        create=counts["create"], update=counts["update"], replace=counts["replace"],
+        delete=counts["delete"], drift=len(drift), actions=len(actions),
+        by_type=dict(sorted(Counter(a.type for a in actions).items())),
+    )
+
+
+def make_plan(
+    spec: LoadedSpec,
+    doc: StateDocument,
+    observe: Callable[[Mapping[str, DesiredResource]], Mapping[str, ObservedResource]] | None,
+    *,
+    plan_id: str,
+    now: datetime,
+    git: GitInfo | None = None,
+    targets: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+) -> Plan:
+    """Build the full plan. `observe` is the refresh (None to plan from the state only).
+
+    Raises PlanError when a resource could not be observed or the graph is invalid.
+    """
+    desired = build_desired(spec)
+    observed = observe(desired) if observe is not None else None
+    errors = [o.error for o in (observed or {}).values() if o.error]
+    if errors:
+        raise PlanError("; ".join(errors))
+    ignore = IgnoreMatcher([(r.address, r.attributes) for r in spec.env.ignore] + [
+        (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
+    changes, drift = compute_changes(desired, doc, observed, ignore)
+    changes = [c for c in changes if _targeted(c.address, targets)]
+    ctx = PlanContext(
+        spec=spec, plan_id=plan_id, now=now,
+        recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
+        recorded_data={a: dict(r.data) for a, r in doc.resources.items()},
+        desired=dict(desired), observed=dict(observed or {}),
+    )
+    actions: list[Action] = []
+    for change in changes:
+        actions.extend(plan_change(change, ctx))
+    groups = {s.rollout.group: s.rollout.max_unavailable
+              for s in spec.env.servers.values() if s.rollout}
+    try:
+        graph = build_graph(actions, groups)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from exc
+    actions = with_graph_dependencies(actions, graph)
+    records = _records(changes, desired, doc)
+    return Plan(
+        id=plan_id, environment=spec.env.environment, created_at=now,
+        spec_digest=spec.digest, git=git or GitInfo(),
+        state=StateRef(lineage=doc.lineage, serial=doc.serial),
+        changes=tuple(c for c in changes if c.action != "no-op"), drift=tuple(drift),
+        actions=tuple(actions), records=tuple(records), warnings=tuple(warnings),
+        summary=summarise([c for c in changes if c.action != "no-op"], drift, actions),
+    )
+
+
+def _records(changes: Sequence[Change], desired: Mapping[str, DesiredResource],
+             doc: StateDocument) -> list[RecordUpdate]:
+    out = []
+    for change in changes:
+        kind, name = change.address.split(".", 1)
+        if change.action == "delete":
+            out.append(RecordUpdate(address=change.address, kind=kind, name=name, remove=True))
+            continue
+        want = desired.get(change.address)
+        if want is None:
+            continue
+        rec = doc.resources.get(change.address)
+        if change.action == "no-op" and rec is not None and dict(rec.attributes) == want.attributes:
+            continue
+        out.append(RecordUpdate(address=change.address, kind=kind, name=name,
+                                attributes=want.attributes))
+    return out

@@ -1,0 +1,46 @@
+"""Refresh: observe every resource through the providers, in parallel with a bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from engine.model import DesiredResource, ObservedResource
+from engine.spec.loader import LoadedSpec
+from providers.base import ObserveRequest, Registry
+from state.document import ResourceRecord
+
+
+def refresh(
+    registry: Registry,
+    spec: LoadedSpec,
+    desired: Mapping[str, DesiredResource],
+    recorded: Mapping[str, ResourceRecord],
+    *,
+    parallelism: int = 10,
+    on_done: Callable[[str], None] = lambda _a: None,
+) -> dict[str, ObservedResource]:
+    """Observe the union of desired and recorded addresses; returns address -> observed.
+
+    Observation errors do not raise: they come back in `ObservedResource.error`.
+    """
+    addresses = sorted(set(desired) | set(recorded))
+
+    def one(address: str) -> ObservedResource:
+        rec = recorded.get(address)
+        want = desired.get(address)
+        kind = want.kind if want is not None else (rec.kind if rec else address.split(".")[0])
+        request = ObserveRequest(
+            address=address, kind=kind, spec=spec, desired=want,
+            recorded=dict(rec.attributes) if rec else None,
+            fingerprints=dict(rec.fingerprints) if rec else {},
+            data=dict(rec.data) if rec else {},
+        )
+        result = registry.observe(request)
+        on_done(address)
+        return result
+
+    if not addresses:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(addresses)))) as pool:
+        return dict(zip(addresses, pool.map(one, addresses), strict=True))

@@ -1,0 +1,1 @@
+"""Renderers of plans, drift reports and graphs (pure: models in, text out)."""

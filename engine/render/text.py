@@ -1,0 +1,78 @@
+"""Plain-text plan rendering, Terraform-like: symbols, attribute diffs, unified diffs (pure)."""
+
+from __future__ import annotations
+
+from engine.model import Change, Drift, Plan
+from engine.render.symbols import SYMBOLS, fmt
+
+
+def _change_lines(change: Change) -> list[str]:
+    sym = SYMBOLS[change.action]
+    lines = [f"  {sym} {change.address}  ({change.action}: {change.reason})"]
+    for d in change.diffs:
+        if d.before is None and change.action == "create":
+            lines.append(f"      + {d.name} = {fmt(d.after)}")
+        elif change.action == "delete":
+            lines.append(f"      - {d.name} = {fmt(d.before)}")
+        else:
+            lines.append(f"      ~ {d.name}: {fmt(d.before)} → {fmt(d.after)}")
+    for fd in change.file_diffs:
+        lines.extend("        " + line for line in fd.unified.rstrip("\n").splitlines())
+    return lines
+
+
+def _drift_lines(drift: Drift) -> list[str]:
+    lines = [f"  ! {drift.address}  ({drift.reason})"]
+    for d in drift.diffs:
+        lines.append(f"      ~ {d.name}: recorded {fmt(d.before)}, now {fmt(d.after)}")
+    for fd in drift.file_diffs:
+        lines.extend("        " + line for line in fd.unified.rstrip("\n").splitlines())
+    return lines
+
+
+def summary_line(plan: Plan) -> str:
+    """`Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy; 9 actions.`"""
+    s = plan.summary
+    return (f"Plan: {s.create} to add, {s.update} to change, {s.replace} to replace, "
+            f"{s.delete} to destroy; {s.actions} actions.")
+
+
+def render_text(plan: Plan) -> str:
+    """The whole plan as text: warnings, drift, changes, ordered actions, summary."""
+    out = [f"drydock plan {plan.id} for environment {plan.environment!r}"
+           f" (state serial {plan.state.serial})"]
+    if plan.git.commit:
+        out.append(f"spec at {plan.git.branch or 'detached'}@{plan.git.commit[:10]}"
+                   + (" (uncommitted changes)" if plan.git.dirty else ""))
+    for w in plan.warnings:
+        out.append(f"warning: {w}")
+    if plan.drift:
+        out += ["", "Drift (changed outside drydock):"]
+        for d in plan.drift:
+            out += _drift_lines(d)
+    if not plan.changes and not plan.actions:
+        out += ["", "No changes. The environment matches the spec."]
+        return "\n".join(out) + "\n"
+    out += ["", "Changes:"]
+    for c in plan.changes:
+        out += _change_lines(c)
+    if plan.actions:
+        out += ["", "Actions, in order:"]
+        for i, a in enumerate(plan.actions, 1):
+            risky = "  [!]" if a.risky else ""
+            after = f"  (after {', '.join(a.depends_on)})" if a.depends_on else ""
+            out.append(f"  {i:3d}. {a.type:<22} {a.summary}{risky}{after}")
+            for step in a.compensation:
+                out.append(f"         on failure: {step.summary}")
+    out += ["", summary_line(plan)]
+    return "\n".join(out) + "\n"
+
+
+def render_drift_text(drift: list[Drift], environment: str) -> str:
+    """The drift report as text."""
+    if not drift:
+        return f"No drift in {environment!r}: the world matches the recorded state.\n"
+    out = [f"Drift in {environment!r}: {len(drift)} resource(s) changed outside drydock", ""]
+    for d in drift:
+        out += _drift_lines(d)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,116 @@
+"""Cross-reference checks of a parsed environment (pure): every name used must exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.spec.models import Environment
+
+Loc = tuple[str | int, ...]
+
+
+def check_references(env: Environment) -> list[tuple[Loc, str]]:
+    """Return (location, message) for every reference to an unknown or wrong resource.
+
+    Locations are key paths into the YAML document (e.g. ``("servers", "gw-1", "host")``)
+    so the loader can point at the file, line and column.
+    """
+    return list(_problems(env))
+
+
+def _missing(kind: str, name: str, known: dict[str, object]) -> str:
+    choices = ", ".join(sorted(known)) or "none declared"
+    return f"unknown {kind} {name!r} (declared: {choices})"
+
+
+def _problems(env: Environment) -> Iterator[tuple[Loc, str]]:
+    for name, host in env.hosts.items():
+        if host.site not in env.sites:
+            yield ("hosts", name, "site"), _missing("site", host.site, env.sites)
+    for name, server in env.servers.items():
+        if server.host not in env.hosts:
+            yield ("servers", name, "host"), _missing("host", server.host, env.hosts)
+        if server.product not in env.products:
+            yield ("servers", name, "product"), _missing("product", server.product, env.products)
+        if server.update_level is not None and server.update_level > 0:
+            product = env.products.get(server.product)
+            if product is not None and product.updates is None:
+                yield (("servers", name, "update_level"),
+                       f"product {server.product!r} declares no 'updates' folder")
+        if server.patches:
+            product = env.products.get(server.product)
+            if product is not None and product.patches is None:
+                yield (("servers", name, "patches"),
+                       f"product {server.product!r} declares no 'patches' folder")
+    for name, repo in env.repositories.items():
+        if repo.site not in env.sites:
+            yield ("repositories", name, "site"), _missing("site", repo.site, env.sites)
+    for name, db in env.databases.items():
+        if db.site is not None and db.site not in env.sites:
+            yield ("databases", name, "site"), _missing("site", db.site, env.sites)
+    yield from _backup_problems(env)
+    yield from _drill_problems(env)
+    yield from _recover_problems(env)
+
+
+def _backup_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
+    for name, policy in env.backups.items():
+        src = policy.source
+        if src.database is not None and src.database not in env.databases:
+            yield (("backups", name, "source", "database"),
+                   _missing("database", src.database, env.databases))
+        if src.server is not None and src.server not in env.servers:
+            yield (("backups", name, "source", "server"),
+                   _missing("server", src.server, env.servers))
+        if policy.repository not in env.repositories:
+            yield (("backups", name, "repository"),
+                   _missing("repository", policy.repository, env.repositories))
+        for i, copy in enumerate(policy.copies):
+            if copy not in env.repositories:
+                yield ("backups", name, "copies", i), _missing("repository", copy, env.repositories)
+            elif copy == policy.repository:
+                yield (("backups", name, "copies", i),
+                       f"copy target {copy!r} is the policy's own repository")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(policy.timezone)
+        except (KeyError, ValueError, OSError):
+            yield ("backups", name, "timezone"), f"unknown timezone {policy.timezone!r}"
+
+
+def _drill_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
+    for name, drill in env.drills.items():
+        policy = env.backups.get(drill.backup)
+        if policy is None:
+            yield ("drills", name, "backup"), _missing("backup", drill.backup, env.backups)
+            continue
+        if drill.from_ is not None:
+            allowed = [policy.repository, *policy.copies]
+            if drill.from_ not in allowed:
+                yield (("drills", name, "from"),
+                       f"repository {drill.from_!r} holds no copy of backup {drill.backup!r} "
+                       f"(it is kept in: {', '.join(allowed)})")
+
+
+def _recover_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
+    for site, mapping in env.recover.items():
+        if site not in env.sites:
+            yield ("recover", site), _missing("site", site, env.sites)
+        for lost, new in mapping.hosts.items():
+            if lost not in env.hosts:
+                yield ("recover", site, "hosts", lost), _missing("host", lost, env.hosts)
+            if new not in env.hosts:
+                yield ("recover", site, "hosts", lost), _missing("host", new, env.hosts)
+            elif env.hosts[new].site != site:
+                yield (("recover", site, "hosts", lost),
+                       f"host {new!r} is at site {env.hosts[new].site!r}, not {site!r}")
+        for lost, new in mapping.databases.items():
+            if lost not in env.databases:
+                yield ("recover", site, "databases", lost), _missing("database", lost, env.databases)
+            if new not in env.databases:
+                yield ("recover", site, "databases", lost), _missing("database", new, env.databases)
+        for i, repo in enumerate(mapping.repositories or []):
+            if repo not in env.repositories:
+                yield (("recover", site, "repositories", i),
+                       _missing("repository", repo, env.repositories))

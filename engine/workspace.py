@@ -1,0 +1,52 @@
+"""Open an environment: its spec, its state manager, its journal and the providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.spec.loader import LoadedSpec, load_spec
+from providers.base import Registry
+from state.local import journal_path, open_local_state
+from state.manager import StateManager
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything one command needs about one environment."""
+
+    spec: LoadedSpec
+    state: StateManager
+    journal_path: Path
+    registry: Registry
+
+
+def state_location(spec: LoadedSpec) -> Path:
+    """The local state path: the spec's `state.path`, or `.drydock/state/<env>.json`."""
+    cfg = spec.env.state
+    return spec.path(cfg.path or f".drydock/state/{spec.env.environment}.json")
+
+
+def open_state(spec: LoadedSpec) -> tuple[StateManager, Path]:
+    """The state manager of the spec's backend and the journal path beside it."""
+    cfg = spec.env.state
+    if cfg.backend == "s3":
+        from state.objectlock import ObjectLock
+        from state.s3 import S3BlobStore
+
+        if not cfg.bucket or not cfg.region:
+            raise ValueError("state backend s3 needs 'bucket' and 'region'")
+        key = cfg.key or f"drydock/{spec.env.environment}.json"
+        store = S3BlobStore(cfg.bucket, "", cfg.region, endpoint_url=cfg.endpoint_url)
+        manager = StateManager(store, ObjectLock(store, key + ".lock", state_label=store.location(key)), key=key,
+                               environment=spec.env.environment)
+        return manager, spec.path(f".drydock/journal/{spec.env.environment}.journal")
+    path = state_location(spec)
+    return open_local_state(path, spec.env.environment), journal_path(path)
+
+
+def open_workspace(directory: Path, registry: Registry) -> Workspace:
+    """Load the spec in `directory` and open its state. Raises SpecError, StateError."""
+    spec = load_spec(directory)
+    manager, journal = open_state(spec)
+    return Workspace(spec=spec, state=manager, journal_path=journal, registry=registry)

@@ -1,0 +1,18 @@
+"""The composition root: which concrete providers serve which kinds and action types."""
+
+from __future__ import annotations
+
+from providers.base import Provider, Registry
+
+
+def default_providers() -> list[Provider]:
+    """Every provider drydock ships with, imported here and nowhere in the engine."""
+    from providers.databases.resource import DatabaseProvider
+    from providers.product.provider import CarbonProvider
+
+    return [CarbonProvider(), DatabaseProvider()]
+
+
+def default_registry() -> Registry:
+    """A registry of the default providers."""
+    return Registry(default_providers())
