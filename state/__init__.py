@@ -1,0 +1,1 @@
+"""State storage: the state document, its backends (local, S3), lock, journal and history."""
