@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError
+from typing import get_args
+
+from pydantic import TypeAdapter, ValidationError
 
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import SECTIONS, Environment
@@ -123,6 +125,61 @@ def _message(err: dict) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def _item_adapter(section: str) -> TypeAdapter:
+    annotation = Environment.model_fields[section].annotation
+    return TypeAdapter(get_args(annotation)[1])
+
+
+def _drop_invalid_items(data: dict, merged: _Merged, fallback: Pos) -> dict:
+    """Validate each resource on its own so one bad resource does not hide the others.
+
+    Invalid resources are reported and left out, so references to them are still checked
+    against the names declared.
+    """
+    out = dict(data)
+    for section in SECTIONS:
+        items = data.get(section)
+        if not isinstance(items, dict):
+            continue
+        adapter = _item_adapter(section)
+        keep = {}
+        for name, raw in items.items():
+            try:
+                adapter.validate_python(raw)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = (section, name, *err["loc"])
+                    merged.issue(locate(merged.positions, loc, fallback),
+                                 _message({**err, "loc": loc}))
+                repaired = _repair(adapter, raw, exc)
+                if repaired is not None:
+                    keep[name] = repaired
+                continue
+            keep[name] = raw
+        out[section] = keep
+    return out
+
+
+def _repair(adapter: TypeAdapter, raw: object, exc: ValidationError) -> object | None:
+    """Drop the offending keys of an invalid resource so its references still get checked.
+
+    Returns None when the resource cannot be made valid that way.
+    """
+    for _ in range(5):
+        if not isinstance(raw, dict):
+            return None
+        bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+        if not bad & set(raw):
+            return None
+        raw = {k: v for k, v in raw.items() if k not in bad}
+        try:
+            adapter.validate_python(raw)
+            return raw
+        except ValidationError as again:
+            exc = again
+    return None
+
+
 def parse_environment(files: list[SourceFile]) -> Environment:
     """Merge the files (in the order given), render `{{ }}`, validate, check references.
 
@@ -154,13 +211,15 @@ def parse_environment(files: list[SourceFile]) -> Environment:
     data["vars"] = context
     if merged.issues:
         raise SpecError(merged.issues)
+    declared = {k: set(v) for k, v in data.items() if k in SECTIONS and isinstance(v, dict)}
+    data = _drop_invalid_items(data, merged, fallback)
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             merged.issue(locate(merged.positions, err["loc"], fallback), _message(err))
         raise SpecError(merged.issues) from None
-    for loc, message in check_references(env):
+    for loc, message in check_references(env, declared):
         merged.issue(locate(merged.positions, loc, fallback), message)
     if merged.issues:
         raise SpecError(merged.issues)

@@ -9,13 +9,31 @@ from engine.spec.models import Environment
 Loc = tuple[str | int, ...]
 
 
-def check_references(env: Environment) -> list[tuple[Loc, str]]:
+def check_references(
+    env: Environment, declared: dict[str, set[str]] | None = None
+) -> list[tuple[Loc, str]]:
     """Return (location, message) for every reference to an unknown or wrong resource.
 
     Locations are key paths into the YAML document (e.g. ``("servers", "gw-1", "host")``)
-    so the loader can point at the file, line and column.
+    so the loader can point at the file, line and column. `declared` lists every name
+    written in the files per section, including resources dropped as invalid: a reference
+    to one of those is not reported again.
     """
-    return list(_problems(env))
+    names = declared or {}
+    found = []
+    for loc, message in _problems(env):
+        ref = _referenced(message)
+        if ref is not None and any(ref in n for n in names.values()) and \
+                message.startswith("unknown "):
+            continue
+        found.append((loc, message))
+    return found
+
+
+def _referenced(message: str) -> str | None:
+    if not message.startswith("unknown ") or "'" not in message:
+        return None
+    return message.split("'")[1]
 
 
 def _missing(kind: str, name: str, known: dict[str, object]) -> str:

@@ -1,0 +1,47 @@
+"""`drydock validate` on real files: all errors at once as FILE:LINE:COL, exit 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ENV = """\
+environment: t
+sites: {primary: {}}
+hosts:
+  node-a: {site: primary, root: /srv}
+products:
+  p-1.0: {pack: /p.zip}
+"""
+
+
+def run(spec: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", "validate", str(spec)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_three_mistakes_in_two_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ENV.replace("site: primary", "site: secondary"))
+    (tmp_path / "b.yaml").write_text(
+        "servers:\n  gw-1:\n    host: node-a\n    product: p-9.9\n    home: x\n    bogus: 1\n")
+    proc = run(tmp_path)
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("error:")]
+    assert len(lines) == 3, proc.stderr
+    for line in lines:
+        file, line_no, col, _msg = line.split(":", 3)
+        assert file.endswith(("a.yaml", "b.yaml")) and line_no.isdigit() and col.isdigit()
+    assert proc.stdout == ""
+
+
+def test_valid_spec_exits_zero(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ENV)
+    proc = run(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_not_a_folder(tmp_path: Path) -> None:
+    proc = run(tmp_path / "missing")
+    assert proc.returncode == 1
+    assert "not a directory" in proc.stderr
