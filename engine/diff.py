@@ -55,7 +55,9 @@ def _file_diffs(
         path = d.name.removeprefix("config:")
         now = observed.files.get(path, "") if observed else ""
         want = desired.files.get(path, "") if desired else ""
-        if observed is not None and (path in observed.files or not observed.exists or d.before is None):
+        shown = path in observed.files or not observed.exists or d.before is None \
+            if observed is not None else False
+        if shown:
             out.append(FileDiff(path=path, unified=unified(path, now, want)))
     return tuple(out)
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from state.document import FileFingerprint
 
-
 __all__ = ["FileFingerprint"]
 
 

@@ -31,15 +31,13 @@ def open_state(spec: LoadedSpec) -> tuple[StateManager, Path]:
     """The state manager of the spec's backend and the journal path beside it."""
     cfg = spec.env.state
     if cfg.backend == "s3":
-        from state.objectlock import ObjectLock
-        from state.s3 import S3BlobStore
+        from state.s3 import open_s3_state
 
         if not cfg.bucket or not cfg.region:
             raise ValueError("state backend s3 needs 'bucket' and 'region'")
         key = cfg.key or f"drydock/{spec.env.environment}.json"
-        store = S3BlobStore(cfg.bucket, "", cfg.region, endpoint_url=cfg.endpoint_url)
-        manager = StateManager(store, ObjectLock(store, key + ".lock", state_label=store.location(key)), key=key,
-                               environment=spec.env.environment)
+        manager = open_s3_state(cfg.bucket, key, cfg.region, environment=spec.env.environment,
+                                endpoint_url=cfg.endpoint_url)
         return manager, spec.path(f".drydock/journal/{spec.env.environment}.journal")
     path = state_location(spec)
     return open_local_state(path, spec.env.environment), journal_path(path)

@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -34,7 +34,7 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats of reporting commands."""
 
     text = "text"

@@ -11,7 +11,14 @@ import typer
 
 from engine.clock import now as clock_now
 from engine.commands.common import (
-    Format, env_dir, err, fail, guarded, print_json, print_text, workspace,
+    Format,
+    env_dir,
+    err,
+    fail,
+    guarded,
+    print_json,
+    print_text,
+    workspace,
 )
 from engine.commands.progress import apply_progress
 from engine.model import Plan

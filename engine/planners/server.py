@@ -67,7 +67,8 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         steps = [Step(type="server.restore-backup", summary=f"restore {name} from its "
                       "pre-change backup", params={**base, "backup_dir": backup_dir})]
         if service:
-            steps += [Step(type="server.start", summary=f"start {name}", params={**base, **service}),
+            steps += [Step(type="server.start", summary=f"start {name}",
+                           params={**base, **service}),
                       Step(type="server.health", summary=f"health check {name}",
                            params={**base, **service})]
         chain.add("backup", "server.backup",

@@ -30,8 +30,8 @@ class LoadedSpec:
 def read_sources(directory: Path) -> list[SourceFile]:
     """Read every `*.yaml`/`*.yml` in `directory` (not recursive), sorted by name."""
     if not directory.is_dir():
-        raise SpecError([SpecIssue(str(directory), 1, 1,
-                                   "not a directory; pass the environment folder, e.g. specs/demo")])
+        raise SpecError([SpecIssue(
+            str(directory), 1, 1, "not a directory; pass the environment folder, e.g. specs/demo")])
     paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not paths:
         raise SpecError([SpecIssue(str(directory), 1, 1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import get_args
 
 from pydantic import TypeAdapter, ValidationError

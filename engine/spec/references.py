@@ -125,9 +125,11 @@ def _recover_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
                        f"host {new!r} is at site {env.hosts[new].site!r}, not {site!r}")
         for lost, new in mapping.databases.items():
             if lost not in env.databases:
-                yield ("recover", site, "databases", lost), _missing("database", lost, env.databases)
+                yield (("recover", site, "databases", lost),
+                       _missing("database", lost, env.databases))
             if new not in env.databases:
-                yield ("recover", site, "databases", lost), _missing("database", new, env.databases)
+                yield (("recover", site, "databases", lost),
+                       _missing("database", new, env.databases))
         for i, repo in enumerate(mapping.repositories or []):
             if repo not in env.repositories:
                 yield (("recover", site, "repositories", i),

@@ -20,7 +20,9 @@ def sha256_file(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def fingerprint(path: Path, cache: Mapping[str, FileFingerprint], key: str) -> FileFingerprint | None:
+def fingerprint(
+    path: Path, cache: Mapping[str, FileFingerprint], key: str
+) -> FileFingerprint | None:
     """The file's fingerprint, re-hashing only when size, mtime or inode changed.
 
     Returns None when the file does not exist.
