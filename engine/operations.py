@@ -169,6 +169,9 @@ def apply_plan(ws: Workspace, plan: Plan, now: datetime, *, parallelism: int = 1
                         resolve_secret=lambda ref: resolve_secret(ref, ws.spec.directory),
                         progress=progress)
     with Journal.open(ws.journal_path) as journal:
+        # The plan refreshed what crashed runs left unfinished; those runs are settled now.
+        for old_run in sorted({i.run_id for i in journal.unfinished()}):
+            journal.end_run(old_run)
         journal.begin_run(run_id, plan.id)
         result = execute(plan, ws.registry, ctx, journal, parallelism=parallelism,
                          callbacks=both)
