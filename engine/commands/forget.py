@@ -1,0 +1,379 @@
+"""`drydock backups forget`: show which snapshots a keep policy keeps, which it removes, why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.clock import ClockError
+from engine.clock import now as clock_now
+from engine.retention import apply_policy
+from engine.retention_models import RetentionResult, RetentionSnapshot
+from engine.spec.keep import KeepPolicy
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+SeriesLoader = Callable[[str], list[RetentionSnapshot]]
+"""Returns the snapshots of the named series (the catalog plugs in here)."""
+
+_EXAMPLE_ENTRY = '{"id": "s1", "time": "2024-05-01T02:00:00+05:30", "tags": []}'
+_OPTION_OF_FIELD = {
+    "last": "--keep-last",
+    "hourly": "--keep-hourly",
+    "daily": "--keep-daily",
+    "weekly": "--keep-weekly",
+    "monthly": "--keep-monthly",
+    "yearly": "--keep-yearly",
+    "within": "--keep-within",
+    "within_hourly": "--keep-within-hourly",
+    "within_daily": "--keep-within-daily",
+    "within_weekly": "--keep-within-weekly",
+    "within_monthly": "--keep-within-monthly",
+    "within_yearly": "--keep-within-yearly",
+    "tags": "--keep-tag",
+}
+
+
+class ForgetFormat(StrEnum):
+    """Output formats of `backups forget`."""
+
+    text = "text"
+    json = "json"
+
+
+class ForgetError(ValueError):
+    """A one-line, operator-facing reason why `backups forget` cannot run."""
+
+
+class ForgetRequest(BaseModel):
+    """What the operator asked for, as given on the command line."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    series: str | None = None
+    snapshots_file: Path | None = None
+    dry_run: bool = False
+    keep_last: int = 0
+    keep_hourly: int = 0
+    keep_daily: int = 0
+    keep_weekly: int = 0
+    keep_monthly: int = 0
+    keep_yearly: int = 0
+    keep_within: str | None = None
+    keep_within_hourly: str | None = None
+    keep_within_daily: str | None = None
+    keep_within_weekly: str | None = None
+    keep_within_monthly: str | None = None
+    keep_within_yearly: str | None = None
+    keep_tags: list[str] = Field(default_factory=list)
+    timezone: str | None = None
+
+
+class ForgetKept(BaseModel):
+    """One kept snapshot in the JSON output."""
+
+    id: str
+    time: datetime
+    reasons: list[str]
+
+
+class ForgetRemoved(BaseModel):
+    """One removed snapshot in the JSON output."""
+
+    id: str
+    time: datetime
+    reason: str
+
+
+class ForgetReport(BaseModel):
+    """The JSON output: `{"keep": [{id, time, reasons}], "remove": [{id, time, reason}]}`."""
+
+    keep: list[ForgetKept]
+    remove: list[ForgetRemoved]
+
+
+def run_forget(
+    request: ForgetRequest, *, now: datetime, load_series: SeriesLoader | None = None
+) -> RetentionResult:
+    """Evaluate the keep policy of `request` on a series or a snapshots file.
+
+    Takes: the request, the current time (aware), and the catalog's series loader (None
+    while there is no catalog). Returns: the retention result; nothing is deleted.
+    Raises: ForgetError with a one-line message for every bad input (no source, both
+    sources, no --dry-run, bad option values, unreadable or malformed file).
+    """
+    if request.series is not None and request.snapshots_file is not None:
+        raise ForgetError("give either a SERIES or --snapshots FILE, not both")
+    if request.series is not None and load_series is None:
+        raise ForgetError(
+            f"catalog not available yet: cannot list series {request.series!r}; "
+            "use --snapshots FILE with --dry-run"
+        )
+    if request.series is None and request.snapshots_file is None:
+        raise ForgetError("nothing to evaluate: give a SERIES or --snapshots FILE")
+    if not request.dry_run:
+        if request.snapshots_file is not None:
+            raise ForgetError(
+                "deleting snapshots needs a SERIES from the catalog; a --snapshots file "
+                "can only be evaluated: add --dry-run"
+            )
+        raise ForgetError("forget without --dry-run is not available yet: add --dry-run")
+    policy = build_policy(request)
+    zone = _zone(request.timezone)
+    if request.snapshots_file is not None:
+        snapshots = load_snapshot_file(request.snapshots_file)
+    elif request.series is not None and load_series is not None:
+        snapshots = load_series(request.series)
+    else:  # pragma: no cover - every other combination was refused above
+        raise ForgetError("nothing to evaluate: give a SERIES or --snapshots FILE")
+    try:
+        return apply_policy(snapshots, policy, now=now, tz=zone)
+    except ValueError as exc:
+        raise ForgetError(str(exc)) from None
+
+
+def build_policy(request: ForgetRequest) -> KeepPolicy:
+    """Turn the --keep-* options into a KeepPolicy.
+
+    `--keep-tag a,b` is one tag set (all of a and b); repeat the option for more sets.
+    Raises: ForgetError naming the option when a value is invalid or no rule is given.
+    """
+    try:
+        policy = KeepPolicy(
+            last=request.keep_last,
+            hourly=request.keep_hourly,
+            daily=request.keep_daily,
+            weekly=request.keep_weekly,
+            monthly=request.keep_monthly,
+            yearly=request.keep_yearly,
+            within=request.keep_within,
+            within_hourly=request.keep_within_hourly,
+            within_daily=request.keep_within_daily,
+            within_weekly=request.keep_within_weekly,
+            within_monthly=request.keep_within_monthly,
+            within_yearly=request.keep_within_yearly,
+            tags=[[tag.strip() for tag in text.split(",")] for text in request.keep_tags],
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "policy"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ForgetError(f"{_OPTION_OF_FIELD.get(field, field)}: {message}") from None
+    if policy.is_empty:
+        raise ForgetError(
+            "no keep rule given, so every snapshot but the newest would go: add "
+            "--keep-last/-hourly/-daily/-weekly/-monthly/-yearly N, --keep-within DUR "
+            "or --keep-tag TAGS"
+        )
+    return policy
+
+
+def load_snapshot_file(path: Path) -> list[RetentionSnapshot]:
+    """Read a JSON list of `{"id", "time", "tags"}` objects (optional `verified`,
+    `pinned`; other keys, such as those of `restic snapshots --json`, are ignored).
+
+    Raises: ForgetError naming the file, and the index of the entry when one is bad.
+    """
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ForgetError(f"{path}: cannot read the snapshots file: {reason}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ForgetError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, list):
+        raise ForgetError(f"{path}: expected a JSON list of snapshots like [{_EXAMPLE_ENTRY}]")
+    snapshots: list[RetentionSnapshot] = []
+    first_index: dict[str, int] = {}
+    for index, entry in enumerate(data):
+        snapshot = _snapshot_entry(path, index, entry)
+        if snapshot.id in first_index:
+            raise ForgetError(
+                f"{path}: entry {index}: id {snapshot.id!r} is already used by entry "
+                f"{first_index[snapshot.id]}"
+            )
+        first_index[snapshot.id] = index
+        snapshots.append(snapshot)
+    return snapshots
+
+
+def _snapshot_entry(path: Path, index: int, entry: object) -> RetentionSnapshot:
+    where = f"{path}: entry {index}"
+    if not isinstance(entry, dict):
+        raise ForgetError(f"{where}: expected an object like {_EXAMPLE_ENTRY}")
+    snapshot_id = entry.get("id")
+    if not isinstance(snapshot_id, str) or not snapshot_id:
+        raise ForgetError(f"{where}: 'id' must be a non-empty string")
+    time_text = entry.get("time")
+    if not isinstance(time_text, str):
+        raise ForgetError(f"{where} ({snapshot_id}): 'time' must be an RFC 3339 string")
+    time = _parse_time(time_text)
+    if time is None:
+        raise ForgetError(
+            f"{where} ({snapshot_id}): time {time_text!r} is not RFC 3339 with a UTC "
+            "offset, e.g. 2024-05-01T02:00:00+05:30 or 2024-04-30T20:30:00Z"
+        )
+    tags = entry.get("tags")
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise ForgetError(f"{where} ({snapshot_id}): 'tags' must be a list of strings")
+    flags: dict[str, bool] = {}
+    for flag in ("verified", "pinned"):
+        value = entry.get(flag, False)
+        if not isinstance(value, bool):
+            raise ForgetError(f"{where} ({snapshot_id}): '{flag}' must be true or false")
+        flags[flag] = value
+    return RetentionSnapshot(
+        id=snapshot_id,
+        time=time,
+        tags=tuple(tags),
+        verified=flags["verified"],
+        pinned=flags["pinned"],
+    )
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.strip().upper())
+    except ValueError:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return None
+    return value
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):
+        raise ForgetError(
+            f"--timezone: unknown timezone {name!r}; use an IANA name such as Europe/London"
+        ) from None
+
+
+def forget_report(result: RetentionResult) -> ForgetReport:
+    """The JSON document of a result: ids, times and reasons, newest first."""
+    return ForgetReport(
+        keep=[ForgetKept(id=k.id, time=k.time, reasons=k.reasons) for k in result.keep],
+        remove=[ForgetRemoved(id=r.id, time=r.time, reason=r.reason) for r in result.remove],
+    )
+
+
+def render_text(result: RetentionResult, console: Console) -> None:
+    """Print two tables: the kept snapshots with their reasons, then the removed ones
+    with the rules that let each go."""
+    from rich.table import Table
+
+    kept = Table(title=f"keep: {len(result.keep)} snapshot(s)", title_justify="left")
+    for column in ("snapshot", "time", "kept because"):
+        kept.add_column(column, overflow="fold")
+    for item in result.keep:
+        kept.add_row(item.id, item.time.isoformat(), ", ".join(item.reasons))
+    removed = Table(title=f"remove: {len(result.remove)} snapshot(s)", title_justify="left")
+    for column in ("snapshot", "time", "removed because"):
+        removed.add_column(column, overflow="fold")
+    for gone in result.remove:
+        removed.add_row(gone.id, gone.time.isoformat(), gone.reason)
+    console.print(kept if result.keep else "keep: nothing")
+    console.print(removed if result.remove else "remove: nothing")
+
+
+def forget_command(
+    series: Annotated[
+        str | None, typer.Argument(help="Backup series from the catalog (not available yet).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be kept and removed.")
+    ] = False,
+    snapshots: Annotated[
+        Path | None,
+        typer.Option("--snapshots", help="JSON list of {id, time, tags} to evaluate."),
+    ] = None,
+    keep_last: Annotated[int, typer.Option("--keep-last", help="Newest N snapshots.")] = 0,
+    keep_hourly: Annotated[int, typer.Option("--keep-hourly", help="N hourly.")] = 0,
+    keep_daily: Annotated[int, typer.Option("--keep-daily", help="N daily.")] = 0,
+    keep_weekly: Annotated[int, typer.Option("--keep-weekly", help="N weekly.")] = 0,
+    keep_monthly: Annotated[int, typer.Option("--keep-monthly", help="N monthly.")] = 0,
+    keep_yearly: Annotated[int, typer.Option("--keep-yearly", help="N yearly (-1 all).")] = 0,
+    keep_within: Annotated[
+        str | None,
+        typer.Option("--keep-within", help="All within DUR, e.g. 1y2m3d4h (m = months)."),
+    ] = None,
+    keep_within_hourly: Annotated[
+        str | None, typer.Option("--keep-within-hourly", help="Hourly within DUR.")
+    ] = None,
+    keep_within_daily: Annotated[
+        str | None, typer.Option("--keep-within-daily", help="Daily within DUR.")
+    ] = None,
+    keep_within_weekly: Annotated[
+        str | None, typer.Option("--keep-within-weekly", help="Weekly within DUR.")
+    ] = None,
+    keep_within_monthly: Annotated[
+        str | None, typer.Option("--keep-within-monthly", help="Monthly within DUR.")
+    ] = None,
+    keep_within_yearly: Annotated[
+        str | None, typer.Option("--keep-within-yearly", help="Yearly within DUR.")
+    ] = None,
+    keep_tag: Annotated[
+        list[str] | None, typer.Option("--keep-tag", help="Keep snapshots with all of a,b.")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="Take buckets in this zone.")
+    ] = None,
+    output_format: Annotated[ForgetFormat, typer.Option("--format")] = ForgetFormat.text,
+) -> None:
+    """Show which snapshots a keep policy keeps, which it would remove, and why.
+
+    Example: drydock backups forget --dry-run --snapshots snaps.json --keep-daily 7
+    """
+    request = ForgetRequest(
+        series=series,
+        snapshots_file=snapshots,
+        dry_run=dry_run,
+        keep_last=keep_last,
+        keep_hourly=keep_hourly,
+        keep_daily=keep_daily,
+        keep_weekly=keep_weekly,
+        keep_monthly=keep_monthly,
+        keep_yearly=keep_yearly,
+        keep_within=keep_within,
+        keep_within_hourly=keep_within_hourly,
+        keep_within_daily=keep_within_daily,
+        keep_within_weekly=keep_within_weekly,
+        keep_within_monthly=keep_within_monthly,
+        keep_within_yearly=keep_within_yearly,
+        keep_tags=keep_tag or [],
+        timezone=timezone,
+    )
+    try:
+        result = run_forget(request, now=clock_now())
+    except (ForgetError, ClockError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    if output_format is ForgetFormat.json:
+        sys.stdout.write(forget_report(result).model_dump_json(indent=2) + "\n")
+    else:
+        from rich.console import Console
+
+        render_text(result, Console(highlight=False))
+    print(
+        f"dry run: {len(result.keep)} kept, {len(result.remove)} would be removed, "
+        "nothing was deleted",
+        file=sys.stderr,
+    )

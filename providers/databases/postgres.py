@@ -1,0 +1,194 @@
+"""PostgreSQL: pg_dump -Fc streamed out, pg_restore --no-owner in, psycopg for the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, BinaryIO
+
+from providers.databases.base import DatabaseEngine, DatabaseTarget, DbObserved, unavailable
+from providers.databases.errors import DatabaseError
+from providers.databases.process import child_env, find_tool, stream_in, stream_out
+from providers.repositories.base import PartSource
+
+_TOOLS = "the PostgreSQL client tools (postgresql-client)"
+_MAINTENANCE_DB = "postgres"
+_USER_SCHEMAS = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+)
+
+
+class PostgresEngine(DatabaseEngine):
+    """A database on a PostgreSQL server."""
+
+    name = "postgres"
+    part_name = "database.dump"
+
+    def _target(self, target: DatabaseTarget) -> DatabaseTarget:
+        checked = self.checked(target, need=("host", "user", "dbname"))
+        return checked if checked.port else checked.model_copy(update={"port": 5432})
+
+    def _connect(self, target: DatabaseTarget, dbname: str | None = None) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(
+                host=target.host,
+                port=target.port,
+                user=target.user,
+                password=target.secret(),
+                dbname=dbname or target.dbname,
+                connect_timeout=10,
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            if dbname is None and "does not exist" in str(exc):
+                raise DatabaseError(f"{target.label}: database does not exist") from exc
+            raise unavailable(target, exc) from exc
+
+    def _env(self, target: DatabaseTarget) -> dict[str, str]:
+        secret = target.secret()
+        extra = {"PGCONNECT_TIMEOUT": "10"}
+        if secret is not None:
+            extra["PGPASSWORD"] = secret
+        return child_env(extra)
+
+    def _conn_args(self, target: DatabaseTarget) -> list[str]:
+        return [f"--host={target.host}", f"--port={target.port}", f"--username={target.user}",
+                "--no-password"]
+
+    def ping(self, target: DatabaseTarget) -> None:
+        """Connect to the server's maintenance database; raises DatabaseUnavailable."""
+        target = self._target(target)
+        self._connect(target, _MAINTENANCE_DB).close()
+
+    def _exists(self, target: DatabaseTarget) -> bool:
+        with self._connect(target, _MAINTENANCE_DB) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (target.dbname,)
+            ).fetchone()
+        return row is not None
+
+    def _is_empty(self, target: DatabaseTarget) -> bool:
+        with self._connect(target) as conn:
+            relations = conn.execute(
+                f"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                f"WHERE {_USER_SCHEMAS}"
+            ).fetchone()[0]
+            routines = conn.execute(
+                f"SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                f"WHERE {_USER_SCHEMAS}"
+            ).fetchone()[0]
+        return relations == 0 and routines == 0
+
+    def observe(self, target: DatabaseTarget) -> DbObserved:
+        """Existence, pg_database_size and a digest of columns, routines and row counts."""
+        from psycopg import sql
+
+        target = self._target(target)
+        if not self._exists(target):
+            return DbObserved(exists=False)
+        with self._connect(target) as conn:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+            columns = conn.execute(
+                "SELECT table_schema, table_name, column_name, data_type, ordinal_position "
+                "FROM information_schema.columns WHERE table_schema NOT IN "
+                "('pg_catalog', 'information_schema') ORDER BY 1, 2, 5"
+            ).fetchall()
+            routines = conn.execute(
+                f"SELECT n.nspname, p.proname, md5(p.prosrc) FROM pg_proc p JOIN pg_namespace n "
+                f"ON n.oid = p.pronamespace WHERE {_USER_SCHEMAS} ORDER BY 1, 2, 3"
+            ).fetchall()
+            tables = conn.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE "
+                "table_type = 'BASE TABLE' AND table_schema NOT IN "
+                "('pg_catalog', 'information_schema') ORDER BY 1, 2"
+            ).fetchall()
+            counts = [
+                [schema, table, conn.execute(
+                    sql.SQL("SELECT count(*) FROM {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(table))
+                ).fetchone()[0]]
+                for schema, table in tables
+            ]
+        body = json.dumps([columns, routines, counts], default=str).encode()
+        return DbObserved(
+            exists=True, size_bytes=int(size),
+            fingerprint=f"sha256:{hashlib.sha256(body).hexdigest()}",
+        )
+
+    def dump_part(self, target: DatabaseTarget) -> PartSource:
+        """A part streaming ``pg_dump -Fc`` (uncompressed; the repository compresses)."""
+        target = self._target(target)
+
+        def write(sink: BinaryIO) -> None:
+            self.ping(target)
+            tool = find_tool(["pg_dump"], package=_TOOLS)
+            argv = [tool, "--format=custom", "--compress=0", *self._conn_args(target),
+                    f"--dbname={target.dbname}"]
+            stream_out(argv, self._env(target), sink, what=f"{target.label}: dump")
+
+        return PartSource(name=self.part_name, kind="dump", write=write)
+
+    def restore(
+        self,
+        target: DatabaseTarget,
+        stream: BinaryIO,
+        *,
+        create: bool = True,
+        replace: bool = False,
+    ) -> None:
+        """Restore a ``pg_dump -Fc`` stream; see ``DatabaseEngine.restore``."""
+        super().restore(self._target(target), stream, create=create, replace=replace)
+
+    def _create(self, target: DatabaseTarget) -> None:
+        from psycopg import sql
+
+        with self._connect(target, _MAINTENANCE_DB) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname)))
+
+    def _load(self, target: DatabaseTarget, stream: BinaryIO) -> None:
+        tool = find_tool(["pg_restore"], package=_TOOLS)
+        argv = [tool, "--no-owner", "--no-acl", "--exit-on-error", *self._conn_args(target),
+                f"--dbname={target.dbname}"]
+        stream_in(argv, self._env(target), stream, what=f"{target.label}: restore")
+
+    def _swap(self, staging: DatabaseTarget, target: DatabaseTarget) -> None:
+        from psycopg import errors, sql
+
+        old = target.with_dbname(f"{staging.dbname}_old")
+        rename = sql.SQL("ALTER DATABASE {} RENAME TO {}")
+        with self._connect(target, _MAINTENANCE_DB) as conn:
+            try:
+                conn.execute(rename.format(sql.Identifier(target.dbname),
+                                           sql.Identifier(old.dbname)))
+            except errors.ObjectInUse as exc:
+                raise DatabaseError(
+                    f"{target.label}: has open connections, so it cannot be replaced; the "
+                    f"restored data is in database {staging.dbname}"
+                ) from exc
+            conn.execute(rename.format(sql.Identifier(staging.dbname),
+                                       sql.Identifier(target.dbname)))
+        self.drop(old)
+
+    def drop(self, target: DatabaseTarget) -> None:
+        """DROP DATABASE IF EXISTS ... WITH (FORCE) (ends sessions connected to it)."""
+        from psycopg import sql
+
+        target = self._target(target)
+        with self._connect(target, _MAINTENANCE_DB) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(target.dbname)))
+
+    def query_scalar(self, target: DatabaseTarget, sql: str) -> Any:
+        """Run `sql` in the database; returns the first column of the first row or None."""
+        import psycopg
+
+        target = self._target(target)
+        with self._connect(target) as conn:
+            try:
+                row = conn.execute(sql).fetchone()  # type: ignore[call-overload]
+            except psycopg.Error as exc:
+                raise DatabaseError(f"{target.label}: query failed ({exc})") from exc
+        return row[0] if row else None
