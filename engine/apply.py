@@ -9,6 +9,7 @@ the transaction's completed actions run, newest first.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class _Walk:
     callbacks: Callbacks
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     status: dict[str, Status] = field(default_factory=dict)
+    transactions: dict[str, list[Action]] = field(default_factory=dict)
     reports: list[ActionReport] = field(default_factory=list)
 
 
@@ -113,15 +115,10 @@ def _compensate(walk: _Walk, failed: Action, steps: list[tuple[str, Step]]) -> l
 def _compensation_steps(walk: _Walk, action: Action) -> list[tuple[str, Step]]:
     if action.transaction is None:
         return []
-    done = [
-        walk.graph.nodes[n]["action"] for n in nx.ancestors(walk.graph, action.id)
-        if walk.status.get(n) == "ok"
-        and walk.graph.nodes[n]["action"].transaction == action.transaction
-        and walk.graph.nodes[n]["action"].compensation
-    ]
-    order = {a.id: i for i, a in enumerate(walk.plan.actions)}
+    done = [a for a in walk.transactions.get(action.transaction, ())
+            if a.compensation and walk.status.get(a.id) == "ok"]
     steps: list[tuple[str, Step]] = []
-    for origin in sorted(done, key=lambda a: order[a.id], reverse=True):
+    for origin in reversed(done):
         steps.extend((origin.id, s) for s in origin.compensation)
     return steps
 
@@ -138,15 +135,17 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
     walk = _Walk(plan, registry, ctx, journal, callbacks or Callbacks())
     for action in plan.actions:
         walk.graph.add_node(action.id, action=action)
+        if action.transaction is not None:
+            walk.transactions.setdefault(action.transaction, []).append(action)
         for dep in action.depends_on:
             walk.graph.add_edge(dep, action.id)
     waiting = {a.id: set(a.depends_on) for a in plan.actions}
-    ready = [a.id for a in plan.actions if not waiting[a.id]]
+    ready = deque(a.id for a in plan.actions if not waiting[a.id])
     running: dict[Future, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         while ready or running:
             while ready:
-                node = ready.pop(0)
+                node = ready.popleft()
                 action = walk.graph.nodes[node]["action"]
                 walk.callbacks.on_start(action)
                 comp = _compensation_steps(walk, action)
@@ -163,7 +162,7 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
 
 def _finish(walk: _Walk, action: Action, status: Status, message: str,
             outcome: ActionOutcome | None, secs: float, extra: list[ActionReport],
-            ready: list[str], waiting: dict[str, set[str]]) -> None:
+            ready: deque[str], waiting: dict[str, set[str]]) -> None:
     walk.status[action.id] = status
     report = ActionReport(id=action.id, address=action.address, type=action.type,
                           status=status, message=message, seconds=secs)

@@ -88,6 +88,8 @@ class _Recorder:
 
     def __init__(self, ws: Workspace, doc: StateDocument, plan: Plan, now: datetime) -> None:
         self.ws, self.doc, self.plan, self.now = ws, doc, plan, now
+        self.resources = dict(doc.resources)
+        self.updates = {r.address: r for r in plan.records}
         self.lock = threading.Lock()
         self.remaining = Counter(a.address for a in plan.actions)
         self.failed: set[str] = set()
@@ -116,8 +118,8 @@ class _Recorder:
                 self.save(final=False)
 
     def _record(self, address: str) -> None:
-        update = next((r for r in self.plan.records if r.address == address), None)
-        resources = dict(self.doc.resources)
+        update = self.updates.get(address)
+        resources = self.resources
         old = resources.get(address)
         if update is not None and update.remove:
             resources.pop(address, None)
@@ -129,7 +131,6 @@ class _Recorder:
                 kind=kind, name=name, attributes=attrs, data=data,
                 fingerprints=self.prints.get(address, old.fingerprints if old else {}),
                 updated_at=self.now)
-        self.doc = self.doc.model_copy(update={"resources": resources})
         self.dirty = True
 
     def record_without_actions(self) -> None:
@@ -143,7 +144,7 @@ class _Recorder:
             plan_id=self.plan.id, who=f"{getpass.getuser()}@{socket.gethostname()}",
             when=self.now, summary=summary or ("in progress" if not final else ""),
         )
-        new = self.doc.model_copy(update={"applied": applied})
+        new = self.doc.model_copy(update={"applied": applied, "resources": dict(self.resources)})
         self.doc = self.ws.state.write(new, expect=self.doc)
         self.last_save = time.monotonic()
         self.dirty = False

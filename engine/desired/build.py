@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.desired.data import desired_database
-from engine.desired.servers import desired_server
+from engine.desired.servers import TemplateCache, desired_server
 from engine.model import DesiredResource
 from engine.spec.loader import LoadedSpec
 
@@ -14,8 +14,9 @@ def build_desired(spec: LoadedSpec) -> dict[str, DesiredResource]:
     Raises DesiredStateError when a config template cannot be rendered.
     """
     out: dict[str, DesiredResource] = {}
+    cache = TemplateCache()
     for name, server in spec.env.servers.items():
-        res = desired_server(spec, name, server)
+        res = desired_server(spec, name, server, cache)
         out[res.address] = res
     for name, db in spec.env.databases.items():
         res = desired_database(spec, name, db)

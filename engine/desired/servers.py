@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePath
 
+from jinja2 import Template
+
 from engine.desired.names import patch_dir, split_product
 from engine.model import DesiredResource
 from engine.spec.loader import LoadedSpec
@@ -27,9 +29,25 @@ def server_home(spec: LoadedSpec, server: Server) -> PurePath:
     return PurePath(spec.path(host.root)) / server.home
 
 
-def render_config(spec: LoadedSpec, name: str, server: Server) -> dict[str, str]:
+class TemplateCache:
+    """Compiled config templates by source text: each template compiles once per plan."""
+
+    def __init__(self) -> None:
+        self._env = make_environment()
+        self._compiled: dict[str, Template] = {}
+
+    def get(self, text: str) -> Template:
+        """The compiled template for `text`."""
+        found = self._compiled.get(text)
+        if found is None:
+            found = self._compiled[text] = self._env.from_string(text)
+        return found
+
+
+def render_config(spec: LoadedSpec, name: str, server: Server,
+                  cache: TemplateCache | None = None) -> dict[str, str]:
     """Render each managed file of a server; raise DesiredStateError naming the file."""
-    jenv = make_environment()
+    templates = cache or TemplateCache()
     host = spec.env.hosts[server.host]
     product_name, version = split_product(server.product)
     base = {
@@ -45,7 +63,7 @@ def render_config(spec: LoadedSpec, name: str, server: Server) -> dict[str, str]
     for target, cfg in server.config.items():
         text = spec.templates.get(cfg.template, "") if cfg.template else (cfg.content or "")
         try:
-            out[target] = jenv.from_string(text).render({**base, **cfg.vars})
+            out[target] = templates.get(text).render({**base, **cfg.vars})
         except Exception as exc:  # jinja raises many types; all mean "cannot render"
             raise DesiredStateError(
                 f"servers.{name}.config.{target}: template {cfg.template or '(inline)'} "
@@ -54,9 +72,10 @@ def render_config(spec: LoadedSpec, name: str, server: Server) -> dict[str, str]
     return out
 
 
-def desired_server(spec: LoadedSpec, name: str, server: Server) -> DesiredResource:
+def desired_server(spec: LoadedSpec, name: str, server: Server,
+                   cache: TemplateCache | None = None) -> DesiredResource:
     """The comparable attributes of one server."""
-    files = render_config(spec, name, server)
+    files = render_config(spec, name, server, cache)
     attributes: dict[str, object] = {
         "product": server.product,
         "home": str(server_home(spec, server)),

@@ -37,6 +37,12 @@ class _Merged:
 
     def add(self, name: str, data: object, positions: dict[Path_, Pos]) -> None:
         top = positions.get((), Pos(name, 1, 1))
+        by_item: dict[tuple, dict[Path_, Pos]] = {}
+        for path, pos in positions.items():
+            by_item.setdefault(path[:2], {})[path] = pos
+            if len(path) >= 1:
+                by_item.setdefault(path[:1], {})[path] = pos
+        self._by_item = by_item
         if not isinstance(data, dict):
             self.issue(top, "a spec file must be a mapping of sections (environment, servers, ...)")
             return
@@ -55,9 +61,7 @@ class _Merged:
 
     def _copy(self, key: str, value: object, positions: dict[Path_, Pos]) -> None:
         self.data[key] = value
-        for path, pos in positions.items():
-            if path[:1] == (key,):
-                self.positions[path] = pos
+        self.positions.update(self._by_item.get((key,), {}))
 
     def _merge_section(self, key: str, value: object, positions: dict, kpos: Pos) -> None:
         if value is None:
@@ -76,9 +80,7 @@ class _Merged:
                 self.issue(where, f"{key}.{name} is already declared at {first.file}:{first.line}")
                 continue
             target[name] = item
-            for path, pos in positions.items():
-                if path[:2] == (key, name):
-                    self.positions[path] = pos
+            self.positions.update(self._by_item.get((key, name), {}))
 
     def _merge_list(self, key: str, value: object, positions: dict, kpos: Pos) -> None:
         if not isinstance(value, list):
@@ -90,8 +92,8 @@ class _Merged:
         offset = len(target)
         target.extend(value)
         self.positions.setdefault((key,), kpos)
-        for path, pos in positions.items():
-            if path[:1] == (key,) and len(path) > 1 and isinstance(path[1], int):
+        for path, pos in self._by_item.get((key,), {}).items():
+            if len(path) > 1 and isinstance(path[1], int):
                 self.positions[(key, path[1] + offset, *path[2:])] = pos
 
 

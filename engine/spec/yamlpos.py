@@ -9,6 +9,7 @@ import yaml
 from engine.spec.errors import SpecIssue
 
 Path_ = tuple[str | int, ...]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def parse_yaml(file: str, text: str) -> Parsed:
     Duplicate keys in one mapping are errors (YAML would silently keep the last one).
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -1,0 +1,50 @@
+"""Run drydock's benchmarks and print one table per benchmark.
+
+  python -m bench                 # default sizes
+  python -m bench plan --servers 2000
+  python -m bench retention --snapshots 1000000
+  python -m bench backup --size 256M
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _table(title: str, rows: list[dict]) -> None:
+    table = Table(title=title)
+    if not rows:
+        return
+    for key in rows[0]:
+        table.add_column(key, justify="right" if isinstance(rows[0][key], int | float) else "left")
+    for row in rows:
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
+    Console().print(table)
+
+
+def main() -> None:
+    """Parse arguments and run the chosen benchmarks."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("which", nargs="*", default=["plan", "retention", "backup"])
+    parser.add_argument("--servers", type=int, default=1000)
+    parser.add_argument("--snapshots", type=int, default=1_000_000)
+    parser.add_argument("--size", default="256M")
+    args = parser.parse_args()
+    if "plan" in args.which:
+        from bench.plan_bench import run
+
+        _table(f"plan/apply on {args.servers} servers", run(args.servers))
+    if "retention" in args.which:
+        mod = importlib.import_module("bench.retention_bench")
+        _table(f"retention on {args.snapshots} snapshots", mod.run(args.snapshots))
+    if "backup" in args.which:
+        mod = importlib.import_module("bench.backup_throughput")
+        _table(f"backup/restore throughput ({args.size})", mod.run(args))
+
+
+if __name__ == "__main__":
+    main()
