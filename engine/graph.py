@@ -71,13 +71,24 @@ def check_acyclic(graph: nx.DiGraph) -> None:
     raise GraphError(f"the actions form a cycle: {names}")
 
 
+def add_extra_edges(graph: nx.DiGraph, edges: Sequence[tuple[str, str]]) -> None:
+    """Edges planners ask for across resources (e.g. a server change after its backup)."""
+    for before, after in edges:
+        for node in (before, after):
+            if node not in graph:
+                raise GraphError(f"an ordering names {node!r}, which is not in the plan")
+        graph.add_edge(before, after)
+
+
 def build_graph(
-    actions: Sequence[Action], max_unavailable: Mapping[str, int] | None = None
+    actions: Sequence[Action], max_unavailable: Mapping[str, int] | None = None,
+    extra_edges: Sequence[tuple[str, str]] = (),
 ) -> nx.DiGraph:
     """The checked action DAG: nodes carry their Action under the `action` key."""
     graph: nx.DiGraph = nx.DiGraph()
     add_nodes(graph, actions)
     add_dependency_edges(graph, actions)
+    add_extra_edges(graph, extra_edges)
     serialise_rollout_groups(graph, actions, max_unavailable or {})
     check_acyclic(graph)
     return graph

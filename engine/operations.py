@@ -100,7 +100,12 @@ class _Recorder:
 
     def outcome(self, action: Action, outcome: ActionOutcome) -> None:
         with self.lock:
-            self.data.setdefault(action.address, {}).update(outcome.data)
+            merged = self.data.setdefault(action.address, {})
+            for key, value in outcome.data.items():
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
             if outcome.fingerprints is not None:
                 self.prints[action.address] = outcome.fingerprints
 
@@ -125,7 +130,12 @@ class _Recorder:
             resources.pop(address, None)
         elif update is not None or address in self.data:
             kind, name = address.split(".", 1)
-            data = {**(old.data if old else {}), **self.data.get(address, {})}
+            data = dict(old.data) if old else {}
+            for key, value in self.data.get(address, {}).items():
+                if isinstance(value, dict) and isinstance(data.get(key), dict):
+                    data[key] = {**data[key], **value}
+                else:
+                    data[key] = value
             attrs = update.attributes if update is not None else (old.attributes if old else {})
             resources[address] = ResourceRecord(
                 kind=kind, name=name, attributes=attrs, data=data,

@@ -22,6 +22,7 @@ from engine.model import (
     StateRef,
 )
 from engine.planners import PlanContext, plan_change
+from engine.planners.backups import plan_backups
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
 
@@ -105,12 +106,19 @@ def make_plan(
         desired=dict(desired), observed=dict(observed or {}),
     )
     actions: list[Action] = []
+    by_address: dict[str, list[Action]] = {}
     for change in changes:
-        actions.extend(plan_change(change, ctx))
+        planned = plan_change(change, ctx)
+        actions.extend(planned)
+        if planned:
+            by_address[change.address] = planned
+    backup_actions, edges = plan_backups(ctx, by_address)
+    needed = {before for before, _after in edges}
+    actions.extend(a for a in backup_actions if _targeted(a.address, targets) or a.id in needed)
     groups = {s.rollout.group: s.rollout.max_unavailable
               for s in spec.env.servers.values() if s.rollout}
     try:
-        graph = build_graph(actions, groups)
+        graph = build_graph(actions, groups, edges)
     except ValueError as exc:
         raise PlanError(str(exc)) from exc
     actions = with_graph_dependencies(actions, graph)

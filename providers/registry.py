@@ -7,10 +7,11 @@ from providers.base import Provider, Registry
 
 def default_providers() -> list[Provider]:
     """Every provider drydock ships with, imported here and nowhere in the engine."""
+    from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
     from providers.product.provider import CarbonProvider
 
-    return [CarbonProvider(), DatabaseProvider()]
+    return [CarbonProvider(), DatabaseProvider(), BackupProvider()]
 
 
 def default_registry() -> Registry:

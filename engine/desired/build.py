@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.desired.backups import desired_backup
 from engine.desired.data import desired_database
 from engine.desired.servers import TemplateCache, desired_server
 from engine.model import DesiredResource
@@ -20,5 +21,8 @@ def build_desired(spec: LoadedSpec) -> dict[str, DesiredResource]:
         out[res.address] = res
     for name, db in spec.env.databases.items():
         res = desired_database(spec, name, db)
+        out[res.address] = res
+    for name, policy in spec.env.backups.items():
+        res = desired_backup(spec, name, policy)
         out[res.address] = res
     return out

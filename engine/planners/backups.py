@@ -1,0 +1,165 @@
+"""Schedule backups (pure): create when due or before a server change, copy, prune.
+
+A policy's series lives in its `repository` and must reach every repository in `copies`.
+`backup.create` is planned when the newest snapshot there is older than `every`, or when
+the policy's server is about to change; `backup.copy` for every snapshot missing at a
+copy target; `backup.prune` per repository for what retention no longer keeps, never the
+last snapshot of a series nor one not yet copied where it must be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import PurePath
+from zoneinfo import ZoneInfo
+
+from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
+from engine.desired.data import database_attributes
+from engine.desired.servers import server_home
+from engine.model import Action
+from engine.planners.base import PlanContext
+from engine.retention import RetentionSnapshot, apply_policy, protect
+from engine.spec.models import BackupPolicy
+
+SERVER_PATHS = ("repository/conf", "repository/components/patches",
+                "repository/deployment/server", "repository/resources/security",
+                "repository/tenants", "updates")
+
+
+def snapshot_id_for(now: datetime, plan_id: str, policy: str) -> str:
+    """A deterministic, sortable id for the snapshot a plan will create."""
+    digest = hashlib.sha256(f"{plan_id}\0{policy}".encode()).hexdigest()[:6]
+    from datetime import UTC
+
+    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + digest
+
+
+def series_catalog(ctx: PlanContext, name: str) -> SeriesCatalog:
+    """The catalog from the refresh, or from the state when refresh was skipped."""
+    observed = ctx.observed.get(f"backup.{name}")
+    if observed is not None and "catalog" in observed.facts:
+        return catalog_from_data(name, observed.facts)
+    return catalog_from_data(name, ctx.recorded_data.get(f"backup.{name}"))
+
+
+def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
+    """What backup.create needs to read the source (never a secret's value)."""
+    src = policy.source
+    spec = ctx.spec
+    if src.database is not None:
+        db = spec.env.databases[src.database]
+        return {"kind": "database", "database": src.database,
+                "address": f"database.{src.database}", **database_attributes(spec, db)}
+    if src.server is not None:
+        server = spec.env.servers[src.server]
+        return {"kind": "server", "server": src.server, "address": f"server.{src.server}",
+                "root": str(server_home(spec, server)),
+                "paths": list(src.paths or SERVER_PATHS)}
+    return {"kind": "paths", "address": f"paths:{src.root}",
+            "root": str(PurePath(spec.path(src.root or "."))), "paths": list(src.paths or ["."])}
+
+
+def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
+           entries: Sequence[CatalogEntry], unsafe: dict[str, str],
+           after: tuple[str, ...]) -> Action | None:
+    data = ctx.recorded_data.get(f"backup.{name}", {})
+    verified = set(data.get("verified", {}))
+    pins = set(data.get("pins", [])) | set(policy.pinned)
+    snaps = [RetentionSnapshot(id=e.id, time=e.created, tags=e.tags, verified=e.id in verified,
+                               pinned=e.id in pins) for e in entries]
+    if not snaps:
+        return None
+    result = apply_policy(snaps, policy.keep, now=ctx.now, tz=ZoneInfo(policy.timezone))
+    if unsafe:
+        result = protect(result, {i: r for i, r in unsafe.items()
+                                  if i in set(result.removed_ids)})
+    if not result.remove:
+        return None
+    deletes = [{"id": r.id, "created": r.time.isoformat(), "reason": r.reason}
+               for r in result.remove]
+    return Action(
+        id=f"backup.{name}/prune-{repo}", address=f"backup.{name}", type="backup.prune",
+        summary=f"delete {len(deletes)} snapshot(s) of {name} from {repo} that retention "
+                "no longer keeps",
+        params={"series": name, "repository": repo, "deletes": deletes,
+                "kept": len(result.keep)},
+        depends_on=after, risky=True)
+
+
+def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> tuple[
+        list[Action], list[tuple[str, str]]]:
+    """Actions for every policy, and extra edges (a server change waits for its backup)."""
+    actions: list[Action] = []
+    edges: list[tuple[str, str]] = []
+    for name, policy in ctx.spec.env.backups.items():
+        address = f"backup.{name}"
+        catalog = series_catalog(ctx, name)
+        newest = catalog.newest(policy.repository)
+        due = newest is None or ctx.now - newest.created >= policy.every
+        changing = policy.source.server is not None and bool(
+            server_actions.get(f"server.{policy.source.server}"))
+        created: CatalogEntry | None = None
+        create_id = None
+        if due or changing:
+            sid = snapshot_id_for(ctx.now, ctx.plan_id, name)
+            why = ("before the change of " + f"server.{policy.source.server}") if changing \
+                and not due else ("no snapshot yet" if newest is None else
+                                  f"newest is {_age(ctx.now, newest.created)} old, "
+                                  f"every {_age_td(policy.every)}")
+            create_id = f"{address}/create"
+            actions.append(Action(
+                id=create_id, address=address, type="backup.create",
+                summary=f"take snapshot {sid} of {name} into {policy.repository} ({why})",
+                params={"series": name, "snapshot_id": sid, "repository": policy.repository,
+                        "tags": list(policy.tags), "source": source_params(ctx, policy)}))
+            created = CatalogEntry(id=sid, series=name, repository=policy.repository,
+                                   created=ctx.now, tags=tuple(policy.tags))
+            if changing:
+                first = server_actions[f"server.{policy.source.server}"][0]
+                edges.append((create_id, first.id))
+        primary = list(catalog.repos.get(policy.repository, ()))
+        planned_primary = primary + ([created] if created else [])
+        copy_ids: dict[str, list[str]] = {}
+        not_copied: dict[str, str] = {}
+        for target in policy.copies:
+            have = catalog.ids(target)
+            for entry in planned_primary:
+                if entry.id in have:
+                    continue
+                aid = f"{address}/copy-{entry.id}-to-{target}"
+                copy_ids.setdefault(target, []).append(aid)
+                if entry is not created:
+                    not_copied.setdefault(entry.id, f"not yet copied to {target}")
+                actions.append(Action(
+                    id=aid, address=address, type="backup.copy",
+                    summary=f"copy snapshot {entry.id} of {name} from {policy.repository} "
+                            f"to {target} and verify it there",
+                    params={"series": name, "snapshot_id": entry.id,
+                            "from": policy.repository, "to": target},
+                    depends_on=(create_id,) if entry is created and create_id else ()))
+        after_primary = tuple([create_id] if create_id else []) + tuple(
+            a for ids in copy_ids.values() for a in ids)
+        prune = _prune(ctx, name, policy, policy.repository, planned_primary, not_copied,
+                       after_primary)
+        if prune:
+            actions.append(prune)
+        for target in policy.copies:
+            existing = list(catalog.repos.get(target, ()))
+            incoming = [e for e in planned_primary if e.id not in catalog.ids(target)]
+            prune = _prune(ctx, name, policy, target, existing + incoming, {},
+                           tuple(copy_ids.get(target, [])))
+            if prune:
+                actions.append(prune)
+    return actions, edges
+
+
+def _age_td(delta: object) -> str:
+    from engine.spec.durations import format_duration
+
+    return format_duration(delta)  # type: ignore[arg-type]
+
+
+def _age(now: datetime, then: datetime) -> str:
+    return _age_td(now - then)

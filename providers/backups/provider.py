@@ -1,0 +1,146 @@
+"""Backup policies: observe their catalog in every repository; create, copy, prune, verify."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from engine.catalog import CatalogEntry, catalog_to_data
+from engine.model import Action, ObservedResource
+from providers.backup_sources import backup_paths
+from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
+from providers.databases.base import engine_for
+from providers.databases.errors import DatabaseError
+from providers.databases.targets import target_for
+from providers.repositories.base import Repository
+from providers.repositories.errors import RepositoryError
+from providers.repositories.factory import open_repository
+from providers.repositories.manifest import Manifest, SnapshotFields, SnapshotSource
+
+INCOMPLETE_GRACE = timedelta(hours=6)
+
+
+def entry_of(manifest: Manifest, repository: str) -> CatalogEntry:
+    """The catalog entry of a manifest."""
+    return CatalogEntry(id=manifest.id, series=manifest.series, repository=repository,
+                        created=manifest.created, size=manifest.size, tags=manifest.tags,
+                        facts=dict(manifest.source.facts))
+
+
+def series_listing(repo: Repository, series: str) -> list[dict[str, Any]]:
+    """The JSON catalog entries of one series in one repository, oldest first."""
+    return catalog_to_data(entry_of(m, repo.name) for m in repo.list(series)).get(repo.name, [])
+
+
+class BackupProvider(Provider):
+    """Runs backup actions against repositories and database engines."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("backup",)
+    action_types: ClassVar[tuple[str, ...]] = (
+        "backup.create", "backup.copy", "backup.prune", "backup.verify")
+
+    def observe(self, request: ObserveRequest) -> ObservedResource:
+        """List the series in the policy's repository and every copy target."""
+        policy = request.spec.env.backups.get(request.address.split(".", 1)[1])
+        if policy is None:
+            return ObservedResource(address=request.address, exists=bool(request.recorded),
+                                    attributes=dict(request.recorded or {}))
+        catalog: dict[str, list[dict[str, Any]]] = {}
+        for name in [policy.repository, *policy.copies]:
+            try:
+                catalog[name] = series_listing(open_repository(request.spec, name),
+                                               request.address.split(".", 1)[1])
+            except RepositoryError as exc:
+                raise ValueError(str(exc)) from exc
+        attrs = dict(request.desired.attributes) if request.desired else {}
+        return ObservedResource(address=request.address, exists=True, attributes=attrs,
+                                facts={"catalog": catalog})
+
+    def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        """Dispatch on the action type; repository and database errors become ActionFailed."""
+        try:
+            handler = {"backup.create": self._create, "backup.copy": self._copy,
+                       "backup.prune": self._prune, "backup.verify": self._verify}[action.type]
+            return handler(action, ctx)
+        except (RepositoryError, DatabaseError, OSError, ValueError) as exc:
+            raise ActionFailed(f"{action.id}: {exc}") from exc
+
+    def _create(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        repo = open_repository(ctx.spec, p["repository"])
+        repo.cleanup_incomplete(now=datetime.now(UTC), grace=INCOMPLETE_GRACE)
+        series, sid, src = p["series"], p["snapshot_id"], p["source"]
+        existing = {m.id for m in repo.list(series)}
+        if sid not in existing:
+            manifest = self._take(ctx, repo, series, sid, src, tuple(p.get("tags", [])))
+            message = f"snapshot {sid}: {manifest.size} bytes in {len(manifest.parts)} part(s)"
+        else:
+            message = f"snapshot {sid} already exists"
+        return ActionOutcome(message=message,
+                             data={"catalog": {repo.name: series_listing(repo, series)}})
+
+    def _take(self, ctx: ActionContext, repo: Repository, series: str, sid: str,
+              src: dict[str, Any], tags: tuple[str, ...]) -> Manifest:
+        if src["kind"] == "database":
+            target = target_for(ctx.spec, src["database"], ctx.resolve_secret)
+            engine = engine_for(target.engine)
+            facts = engine.observe(target).model_dump(mode="json")
+            fields = SnapshotFields(source=SnapshotSource(
+                kind="database", address=src["address"], engine=target.engine, facts=facts),
+                created=ctx.now, tags=tags)
+            return repo.put(series, sid, [engine.dump_part(target)], fields)
+        root = Path(src["root"])
+        facts = self._server_facts(root) if src["kind"] == "server" else {}
+        fields = SnapshotFields(source=SnapshotSource(
+            kind="server" if src["kind"] == "server" else "paths", address=src["address"],
+            facts=facts), created=ctx.now, tags=tags)
+        result = backup_paths(repo, series, sid, root, src["paths"], fields)
+        for warning in result.warnings:
+            ctx.progress(f"{series}: {warning}")
+        return result.manifest
+
+    @staticmethod
+    def _server_facts(home: Path) -> dict[str, Any]:
+        from providers.product.observe import read_level, read_patches
+
+        product = home / "updates" / "product.txt"
+        return {"update_level": read_level(home), "patches": read_patches(home),
+                "product": product.read_text().strip() if product.exists() else None}
+
+    def _copy(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        source = open_repository(ctx.spec, p["from"])
+        dest = open_repository(ctx.spec, p["to"])
+        manifest = dest.copy_from(source, p["series"], p["snapshot_id"])
+        check = dest.verify(p["series"], p["snapshot_id"])
+        if not check.ok:
+            raise ActionFailed(f"{action.id}: the copy in {dest.name} does not verify")
+        return ActionOutcome(message=f"copied {manifest.id} ({manifest.size} bytes), verified",
+                             data={"catalog": {dest.name: series_listing(dest, p["series"])}})
+
+    def _prune(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        repo = open_repository(ctx.spec, p["repository"])
+        present = {m.id for m in repo.list(p["series"])}
+        if present and present <= {d["id"] for d in p["deletes"]}:
+            raise ActionFailed(f"{action.id}: refusing to delete every snapshot of "
+                               f"{p['series']} in {repo.name}")
+        deleted = 0
+        for item in p["deletes"]:
+            repo.delete(p["series"], item["id"], missing_ok=True)
+            deleted += 1
+        return ActionOutcome(message=f"deleted {deleted} snapshot(s) from {repo.name}",
+                             data={"catalog": {repo.name: series_listing(repo, p["series"])}})
+
+    def _verify(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        repo = open_repository(ctx.spec, p["repository"])
+        result = repo.verify(p["series"], p["snapshot_id"])
+        if not result.ok:
+            bad = [f"{c.name} ({c.problem or 'sha256 mismatch'})" for c in result.parts
+                   if not c.ok]
+            raise ActionFailed(f"snapshot {p['snapshot_id']} in {repo.name} is damaged: "
+                               f"{', '.join(bad)}; restore from a copy or another snapshot")
+        return ActionOutcome(message=f"snapshot {p['snapshot_id']} in {repo.name}: all parts "
+                             "verified", data={"verified": {p["snapshot_id"]: ctx.now.isoformat()}})
