@@ -167,13 +167,13 @@ def _finish(walk: _Walk, action: Action, status: Status, message: str,
     report = ActionReport(id=action.id, address=action.address, type=action.type,
                           status=status, message=message, seconds=secs)
     walk.reports.append(report)
+    if status == "ok" and outcome is not None:
+        walk.callbacks.on_outcome(action, outcome)
     walk.callbacks.on_report(report)
     for comp in extra:
         walk.reports.append(comp)
         walk.callbacks.on_report(comp)
     if status == "ok":
-        if outcome is not None:
-            walk.callbacks.on_outcome(action, outcome)
         for succ in walk.graph.successors(action.id):
             waiting[succ].discard(action.id)
             if not waiting[succ] and succ not in walk.status:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import core, state_cmds
+from engine.commands import backups, core, restore, state_cmds
 
 app = typer.Typer(
     name="drydock",
@@ -22,10 +22,10 @@ app.command()(core.apply)
 app.command()(core.show)
 app.command()(core.graph)
 app.command()(core.drift)
+app.command()(restore.restore)
 app.add_typer(state_cmds.app, name="state")
 
-backups_app = typer.Typer(help="Backup catalog, verification and retention.",
-                          no_args_is_help=True)
+backups_app = backups.app
 app.add_typer(backups_app, name="backups")
 
 
@@ -34,10 +34,8 @@ def _register_optional() -> None:
     from engine.commands import demo
 
     app.command(name="demo")(demo.demo)
-    try:
-        from engine.commands.forget import forget_command
-    except ImportError:  # pragma: no cover - while the module is missing
-        return
+    from engine.commands.forget import forget_command
+
     backups_app.command(name="forget")(forget_command)
 
 

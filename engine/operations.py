@@ -147,6 +147,17 @@ class _Recorder:
         for update in self.plan.records:
             if self.remaining[update.address] == 0 and update.address not in self.failed:
                 self._record(update.address)
+        for address in sorted(self.failed & set(self.data)):
+            old = self.resources.get(address)
+            if old is None:
+                continue  # never recorded: the next plan refreshes it
+            data = dict(old.data)
+            for key, value in self.data[address].items():
+                if isinstance(value, dict) and isinstance(data.get(key), dict):
+                    data[key] = {**data[key], **value}
+                else:
+                    data[key] = value
+            self.resources[address] = old.model_copy(update={"data": data})
 
     def save(self, *, final: bool, summary: str = "") -> None:
         applied = AppliedInfo(

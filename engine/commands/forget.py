@@ -296,8 +296,10 @@ def render_text(result: RetentionResult, console: Console) -> None:
 
 def forget_command(
     series: Annotated[
-        str | None, typer.Argument(help="Backup series from the catalog (not available yet).")
+        str | None, typer.Argument(help="Backup series (policy) from the catalog.")
     ] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Environment folder for SERIES.")
+                   ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show what would be kept and removed.")
     ] = False,
@@ -362,7 +364,12 @@ def forget_command(
         timezone=timezone,
     )
     try:
-        result = run_forget(request, now=clock_now())
+        loader = None
+        if series is not None:
+            from engine.commands.backups import series_loader
+
+            loader = series_loader(env)
+        result = run_forget(request, now=clock_now(), load_series=loader)
     except (ForgetError, ClockError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None

@@ -20,7 +20,7 @@ from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
 from engine.model import Action
 from engine.planners.base import PlanContext
-from engine.retention import RetentionSnapshot, apply_policy, protect
+from engine.retention import RetentionResult, RetentionSnapshot, apply_policy, protect
 from engine.spec.models import BackupPolicy
 
 SERVER_PATHS = ("repository/conf", "repository/components/patches",
@@ -61,17 +61,25 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
             "root": str(PurePath(spec.path(src.root or "."))), "paths": list(src.paths or ["."])}
 
 
-def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
-           entries: Sequence[CatalogEntry], unsafe: dict[str, str],
-           after: tuple[str, ...]) -> Action | None:
+def _retain(ctx: PlanContext, name: str, policy: BackupPolicy,
+            entries: Sequence[CatalogEntry]) -> RetentionResult | None:
     data = ctx.recorded_data.get(f"backup.{name}", {})
     verified = set(data.get("verified", {}))
     pins = set(data.get("pins", [])) | set(policy.pinned)
+    unique = {e.id: e for e in entries}
     snaps = [RetentionSnapshot(id=e.id, time=e.created, tags=e.tags, verified=e.id in verified,
-                               pinned=e.id in pins) for e in entries]
+                               pinned=e.id in pins) for e in unique.values()]
     if not snaps:
         return None
-    result = apply_policy(snaps, policy.keep, now=ctx.now, tz=ZoneInfo(policy.timezone))
+    return apply_policy(snaps, policy.keep, now=ctx.now, tz=ZoneInfo(policy.timezone))
+
+
+def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
+           entries: Sequence[CatalogEntry], unsafe: dict[str, str],
+           after: tuple[str, ...]) -> Action | None:
+    result = _retain(ctx, name, policy, entries)
+    if result is None:
+        return None
     if unsafe:
         result = protect(result, {i: r for i, r in unsafe.items()
                                   if i in set(result.removed_ids)})
@@ -123,11 +131,18 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
         planned_primary = primary + ([created] if created else [])
         copy_ids: dict[str, list[str]] = {}
         not_copied: dict[str, str] = {}
+        incoming: dict[str, list[CatalogEntry]] = {}
         for target in policy.copies:
             have = catalog.ids(target)
+            # A copy target must hold what retention keeps across everything that exists;
+            # a snapshot retention drops anyway is not worth copying.
+            wanted = _retain(ctx, name, policy,
+                             [*catalog.repos.get(target, ()), *planned_primary])
+            keep_ids = set(wanted.kept_ids) if wanted else set()
             for entry in planned_primary:
-                if entry.id in have:
+                if entry.id in have or entry.id not in keep_ids:
                     continue
+                incoming.setdefault(target, []).append(entry)
                 aid = f"{address}/copy-{entry.id}-to-{target}"
                 copy_ids.setdefault(target, []).append(aid)
                 if entry is not created:
@@ -147,8 +162,7 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
             actions.append(prune)
         for target in policy.copies:
             existing = list(catalog.repos.get(target, ()))
-            incoming = [e for e in planned_primary if e.id not in catalog.ids(target)]
-            prune = _prune(ctx, name, policy, target, existing + incoming, {},
+            prune = _prune(ctx, name, policy, target, existing + incoming.get(target, []), {},
                            tuple(copy_ids.get(target, [])))
             if prune:
                 actions.append(prune)
