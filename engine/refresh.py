@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.model import DesiredResource, ObservedResource
+from engine.secrets import resolve_secret
 from engine.spec.loader import LoadedSpec
 from providers.base import ObserveRequest, Registry
 from state.document import ResourceRecord
@@ -35,6 +36,7 @@ def refresh(
             recorded=dict(rec.attributes) if rec else None,
             fingerprints=dict(rec.fingerprints) if rec else {},
             data=dict(rec.data) if rec else {},
+            resolve_secret=lambda ref: resolve_secret(ref, spec.directory),
         )
         result = registry.observe(request)
         on_done(address)

@@ -34,6 +34,7 @@ class ObserveRequest:
     recorded: dict[str, Any] | None
     fingerprints: dict[str, FileFingerprint] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    resolve_secret: Callable[[SecretRef], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,13 @@ class DatabaseEngine(ABC):
 
     # ----- shared behaviour --------------------------------------------------------------
 
+    def create(self, target: DatabaseTarget) -> bool:
+        """Create an empty database unless it exists; True when it was created."""
+        if self._exists(target):
+            return False
+        self._create(target)
+        return True
+
     def checked(self, target: DatabaseTarget, *, need: tuple[str, ...]) -> DatabaseTarget:
         """Return `target` after checking the fields this engine needs are set.
 

@@ -1,51 +1,52 @@
-"""Database resources: observe that a declared database exists; create a missing one."""
+"""Database resources: observe that a declared database exists; create a missing one.
+
+Observation goes through the database engines (SQLite file, PostgreSQL, MariaDB/MySQL):
+existence, size and a schema-and-row-count fingerprint as facts. A database that cannot
+be reached is an observation error naming it, so the plan stops with one clear line.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import ClassVar
 
 from engine.model import Action, ObservedResource
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
-from providers.product.fingerprints import sha256_file
+from providers.databases.base import engine_for
+from providers.databases.errors import DatabaseError
+from providers.databases.targets import target_for
 
 
 class DatabaseProvider(Provider):
-    """Existence, size and a content fingerprint of databases; creation of missing ones."""
+    """Existence and fingerprints of databases; creation of missing ones."""
 
     kinds: ClassVar[tuple[str, ...]] = ("database",)
     action_types: ClassVar[tuple[str, ...]] = ("database.create", "database.forget")
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """SQLite: the file. Server engines: a connection and the database's presence."""
+        """Ask the engine whether the database exists, and its size and fingerprint."""
         attrs = dict(request.desired.attributes if request.desired else request.recorded or {})
-        if attrs.get("engine") == "sqlite":
-            path = Path(attrs["path"])
-            if not path.is_file():
-                return ObservedResource(address=request.address, exists=False, attributes=attrs)
-            return ObservedResource(
-                address=request.address, exists=True, attributes=attrs,
-                facts={"size": path.stat().st_size, "fingerprint": sha256_file(path)})
-        return self._observe_server(request, attrs)
-
-    def _observe_server(self, request: ObserveRequest, attrs: dict) -> ObservedResource:
-        from providers.databases.observe_server import observe_server_database
-
-        return observe_server_database(request, attrs)
+        name = request.address.split(".", 1)[1]
+        if name not in request.spec.env.databases:
+            return ObservedResource(address=request.address, exists=bool(request.recorded),
+                                    attributes=attrs)
+        if attrs.get("engine") == "rds":
+            return ObservedResource(address=request.address, exists=True, attributes=attrs)
+        try:
+            target = target_for(request.spec, name, request.resolve_secret)
+            seen = engine_for(target.engine).observe(target)
+        except DatabaseError as exc:
+            raise ValueError(str(exc)) from exc
+        return ObservedResource(address=request.address, exists=seen.exists, attributes=attrs,
+                                facts={"size": seen.size_bytes, "fingerprint": seen.fingerprint})
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Create an empty database, or forget one (data is never dropped)."""
         if action.type == "database.forget":
-            return ActionOutcome(message="forgotten; data left in place")
-        if action.params.get("engine") == "sqlite":
-            path = Path(action.params["path"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                sqlite3.connect(path).close()
-            except sqlite3.Error as exc:
-                raise ActionFailed(f"{action.id}: cannot create {path}: {exc}") from exc
-            return ActionOutcome(message=f"created {path}")
-        from providers.databases.observe_server import create_server_database
-
-        return create_server_database(action, ctx)
+            return ActionOutcome(message="forgotten; its data is left in place")
+        try:
+            target = target_for(ctx.spec, action.params["name"], ctx.resolve_secret)
+            created = engine_for(target.engine).create(target)
+        except DatabaseError as exc:
+            raise ActionFailed(f"{action.id}: {exc}") from exc
+        return ActionOutcome(message=f"created {target.label}" if created else
+                             f"{target.label} already exists")
