@@ -98,7 +98,11 @@ def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
 
 def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> tuple[
         list[Action], list[tuple[str, str]]]:
-    """Actions for every policy, and extra edges (a server change waits for its backup)."""
+    """Actions for every policy, and extra edges between resources.
+
+    `server_actions` maps each changing address to its actions: a server change waits for
+    its backup; a backup of a database being created waits for the creation.
+    """
     actions: list[Action] = []
     edges: list[tuple[str, str]] = []
     for name, policy in ctx.spec.env.backups.items():
@@ -127,6 +131,9 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
             if changing:
                 first = server_actions[f"server.{policy.source.server}"][0]
                 edges.append((create_id, first.id))
+            db_actions = server_actions.get(f"database.{policy.source.database}", [])
+            if policy.source.database is not None and db_actions:
+                edges.append((db_actions[-1].id, create_id))  # back up what was created
         primary = list(catalog.repos.get(policy.repository, ()))
         planned_primary = primary + ([created] if created else [])
         copy_ids: dict[str, list[str]] = {}
