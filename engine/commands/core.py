@@ -76,22 +76,46 @@ def plan(
     refresh: Annotated[bool, typer.Option(
         "--refresh/--no-refresh", help="Observe the world first (default) or trust the state.")
     ] = True,
+    base: Annotated[str | None, typer.Option(
+        "--base", help="First show what the spec changes since its merge-base with REF "
+                       "(e.g. origin/main), for pull requests.")] = None,
+    full_plan_url: Annotated[str | None, typer.Option(
+        "--full-plan-url", help="Where the full plan is, named when a markdown plan is cut.")
+    ] = None,
 ) -> None:
     """Show what apply would do: changes, drift and the ordered actions.
+
+    With --base, the spec diff of the branch comes first; in JSON it is the extra
+    top-level key "spec_diff" (files saved with -o never carry it).
 
     Examples:
       drydock plan specs/demo
       drydock plan specs/demo -o plan.json && drydock apply plan.json
-      drydock plan specs/prod --format markdown > comment.md
+      drydock plan specs/prod --base origin/main --format markdown > comment.md
     """
+    from engine.gitinfo import GitError, spec_diff_against
+    from engine.specdiff import render_spec_diff_text
+
     ws = workspace(env)
+    try:
+        changed = spec_diff_against(ws.spec.directory, ws.spec.env, base) if base else None
+    except GitError as exc:
+        fail(str(exc))
     made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [])
     if out is not None:
         from providers.hosts.local import atomic_write
 
         atomic_write(out, made.model_dump_json(indent=2).encode() + b"\n")
         err.print(f"plan saved to {out}; apply it with: drydock apply {out}")
-    _render(made, fmt)
+    if fmt is Format.markdown:
+        hint = full_plan_url or (f"in {out} (`drydock show {out}`)" if out else "")
+        print_text(render_markdown(made, spec_diff=changed, full_plan_hint=hint))
+    elif changed is None:
+        _render(made, fmt)
+    elif fmt is Format.json:
+        print_json({**made.model_dump(mode="json"), "spec_diff": changed.model_dump(mode="json")})
+    else:
+        print_text(render_spec_diff_text(changed) + render_text(made))
     if detailed_exitcode and made.summary.has_changes:
         raise typer.Exit(2)
 
@@ -123,24 +147,41 @@ def apply(
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
     parallelism: Annotated[int, typer.Option("--parallelism", min=1,
                                              help="Actions at once.")] = 10,
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Apply even though the spec folder has uncommitted changes.")
+    ] = False,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
+
+    Specs in git must be committed (the state records the commit) unless --allow-dirty.
 
     Examples:
       drydock apply specs/demo                   (plan, show, ask, apply)
       drydock apply plan.json --env specs/demo   (apply a saved plan; refused when stale)
     """
+    from engine.gitinfo import DirtySpecError, GitError, recorded_git, require_committed
+
     path = Path(target) if target else Path.cwd()
     saved = path.is_file()
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
     ws = workspace(env_folder)
+    try:
+        warning = require_committed(ws.spec.directory, allow_dirty=allow_dirty)
+    except (DirtySpecError, GitError) as exc:
+        fail(str(exc))
+    if warning:
+        print(warning, file=sys.stderr)
     when = clock_now()
     with ws.state.lock("apply"):
         doc = ws.state.read()
         if saved:
             made = _load_plan_file(path)
+            if made.git.dirty and not allow_dirty:
+                fail(f"{path}: plan {made.id} was made from uncommitted specs; plan again "
+                     "from a commit, or pass --allow-dirty to apply it anyway")
+            made = made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         else:
             made = plan_workspace(ws, when, doc=doc)
             print_text(render_text(made))
@@ -192,17 +233,44 @@ def graph(
 def drift(
     env: EnvArg = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+    out: Annotated[Path | None, typer.Option(
+        "-o", "--out", help="Also save the JSON report to PATH.")] = None,
+    metrics_file: Annotated[Path | None, typer.Option(
+        "--metrics-file", help="Also write Prometheus metrics to PATH (atomically), e.g. "
+                               "for node_exporter's textfile collector.")] = None,
+    schema: Annotated[bool, typer.Option(
+        "--schema", help="Print the JSON Schema of the --format json report and exit.")
+    ] = False,
 ) -> None:
     """Report where the world moved away from the recorded state; exit 2 when it did.
 
-    Example (nightly CI): drydock drift specs/prod --format json > drift.json
+    Examples (nightly CI):
+      drydock drift specs/prod --format json > drift.json
+      drydock drift specs/prod --format markdown -o drift.json \\
+          --metrics-file /var/lib/node_exporter/textfile/drydock_prod.prom
     """
+    from engine.render.drift import (
+        drift_report,
+        drift_report_schema,
+        render_drift_markdown,
+        render_findings_text,
+    )
+
+    if schema:
+        print_json(drift_report_schema())
+        return
     ws = workspace(env)
     when = clock_now()
     made = plan_workspace(ws, when)
-    from engine.render.drift import drift_report, render_drift_markdown
-
     report = drift_report(made, when)
+    if out is not None or metrics_file is not None:
+        from engine.render.metrics import render_metrics
+        from providers.hosts.local import atomic_write
+
+        if out is not None:
+            atomic_write(out, report.model_dump_json(indent=2).encode() + b"\n")
+        if metrics_file is not None:
+            atomic_write(metrics_file, render_metrics(report).encode())
     if fmt is Format.json:
         print_json(report)
     elif fmt is Format.markdown:
@@ -210,7 +278,8 @@ def drift(
     else:
         from engine.render.text import render_drift_text
 
-        print_text(render_drift_text(list(made.drift), made.environment))
+        print_text(render_drift_text(list(made.drift), made.environment)
+                   + render_findings_text(report))
     if report.found:
         raise typer.Exit(2)
 
