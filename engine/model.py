@@ -158,6 +158,16 @@ class PlanSummary(Frozen):
         return self.actions > 0
 
 
+class Freshness(Frozen):
+    """How old the newest snapshot of a backup policy is in one repository (its RPO)."""
+
+    policy: str
+    repository: str
+    newest_age_seconds: float | None
+    every_seconds: float
+    overdue: bool
+
+
 class Plan(Frozen):
     """The artifact `plan` writes and `apply` executes, exactly (DESIGN §6)."""
 
@@ -173,4 +183,5 @@ class Plan(Frozen):
     actions: tuple[Action, ...] = ()
     records: tuple[RecordUpdate, ...] = ()
     warnings: tuple[str, ...] = ()
+    freshness: tuple[Freshness, ...] = ()
     summary: PlanSummary = Field(default_factory=PlanSummary)

@@ -71,6 +71,10 @@ def check_fresh(plan: Plan, doc: StateDocument, spec_digest: str) -> None:
         raise StalePlanError(f"plan {plan.id} is for environment {plan.environment!r}, "
                              f"not {doc.environment!r}")
     fresh_state = plan.state.serial == 0 and doc.serial == 0
+    if plan.state.serial != doc.serial:
+        raise StalePlanError(f"plan {plan.id} is stale: made at state serial "
+                             f"{plan.state.serial}, the state is now at serial {doc.serial}; "
+                             "run 'drydock plan' again")
     if not fresh_state and plan.state.lineage != doc.lineage:
         raise StalePlanError(f"plan {plan.id} was made for state lineage {plan.state.lineage}, "
                              f"but the state is lineage {doc.lineage}; run 'drydock plan' again")

@@ -22,7 +22,7 @@ from engine.model import (
     StateRef,
 )
 from engine.planners import PlanContext, plan_change
-from engine.planners.backups import plan_backups
+from engine.planners.backups import backup_freshness, plan_backups
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
 
@@ -129,6 +129,7 @@ def make_plan(
         state=StateRef(lineage=doc.lineage, serial=doc.serial),
         changes=tuple(c for c in changes if c.action != "no-op"), drift=tuple(drift),
         actions=tuple(actions), records=tuple(records), warnings=tuple(warnings),
+        freshness=tuple(backup_freshness(ctx)),
         summary=summarise([c for c in changes if c.action != "no-op"], drift, actions),
     )
 

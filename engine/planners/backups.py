@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
-from engine.model import Action
+from engine.model import Action, Freshness
 from engine.planners.base import PlanContext
 from engine.retention import RetentionResult, RetentionSnapshot, apply_policy, protect
 from engine.spec.models import BackupPolicy
@@ -174,6 +174,20 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
             if prune:
                 actions.append(prune)
     return actions, edges
+
+
+def backup_freshness(ctx: PlanContext) -> list[Freshness]:
+    """Per policy and repository (primary and copies): the newest snapshot's age vs `every`."""
+    out = []
+    for name, policy in ctx.spec.env.backups.items():
+        catalog = series_catalog(ctx, name)
+        every = policy.every.total_seconds()
+        for repo in [policy.repository, *policy.copies]:
+            newest = catalog.newest(repo)
+            age = None if newest is None else (ctx.now - newest.created).total_seconds()
+            out.append(Freshness(policy=name, repository=repo, newest_age_seconds=age,
+                                 every_seconds=every, overdue=age is None or age >= every))
+    return out
 
 
 def _age_td(delta: object) -> str:

@@ -46,7 +46,7 @@ class StateConfig(SpecModel):
 
 
 class IgnoreRule(SpecModel):
-    """Attributes whose drift is noise: `{address: server.gw-1, attributes: [config.*]}`."""
+    """Attributes whose drift is noise: `{address: server.gw-1, attributes: ["config:*"]}`."""
 
     address: str = "*"
     attributes: list[str]

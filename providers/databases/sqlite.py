@@ -147,6 +147,16 @@ class SqliteEngine(DatabaseEngine):
         if not result or result[0] != "ok":
             raise DatabaseError(f"sqlite {path}: restored data fails quick_check ({result})")
 
+    def create(self, target: DatabaseTarget) -> bool:
+        """Create an empty SQLite file unless one exists; True when it was created."""
+        path = self._path(target)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()
+        _fsync_dir(path.parent)
+        return True
+
     def drop(self, target: DatabaseTarget) -> None:
         """Remove the database file and its journal files."""
         path = self._path(target)

@@ -126,3 +126,16 @@ def test_verify_detects_one_flipped_byte(tmp_path: Path) -> None:
     part.write_bytes(bytes(data))
     proc = env.run("backups", "verify", snap, "--env", ".", check=1)
     assert "dr-vault" in proc.stderr and "damaged" in proc.stderr
+
+
+def test_drift_reports_overdue_backups_with_their_age(tmp_path: Path) -> None:
+    env = setup(tmp_path)
+    env.run("apply", ".", "--auto-approve", env=at(0), check=0)
+    env.run("drift", ".", env=at(0.5), check=0)
+    proc = env.run("drift", ".", "--format", "json", env=at(2), check=2)
+    report = json.loads(proc.stdout)
+    overdue = {(b["policy"], b["repository"]): b for b in report["overdue_backups"]}
+    assert set(overdue) == {("apim-db", "primary-vault"), ("apim-db", "dr-vault")}
+    assert overdue[("apim-db", "primary-vault")]["age_seconds"] == 2 * 86400
+    text = env.run("drift", ".", env=at(2), check=2).stdout
+    assert "backup apim-db in primary-vault is overdue (newest is 2.0d old" in text
