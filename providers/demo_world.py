@@ -1,13 +1,27 @@
-"""Build (or rebuild) the demo world on this machine: packs, patches, homes, a database."""
+"""Build (or rebuild) the demo world on this machine: packs, patches, homes, a database.
+
+The gateways' homes are built as they were before drydock took over: the product pack
+brought to update level `START_LEVEL` with the update installer. Each server with a
+service gets a free TCP port, written as `<server>_port` vars into `PORTS_FILE` in the
+spec folder (a per-machine file, not part of the spec in git).
+"""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
 from pathlib import Path
 
 from engine.spec.loader import LoadedSpec
-from providers.product.builder import build_world, install_home
+from providers.hosts.local import LocalTransport, atomic_write
+from providers.product.builder import build_world
+from providers.product.install import install_pack
+from providers.product.service import run_service_command
+from providers.product.updates import install_level, package_path
+
+START_LEVEL = 10
+PORTS_FILE = "ports.local.yaml"
 
 SAMPLE_APIS = [
     ("PizzaShackAPI", "1.0.0", "/pizzashack", "admin"),
@@ -21,6 +35,7 @@ def reset_world(spec: LoadedSpec) -> list[str]:
 
     Only paths under the spec folder's `.drydock/` are ever removed.
     """
+    stop_servers(spec)
     scratch = spec.directory / ".drydock"
     world = spec.path(str(spec.env.vars.get("world", ".drydock/world")))
     for path in (scratch,):
@@ -33,19 +48,59 @@ def reset_world(spec: LoadedSpec) -> list[str]:
     paths = build_world(world)
     made.append(f"packs, {len(paths.update_files)} update packages and "
                 f"{len(paths.patch_files)} patch archives under {world}")
+    ports = write_ports(spec)
+    if ports:
+        made.append(f"free ports {', '.join(f'{k}={v}' for k, v in ports.items())} in "
+                    f"{spec.directory / PORTS_FILE}")
     for name, server in spec.env.servers.items():
         host = spec.env.hosts[server.host]
         home = spec.path(host.root) / server.home
         if spec.env.hosts[server.host].site != "primary":
             continue
-        install_home(paths.pack, home)
-        made.append(f"product home of {name} at {home}")
+        install_pack(paths.pack, home)
+        for level in range(1, START_LEVEL + 1):
+            install_level(home, package_path(paths.updates, paths.version, level),
+                          product=paths.product, version=paths.version, level=level)
+        made.append(f"product home of {name} at update level {START_LEVEL} at {home}")
     for name, db in spec.env.databases.items():
         if getattr(db, "engine", None) == "sqlite" and getattr(db, "site", None) == "primary":
             path = spec.path(db.path)  # type: ignore[union-attr]
             seed_sqlite(path)
             made.append(f"SQLite database {name} with {len(SAMPLE_APIS)} APIs at {path}")
     return made
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_ports(spec: LoadedSpec) -> dict[str, int]:
+    """Pick a free port for every server with a service; write them as vars to PORTS_FILE."""
+    ports = {f"{name.replace('-', '_')}_port": _free_port()
+             for name, server in spec.env.servers.items() if server.service is not None}
+    lines = "".join(f"  {key}: {port}\n" for key, port in ports.items())
+    atomic_write(spec.directory / PORTS_FILE,
+                 ("# Free ports picked by `drydock demo` on this machine; rewritten every run.\n"
+                  + (f"vars:\n{lines}" if ports else "vars: {}\n")).encode())
+    return ports
+
+
+def stop_servers(spec: LoadedSpec) -> list[str]:
+    """Stop every demo server whose home exists (a stopped one is fine); returns their names.
+
+    Raises ActionFailed when a server does not stop.
+    """
+    transport = LocalTransport()
+    stopped = []
+    for name, server in spec.env.servers.items():
+        home = spec.path(spec.env.hosts[server.host].root) / server.home
+        if server.service is None or not (home / "bin").is_dir():
+            continue
+        run_service_command(transport, home, server.service.stop, f"stopping {name}")
+        stopped.append(name)
+    return stopped
 
 
 def seed_sqlite(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -40,9 +41,22 @@ def demo(
 ) -> None:
     """Build the demo world under specs/demo/.drydock and run the story.
 
-    plan → apply → plan again (no changes) → a hand edit → drift finds it → apply
-    restores it. Running it again starts from a fresh world.
+    plan → apply (the gateways rise from update level 10 to 14, one at a time) → plan
+    again (no changes) → a hand edit → drift finds it → apply restores it. Running it
+    again starts from a fresh world; the demo's servers are stopped at the end.
     """
+    from providers.demo_world import stop_servers
+
+    # The demo's fake servers run on this interpreter (they need Python 3.11's tomllib).
+    os.environ.setdefault("DRYDOCK_PYTHON", sys.executable)
+    try:
+        _story(env)
+    finally:
+        stopped = stop_servers(load_spec(env))
+        print(f"\nstopped the demo's servers: {', '.join(stopped) or 'none running'}")
+
+
+def _story(env: Path) -> None:
     from providers.demo_world import hand_edit, reset_world
 
     spec = load_spec(env)
@@ -50,9 +64,10 @@ def demo(
     for line in reset_world(spec):
         print(f"  built {line}")
     where = str(env)
-    _banner("1. What would drydock change?")
+    _banner("1. What would drydock change? The gateways are at update level 10, the spec "
+            "wants 14: each level's files, one gateway at a time")
     _run(["plan", where], 0)
-    _banner("2. Apply it")
+    _banner("2. Apply it: gw-1 is updated and health-checked before gw-2 starts")
     _run(["apply", where, "--auto-approve"], 0)
     _banner("3. Plan again: nothing left to do (exit 0 with --detailed-exitcode)")
     _run(["plan", where, "--detailed-exitcode"], 0)

@@ -1,8 +1,11 @@
 """Plan a server change in the runbook's order (pure).
 
-back up (patches, conf, updates, touched files) → stop → update levels one by one or
-replace the pack → patches remove/add → config → start → health. Every step after the
-backup belongs to one transaction whose compensation restores that backup and restarts.
+back up (patches, conf, updates, every file the change touches) → stop → update levels one
+by one, replace the pack, or roll back to a lower level → patches remove/add → config →
+start → health. Every step after the backup belongs to one transaction whose compensation
+stops the server, restores that backup, starts it and checks its health (a pack
+replacement first swaps the old home back). A server with no home is installed from its
+product's pack instead; a server removed from the spec is stopped and its home archived.
 """
 
 from __future__ import annotations
@@ -10,15 +13,16 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from engine.desired.names import patch_dir, update_package_name
-from engine.model import Action, Change, Step
+from engine.desired.names import patch_dir, split_product, update_package_name
+from engine.model import Action, Change, ObservedResource, Step
 from engine.planners.base import Chain, PlanContext
 from engine.spec.models import Server
 
 BACKUP_PATHS = ("repository/components/patches", "repository/conf", "updates")
 
 
-def _service_params(server: Server) -> dict[str, Any]:
+def service_params(server: Server) -> dict[str, Any]:
+    """The start/stop commands and health check of a server as action params ({} if none)."""
     if server.service is None:
         return {}
     health = server.service.health
@@ -33,6 +37,41 @@ def _service_params(server: Server) -> dict[str, Any]:
     }
 
 
+def server_base(ctx: PlanContext, name: str) -> dict[str, Any]:
+    """The params every action on server `name` carries: name, host, host root, home."""
+    server = ctx.spec.env.servers[name]
+    host = ctx.spec.env.hosts[server.host]
+    home = str(PurePath(ctx.spec.path(host.root)) / server.home)
+    return {"server": name, "host": server.host, "host_root": str(ctx.spec.path(host.root)),
+            "home": home}
+
+
+def change_backup_dir(base: dict[str, Any], plan_id: str) -> str:
+    """`<host_root>/.drydock/change-backups/<server>/<plan id>`."""
+    return str(PurePath(base["host_root"]) / ".drydock" / "change-backups" / base["server"]
+               / plan_id)
+
+
+def restore_steps(base: dict[str, Any], service: dict[str, Any],
+                  backup_dir: str) -> tuple[Step, ...]:
+    """Compensation of a server change: stop, restore the pre-change backup, start, check."""
+    name = base["server"]
+    steps = []
+    if service:
+        steps.append(Step(type="server.stop", summary=f"stop {name}",
+                          params={**base, **service}))
+    steps.append(Step(type="server.restore-backup",
+                      summary=f"restore {name} from its pre-change backup",
+                      params={**base, "backup_dir": backup_dir}))
+    if service:
+        steps.append(Step(type="server.start", summary=f"start {name}",
+                          params={**base, **service}))
+        if service.get("health"):
+            steps.append(Step(type="server.health", summary=f"health check {name}",
+                              params={**base, **service}))
+    return tuple(steps)
+
+
 def _level(value: Any) -> int:
     return -1 if value is None else int(value)
 
@@ -45,48 +84,45 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     server = ctx.spec.env.servers[name]
     desired = ctx.desired[change.address]
     observed = ctx.observed.get(change.address)
-    host = ctx.spec.env.hosts[server.host]
+    facts = observed.facts if observed is not None else {}
     product = ctx.spec.env.products[server.product]
-    home = desired.attributes["home"]
-    base = {"server": name, "host": server.host, "host_root": str(ctx.spec.path(host.root)),
-            "home": home}
-    service = _service_params(server)
+    base = server_base(ctx, name)
+    base["home"] = desired.attributes["home"]
+    service = service_params(server)
     group = server.rollout.group if server.rollout else None
     chain = Chain(change.address, transaction=True, group=group)
     current = observed.attributes if observed is not None and observed.exists else {}
     exists = bool(current)
-    touched = {d.name for d in change.diffs}
+    now_level = _level(current.get("update_level") if exists else facts.get("pack_update_level"))
+    want_level = desired.attributes.get("update_level")
+    moving = want_level is not None and want_level != now_level
 
-    backup_dir = str(PurePath(base["host_root"]) / ".drydock" / "change-backups" / name
-                     / ctx.plan_id)
+    if moving and exists:
+        chain.add("preflight", "server.preflight",
+                  f"check {name}'s level change {now_level} → {want_level} before anything "
+                  "changes", _preflight_params(ctx, server, base, now_level, want_level, facts))
     if exists:
-        extra_files = sorted(
-            f for f in (observed.facts.get("touched_files", []) if observed else [])
-        )
-        config_files = sorted(k.removeprefix("config:") for k in touched if k.startswith("config:"))
-        steps = [Step(type="server.restore-backup", summary=f"restore {name} from its "
-                      "pre-change backup", params={**base, "backup_dir": backup_dir})]
-        if service:
-            steps += [Step(type="server.start", summary=f"start {name}",
-                           params={**base, **service}),
-                      Step(type="server.health", summary=f"health check {name}",
-                           params={**base, **service})]
+        backup_dir = change_backup_dir(base, ctx.plan_id)
+        config_files = sorted(d.name.removeprefix("config:") for d in change.diffs
+                              if d.name.startswith("config:"))
+        params: dict[str, Any] = {
+            **base, **service, "backup_dir": backup_dir,
+            "paths": [*BACKUP_PATHS, *config_files, *facts.get("touched_files", [])]}
+        if moving:
+            strategy = ("downgrade" if want_level < now_level else server.strategy)
+            params["levels"] = {"from": now_level, "to": want_level, "strategy": strategy}
         chain.add("backup", "server.backup",
-                  f"back up patches, conf and updates of {name}",
-                  {**base, "backup_dir": backup_dir,
-                   "paths": [*BACKUP_PATHS, *config_files, *extra_files]},
-                  compensation=tuple(steps))
+                  f"back up patches, conf, updates and touched files of {name}", params,
+                  compensation=restore_steps(base, service, backup_dir))
     else:
-        chain.add("install", "server.install", f"install {server.product} into {home}",
-                  {**base, "pack": str(ctx.spec.path(product.pack))})
+        chain.add("install", "server.install", f"install {server.product} into {base['home']}",
+                  {**base, **service, "pack": str(ctx.spec.path(product.pack)),
+                   "problems": list(facts.get("problems", []))})
     if service and exists:
         chain.add("stop", "server.stop", f"stop {name}", {**base, **service})
 
-    now_level = _level(current.get("update_level") if exists else
-                       (observed.facts.get("pack_update_level") if observed else None))
-    want_level = desired.attributes.get("update_level")
-    if want_level is not None and want_level != now_level:
-        _plan_levels(chain, ctx, server, base, now_level, want_level, observed)
+    if moving:
+        _plan_levels(chain, ctx, server, base, now_level, want_level, observed, exists)
 
     want_patches = set(desired.attributes.get("patches", []))
     have_patches = set(current.get("patches", [])) if exists else set()
@@ -105,10 +141,9 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         if exists and current.get(key) == desired.attributes[key]:
             continue
         path = key.removeprefix("config:")
-        mode = server.config[path].mode
         chain.add(f"config-{path}", "server.config", f"write {path} on {name}",
                   {**base, "path": path, "content": desired.files[path],
-                   "sha256": desired.attributes[key], "mode": mode})
+                   "sha256": desired.attributes[key], "mode": server.config[path].mode})
     if service:
         chain.add("start", "server.start", f"start {name}", {**base, **service})
         if service.get("health"):
@@ -116,42 +151,89 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     return chain.actions
 
 
+def _product_names(ctx: PlanContext, server: Server) -> tuple[str, str]:
+    product = ctx.spec.env.products[server.product]
+    name, version = split_product(server.product)
+    return product.name or name, product.version or version
+
+
+def _preflight_params(ctx: PlanContext, server: Server, base: dict[str, Any], now_level: int,
+                      want_level: int, facts: dict[str, Any]) -> dict[str, Any]:
+    product = ctx.spec.env.products[server.product]
+    prod_name, version = _product_names(ctx, server)
+    down = facts.get("downgrade", {})
+    return {**base, "from_level": now_level, "to_level": want_level,
+            "strategy": "downgrade" if want_level < now_level else server.strategy,
+            "product_name": prod_name, "platform_version": version,
+            "updates": str(ctx.spec.path(product.updates or ".")),
+            "conflicts": server.conflicts, "pack": str(ctx.spec.path(product.pack)),
+            "chain": list(down.get("chain", [])),
+            "problem": next(iter(down.get("problems", [])), None)}
+
+
 def _plan_levels(chain: Chain, ctx: PlanContext, server: Server, base: dict[str, Any],
-                 now_level: int, want_level: int, observed: Any) -> None:
+                 now_level: int, want_level: int, observed: ObservedResource | None,
+                 exists: bool) -> None:
     name = base["server"]
     product = ctx.spec.env.products[server.product]
+    facts = observed.facts if observed is not None else {}
     if want_level < now_level:
+        down = facts.get("downgrade", {})
+        backups = ", ".join(b["id"] for b in down.get("chain", [])) or "none found"
         chain.add("downgrade", "server.downgrade",
-                  f"roll {name} back from level {now_level} to {want_level} from a change backup",
-                  {**base, "from_level": now_level, "to_level": want_level})
+                  f"roll {name} back from level {now_level} to {want_level} from change "
+                  f"backups ({backups})",
+                  {**base, "from_level": now_level, "to_level": want_level,
+                   "chain": list(down.get("chain", [])),
+                   "problems": list(down.get("problems", []))}, risky=True)
         return
-    platform = server.product.rpartition("-")[2]
-    packages = ctx.spec.path(product.updates or ".")
-    descriptors = observed.facts.get("updates", {}) if observed is not None else {}
-    if server.strategy == "replace":
+    prod_name, version = _product_names(ctx, server)
+    if server.strategy == "replace" and exists:
+        info = facts.get("replace", {})
+        pack = PurePath(ctx.spec.path(product.pack))
+        level_pack = info.get("pack") or str(pack.with_name(
+            f"{pack.name.removesuffix('.zip')}-level{want_level}.zip"))
+        stop = {"stop": server.service.stop} if server.service else {}
+        undo = Step(type="server.swap-back", summary=f"swap {name}'s previous home back",
+                    params={**base, **stop, "plan_id": ctx.plan_id})
         chain.add("replace-pack", "server.replace-pack",
-                  f"replace {name}'s home with {server.product} at level {want_level}",
-                  {**base, "pack": str(ctx.spec.path(product.pack)), "from_level": now_level,
-                   "to_level": want_level, "updates": str(packages),
-                   "conflicts": server.conflicts}, risky=True)
+                  f"replace {name}'s home with {PurePath(level_pack).name} (level {want_level})",
+                  {**base, "pack": level_pack, "from_level": now_level, "to_level": want_level,
+                   "keep_patches": sorted(patch_dir(p) for p in server.patches),
+                   "plan_id": ctx.plan_id, "problems": list(info.get("problems", []))},
+                  compensation=(undo,), risky=True)
         return
+    packages = PurePath(ctx.spec.path(product.updates or "."))
+    descriptors = facts.get("updates", {})
+    overwrite = server.conflicts == "overwrite"
     for level in range(max(now_level, 0) + 1, want_level + 1):
         info = descriptors.get(str(level), {})
+        found = list(info.get("conflicts", []))
         chain.add(f"update-{level:04d}", "server.update", f"apply update level {level} to {name}",
-                  {**base, "level": level, "platform_version": platform,
-                   "package": str(PurePath(packages) / update_package_name(platform, level)),
+                  {**base, "level": level, "product_name": prod_name, "platform_version": version,
+                   "package": str(packages / update_package_name(version, level)),
                    "conflicts": server.conflicts,
                    "added": info.get("added", []), "modified": info.get("modified", []),
-                   "removed": info.get("removed", []), "problems": info.get("problems", [])})
+                   "removed": info.get("removed", []),
+                   "problems": [*info.get("problems", []), *([] if overwrite else found)],
+                   "overwrites": found if overwrite else []})
 
 
 def _plan_removal(change: Change, ctx: PlanContext, name: str) -> list[Action]:
     recorded = ctx.recorded.get(change.address, {})
+    data = ctx.recorded_data.get(change.address, {})
+    home = str(recorded.get("home") or "")
+    if not home:
+        return []  # nothing recorded to stop or archive; the record is simply dropped
+    host_root = str(data.get("host_root") or PurePath(home).parent)
+    base = {"server": name, "home": home, "host_root": host_root}
     chain = Chain(change.address)
-    home = recorded.get("home", "")
-    chain.add("stop", "server.stop", f"stop {name} (removed from the spec)",
-              {"server": name, "home": home, "host_root": recorded.get("host_root", ""),
-               "if_running": True}, risky=True)
-    chain.add("archive", "server.archive", f"archive {name}'s home, then remove it",
-              {"server": name, "home": home}, risky=True)
+    stop = (data.get("service") or {}).get("stop")
+    if stop:
+        chain.add("stop", "server.stop", f"stop {name} (removed from the spec)",
+                  {**base, "stop": stop, "if_running": True}, risky=True)
+    archive = PurePath(host_root) / ".drydock" / "archived" / f"{name}-{ctx.plan_id}.tar.zst"
+    chain.add("archive", "server.archive",
+              f"archive {name}'s home to {archive.name}, verify it, then remove the home",
+              {**base, "archive": str(archive)}, risky=True)
     return chain.actions

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from engine.model import Change, Drift, Plan
+from engine.model import Action, Change, Drift, Plan
 from engine.render.symbols import SYMBOLS, fmt
+
+DETAIL_LINES = 4
 
 
 def _change_lines(change: Change) -> list[str]:
@@ -30,6 +32,36 @@ def _drift_lines(drift: Drift) -> list[str]:
     return lines
 
 
+def _details(action: Action) -> list[str]:
+    """Under a level change: the files it adds (+), modifies (~) and removes (-), capped,
+    the conflicts it overwrites, and any problem that will stop it."""
+    p = action.params
+    rows = [f"{sym} {path}" for sym, key in (("+", "added"), ("~", "modified"), ("-", "removed"))
+            for path in p.get(key) or []]
+    out = rows[:DETAIL_LINES]
+    if len(rows) > DETAIL_LINES:
+        out.append(f"… {len(rows) - DETAIL_LINES} more")
+    out += [f"overwrites conflicting {c}" for c in (p.get("overwrites") or [])[:DETAIL_LINES]]
+    out += [f"! {problem}" for problem in p.get("problems") or []]
+    return out
+
+
+def rollout_positions(plan: Plan) -> dict[str, tuple[str, int, int]]:
+    """address -> (group, position, group size), in the order the rollout serialises."""
+    groups: dict[str, set[str]] = {}
+    for a in plan.actions:
+        if a.group is not None:
+            groups.setdefault(a.group, set()).add(a.address)
+    return {address: (group, i, len(members)) for group, members in groups.items()
+            for i, address in enumerate(sorted(members), 1)}
+
+
+def action_warnings(plan: Plan) -> list[str]:
+    """Problems the planned actions carry (missing packages, conflicts, ...), one per line."""
+    return [f"{a.id}: {problem}" for a in plan.actions for problem in a.params.get("problems")
+            or []]
+
+
 def summary_line(plan: Plan) -> str:
     """`Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy; 9 actions.`"""
     s = plan.summary
@@ -44,7 +76,7 @@ def render_text(plan: Plan) -> str:
     if plan.git.commit:
         out.append(f"spec at {plan.git.branch or 'detached'}@{plan.git.commit[:10]}"
                    + (" (uncommitted changes)" if plan.git.dirty else ""))
-    for w in plan.warnings:
+    for w in dict.fromkeys([*plan.warnings, *action_warnings(plan)]):
         out.append(f"warning: {w}")
     if plan.drift:
         out += ["", "Drift (changed outside drydock):"]
@@ -58,10 +90,15 @@ def render_text(plan: Plan) -> str:
         out += _change_lines(c)
     if plan.actions:
         out += ["", "Actions, in order:"]
+        positions = rollout_positions(plan)
         for i, a in enumerate(plan.actions, 1):
             risky = "  [!]" if a.risky else ""
             after = f"  (after {', '.join(a.depends_on)})" if a.depends_on else ""
             out.append(f"  {i:3d}. {a.type:<22} {a.summary}{risky}{after}")
+            group = positions.pop(a.address, None)
+            if group is not None:
+                out.append(f"         rollout group {group[0]}: server {group[1]} of {group[2]}")
+            out.extend(f"         {line}" for line in _details(a))
             for step in a.compensation:
                 out.append(f"         on failure: {step.summary}")
     out += ["", summary_line(plan)]

@@ -1,30 +1,24 @@
-"""Observe a carbon product home: product, update level, patches, managed config files."""
+"""Observe a carbon product home: product, update level, patches, managed config files.
+
+Besides the compared attributes, `facts` carries what the server planner needs to plan a
+level change (see `providers/product/level_facts.py`).
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from engine.model import ObservedResource
 from providers.base import ObserveRequest
 from providers.product.fingerprints import fingerprint
+from providers.product.level_facts import level_facts
+from providers.product.updates import read_level
+
+__all__ = ["observe_server", "read_level", "read_patches"]
 
 PATCHES = Path("repository/components/patches")
 MAX_TEXT = 1 << 20
-
-
-def read_level(home: Path) -> int:
-    """The update level from `updates/config.json`; -1 when absent (never updated)."""
-    path = home / "updates" / "config.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return -1
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{path}: unreadable update level ({exc})") from exc
-    level = data.get("update-level", -1)
-    return int(level) if isinstance(level, int | str) and str(level).lstrip("-").isdigit() else -1
 
 
 def read_patches(home: Path) -> list[str]:
@@ -45,7 +39,8 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
     home = Path(source.get("home", ""))
     if not home.is_dir():
         return ObservedResource(address=request.address, exists=False,
-                                attributes={"home": str(home)})
+                                attributes={"home": str(home)},
+                                facts=level_facts(request, home, None))
     product_file = home / "updates" / "product.txt"
     product = product_file.read_text(encoding="utf-8").strip() if product_file.exists() else None
     attributes: dict[str, Any] = {
@@ -75,4 +70,5 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
                 except UnicodeDecodeError:
                     files[rel] = "(binary file)\n"
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
-                            files=files, fingerprints=prints)
+                            files=files, fingerprints=prints,
+                            facts=level_facts(request, home, attributes["update_level"]))

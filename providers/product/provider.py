@@ -1,4 +1,8 @@
-"""The carbon product provider: observes server homes and runs server actions."""
+"""The carbon product provider: observes server homes and runs server actions.
+
+Handlers are thin: each turns an action's params into one call of the module that does
+the work (install, updates, replace, downgrade, patches, change backups, service).
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,43 @@ from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRe
 from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
 from providers.pathsafety import contained
-from providers.product import change_backup, patches, service
+from providers.product import (
+    change_backup,
+    downgrade,
+    install,
+    level_facts,
+    patches,
+    replace,
+    restore_patches,
+    service,
+    updates,
+)
 from providers.product.observe import observe_server
 
 Handler = Callable[[Action, ActionContext], ActionOutcome]
 
 
-class CarbonProvider(Provider):
-    """Servers of the carbon layout: config, patches, change backups, service lifecycle."""
+def server_data(params: dict[str, Any]) -> dict[str, Any]:
+    """What the state records about a server so it can later be stopped and archived
+    after it left the spec: its host root and service commands."""
+    data: dict[str, Any] = {}
+    if params.get("host_root"):
+        data["host_root"] = params["host_root"]
+    if params.get("stop"):
+        data["service"] = {"start": params.get("start"), "stop": params["stop"],
+                           "health": params.get("health")}
+    return data
 
-    kinds: ClassVar[tuple[str, ...]] = ("server",)
+
+class CarbonProvider(Provider):
+    """Servers of the carbon layout: install, levels, patches, config, service, archive."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("server", "change-backup")
     action_types: ClassVar[tuple[str, ...]] = (
         "server.backup", "server.restore-backup", "server.stop", "server.start",
         "server.health", "server.patch.add", "server.patch.remove", "server.config",
+        "server.install", "server.update", "server.replace-pack", "server.swap-back",
+        "server.downgrade", "server.archive", "server.restore-patches", "server.preflight",
     )
 
     def __init__(self, transport: Transport | None = None) -> None:
@@ -38,10 +66,20 @@ class CarbonProvider(Provider):
             "server.patch.add": self._patch_add,
             "server.patch.remove": self._patch_remove,
             "server.config": self._config,
+            "server.install": self._install,
+            "server.update": self._update,
+            "server.replace-pack": self._replace,
+            "server.swap-back": self._swap_back,
+            "server.downgrade": self._downgrade,
+            "server.archive": self._archive,
+            "server.restore-patches": self._restore_patches,
+            "server.preflight": self._preflight,
         }
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Read the server's home (update level, patches, config digests)."""
+        """Read a server's home, or a change backup (`change-backup.<server>@<id>`)."""
+        if request.kind == "change-backup":
+            return restore_patches.observe_change_backup(request)
         return observe_server(request)
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
@@ -55,13 +93,26 @@ class CarbonProvider(Provider):
     def _home(action: Action) -> Path:
         return Path(action.params["home"])
 
+    def _preflight(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        problems = level_facts.preflight(action.params)
+        if problems:
+            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            raise ActionFailed(f"{action.id}: refused before anything changed: "
+                               f"{problems[0]}{more}")
+        p = action.params
+        return ActionOutcome(message=f"level {p['from_level']} → {p['to_level']} "
+                                     f"({p['strategy']}) checked; nothing conflicts")
+
     def _backup(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        home = self._home(action)
-        existed = change_backup.take_backup(home, Path(action.params["backup_dir"]),
-                                            action.params["paths"])
+        p = action.params
+        backup_dir = Path(p["backup_dir"])
+        existed = change_backup.take_backup(self._home(action), backup_dir, p["paths"])
+        levels = p.get("levels")
+        if levels:
+            downgrade.write_levels(backup_dir, levels["from"], levels["to"], levels["strategy"])
         kept = sum(existed.values())
-        return ActionOutcome(message=f"backed up {kept} paths to {action.params['backup_dir']}",
-                             data={"last_change_backup": action.params["backup_dir"]})
+        return ActionOutcome(message=f"backed up {kept} paths to {backup_dir}",
+                             data={"last_change_backup": str(backup_dir), **server_data(p)})
 
     def _restore(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         done = change_backup.restore_backup(self._home(action), Path(action.params["backup_dir"]),
@@ -70,7 +121,7 @@ class CarbonProvider(Provider):
 
     def _stop(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         params: dict[str, Any] = action.params
-        if "stop" not in params:
+        if not params.get("stop"):
             return ActionOutcome(message="no service declared; nothing to stop")
         home = self._home(action)
         if not home.is_dir() and params.get("if_running"):
@@ -83,7 +134,7 @@ class CarbonProvider(Provider):
         out = service.run_service_command(self.transport, self._home(action),
                                           action.params["start"],
                                           f"starting {action.params['server']}")
-        return ActionOutcome(message=out or "started")
+        return ActionOutcome(message=out or "started", data=server_data(action.params))
 
     def _health(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         health = action.params.get("health")
@@ -111,3 +162,67 @@ class CarbonProvider(Provider):
         target = contained(self._home(action), p["path"], what="config path")
         self.transport.put_file(target, data, mode=int(p.get("mode", 0o644)))
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
+
+    def _install(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        message = install.install_pack(Path(action.params["pack"]), self._home(action))
+        return ActionOutcome(message=message, data=server_data(action.params))
+
+    def _update(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        done = updates.install_level(
+            self._home(action), Path(p["package"]), product=p["product_name"],
+            version=p["platform_version"], level=int(p["level"]),
+            overwrite=p.get("conflicts") == "overwrite")
+        if done.already:
+            return ActionOutcome(message=f"already at update level {done.level} or above")
+        extra = f", overwrote {len(done.overwritten)} conflicting" if done.overwritten else ""
+        return ActionOutcome(message=f"installed update level {done.level}: wrote "
+                                     f"{len(done.written)} files, removed {len(done.removed)}"
+                                     f"{extra}")
+
+    def _replace(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        done = replace.replace_home(self._home(action), Path(p["pack"]), level=int(p["to_level"]),
+                                    patches=p.get("keep_patches", []), plan_id=p["plan_id"])
+        if done.already:
+            return ActionOutcome(message=f"already replaced; the old home is {done.previous}")
+        return ActionOutcome(message=f"switched to {Path(p['pack']).name}; carried "
+                                     f"{len(done.carried)} paths; old home kept as "
+                                     f"{done.previous}", data={"previous_home": done.previous})
+
+    def _swap_back(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        home = self._home(action)
+        if p.get("stop") and home.is_dir() and replace.previous_home(home, p["plan_id"]).is_dir():
+            service.run_service_command(self.transport, home, p["stop"],
+                                        f"stopping the new home of {p['server']}")
+        return ActionOutcome(message=replace.swap_back(home, p["plan_id"]))
+
+    def _downgrade(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        problems = p.get("problems") or []
+        if problems or not p.get("chain"):
+            raise ActionFailed(f"{action.id}: {problems[0] if problems else 'no change backup'}")
+        chain = [downgrade.LevelBackup.model_validate(b) for b in p["chain"]]
+        done = downgrade.roll_back(self._home(action), chain)
+        return ActionOutcome(message=f"rolled back to update level {p['to_level']} from "
+                                     f"{len(chain)} change backup(s), {len(done)} paths")
+
+    def _archive(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        home, archive = self._home(action), Path(action.params["archive"])
+        if not home.is_absolute() or len(home.parts) < 3:
+            raise ActionFailed(f"{action.id}: refusing to archive and remove {str(home)!r}; "
+                               "the recorded home is not a product home path")
+        if not home.is_dir():
+            return ActionOutcome(message=f"{home} is already gone"
+                                 + (f"; its archive is {archive}" if archive.is_file() else ""))
+        done = install.archive_home(home, archive)
+        install.remove_home(home, archive)
+        return ActionOutcome(message=f"archived {done.files} files to {archive} "
+                                     f"({done.bytes} bytes, verified), then removed {home}")
+
+    def _restore_patches(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        found = restore_patches.restore_patches(self._home(action), Path(p["source_dir"]))
+        return ActionOutcome(message=f"restored patches {', '.join(found) or '(none)'} from "
+                                     f"{p['source']}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import shlex
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -37,19 +39,25 @@ def run_service_command(transport: Transport, home: Path, command: str, what: st
 
 
 def http_status(url: str, timeout: float) -> int | None:
-    """The HTTP status of a GET, or None when nothing answers."""
+    """The HTTP status of a GET, or None when nothing answers.
+
+    Raises ActionFailed for a URL that is not http(s).
+    """
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ActionFailed(f"health URL {url!r} must start with http:// or https://")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (spec URL)
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError):
         return None
 
 
 def wait_healthy(transport: Transport, home: Path, health: dict[str, Any], what: str) -> str:
     """Poll the health check until it passes or its timeout ends; ActionFailed then."""
-    deadline = time.monotonic() + float(health.get("timeout_seconds") or 120)
+    limit = float(health.get("timeout_seconds") or 120)
+    deadline = time.monotonic() + limit
     expect = int(health.get("expect_status") or 200)
     last = "no answer"
     while True:
@@ -60,11 +68,11 @@ def wait_healthy(transport: Transport, home: Path, health: dict[str, Any], what:
             last = f"{health['http']} answered {status}" if status else \
                 f"{health['http']} did not answer"
         else:
-            result = transport.run(_argv(home, health["command"]), cwd=home, timeout=30)
+            left = max(1.0, min(30.0, deadline - time.monotonic()))
+            result = transport.run(_argv(home, health["command"]), cwd=home, timeout=left)
             if result.ok:
                 return f"{what}: health command passed"
             last = f"health command exited {result.returncode}"
         if time.monotonic() >= deadline:
-            raise ActionFailed(f"{what} is not healthy after "
-                               f"{health.get('timeout_seconds')}s: {last}")
+            raise ActionFailed(f"{what} is not healthy after {limit:g}s: {last}")
         time.sleep(POLL_SECONDS)
