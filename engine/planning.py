@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from engine.desired import build_desired
+from engine.drills_status import drill_findings, failed_drill_warnings
 from engine.diff import IgnoreMatcher, diff_resource, drift_resource
 from engine.graph import build_graph, with_graph_dependencies
 from engine.model import (
@@ -90,7 +91,7 @@ def make_plan(
 
     Raises PlanError when a resource could not be observed or the graph is invalid.
     """
-    desired = build_desired(spec)
+    desired = {**build_desired(spec), **desired_drills(spec)}
     observed = observe(desired) if observe is not None else None
     errors = [o.error for o in (observed or {}).values() if o.error]
     if errors:
@@ -115,6 +116,11 @@ def make_plan(
     backup_actions, edges = plan_backups(ctx, by_address)
     needed = {before for before, _after in edges}
     actions.extend(a for a in backup_actions if _targeted(a.address, targets) or a.id in needed)
+    drill_actions, drill_warnings = plan_drills(ctx, [a for a in actions
+                                                      if a.type.startswith("backup.")])
+    actions.extend(a for a in drill_actions if _targeted(a.address, targets))
+    warnings = [*failed_drill_warnings(drill_findings(doc, spec, now)), *warnings,
+                *drill_warnings]
     groups = {s.rollout.group: s.rollout.max_unavailable
               for s in spec.env.servers.values() if s.rollout}
     try:
@@ -122,6 +128,8 @@ def make_plan(
     except ValueError as exc:
         raise PlanError(str(exc)) from exc
     actions = with_graph_dependencies(actions, graph)
+    warnings = [*warnings, *(f"{a.id}: {problem}" for a in actions
+                             for problem in a.params.get("problems") or [])]
     records = _records(changes, desired, doc)
     return Plan(
         id=plan_id, environment=spec.env.environment, created_at=now,

@@ -213,11 +213,17 @@ def unpin(snapshot: str, env: EnvOpt = None) -> None:
 def series_loader(env: str | None):
     """For `backups forget SERIES`: the series' snapshots in its policy's repository."""
     def load(series: str) -> list[RetentionSnapshot]:
-        ws = workspace(env)
+        from engine.commands.common import KNOWN_ERRORS
+        from engine.commands.forget import ForgetError
+
+        try:
+            ws = workspace(env)
+            doc = ws.state.read()
+        except KNOWN_ERRORS as exc:
+            raise ForgetError(str(exc).splitlines()[0]) from None
         policy = ws.spec.env.backups.get(series)
         if policy is None:
-            fail(f"no backup policy {series!r} in {ws.spec.directory}")
-        doc = ws.state.read()
+            raise ForgetError(f"no backup policy {series!r} in {ws.spec.directory}")
         cat = catalogs(doc).get(series) or rebuild(ws)[series]
         rec = doc.resources.get(f"backup.{series}") or _empty(series)
         verified = set(rec.data.get("verified", {}))

@@ -128,10 +128,10 @@ def test_refusals_exit_1_with_one_line(tmp_path: Path, args: list[str], complain
     assert result.stdout == ""
 
 
-def test_a_series_needs_the_catalog() -> None:
-    result = _run(["apim-db", "--dry-run", "--keep-last", "1"])
+def test_a_series_needs_an_environment(tmp_path: Path) -> None:
+    result = _run(["apim-db", "--env", str(tmp_path), "--dry-run", "--keep-last", "1"])
     assert result.exit_code == 1
-    assert "catalog not available yet" in result.stderr
+    assert "no *.yaml files here" in result.stderr
 
 
 def test_nothing_to_evaluate_is_refused() -> None:
