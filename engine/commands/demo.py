@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +22,23 @@ def _banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def _run(args: list[str], expect: int) -> None:
+def _run(args: list[str], expect: int, *, quiet: bool = False) -> None:
     from engine.cli import app
 
-    print(f"$ drydock {' '.join(args)}", flush=True)
+    if args[0] == "apply":
+        # The demo's world is scratch: let people edit specs/demo and re-run it freely.
+        args = [*args, "--allow-dirty"]
+    when = os.environ.get("DRYDOCK_NOW")
+    prefix = f"DRYDOCK_NOW={when} " if when else ""
+    print(f"$ {prefix}drydock {' '.join(args)}", flush=True)
     try:
-        code = app(args, standalone_mode=False)
+        if quiet:
+            with contextlib.redirect_stdout(io.StringIO()) as captured:
+                code = app(args, standalone_mode=False)
+            last = captured.getvalue().strip().splitlines()
+            print(last[-1] if last else "", flush=True)
+        else:
+            code = app(args, standalone_mode=False)
     except SystemExit as exc:  # pragma: no cover - typer may still exit
         code = exc.code
     code = int(code or 0)
@@ -83,4 +97,24 @@ def _story(env: Path) -> None:
     _banner("6. Apply puts the declared file back")
     _run(["apply", where, "--auto-approve"], 0)
     _run(["plan", where, "--detailed-exitcode"], 0)
+    _days_pass(where)
     _banner("Demo complete")
+
+
+def _days_pass(where: str) -> None:
+    """Nightly applies over simulated days (DRYDOCK_NOW), then a plan that prunes."""
+    from engine.clock import now
+
+    start = now()
+    _banner("7. Days pass: each nightly apply takes the database backup that is due and "
+            "copies it to the dr site")
+    for day in range(1, 5):
+        os.environ["DRYDOCK_NOW"] = (start + timedelta(days=day)).isoformat()
+        _run(["apply", where, "--auto-approve"], 0, quiet=True)
+    os.environ["DRYDOCK_NOW"] = (start + timedelta(days=5)).isoformat()
+    _run(["backups", "list", "--env", where], 0)
+    _banner("8. Retention (keep last 3) shows every snapshot a prune deletes, with its rule")
+    _run(["plan", where], 0)
+    _run(["apply", where, "--auto-approve"], 0, quiet=True)
+    _run(["backups", "list", "--env", where], 0)
+    del os.environ["DRYDOCK_NOW"]

@@ -34,7 +34,8 @@ def _drift_lines(drift: Drift) -> list[str]:
 
 def _details(action: Action) -> list[str]:
     """Under a level change: the files it adds (+), modifies (~) and removes (-), capped,
-    the conflicts it overwrites, and any problem that will stop it."""
+    the conflicts it overwrites, and any problem that will stop it; under a prune: every
+    snapshot it deletes with the rule that no longer keeps it."""
     p = action.params
     rows = [f"{sym} {path}" for sym, key in (("+", "added"), ("~", "modified"), ("-", "removed"))
             for path in p.get(key) or []]
@@ -43,6 +44,9 @@ def _details(action: Action) -> list[str]:
         out.append(f"… {len(rows) - DETAIL_LINES} more")
     out += [f"overwrites conflicting {c}" for c in (p.get("overwrites") or [])[:DETAIL_LINES]]
     out += [f"! {problem}" for problem in p.get("problems") or []]
+    # Every snapshot a prune deletes is listed, never capped: deletions are what reviewers
+    # must see.
+    out += [f"- {d['id']} ({d['created']}): {d['reason']}" for d in p.get("deletes") or []]
     return out
 
 
@@ -65,8 +69,14 @@ def action_warnings(plan: Plan) -> list[str]:
 def summary_line(plan: Plan) -> str:
     """`Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy; 9 actions.`"""
     s = plan.summary
+    data = [f"{n} {label}" for label, n in (
+        ("backups", s.by_type.get("backup.create", 0)),
+        ("copies", s.by_type.get("backup.copy", 0)),
+        ("snapshots to delete", sum(len(a.params.get("deletes") or []) for a in plan.actions)),
+        ("drills", s.by_type.get("drill.run", 0))) if n]
     return (f"Plan: {s.create} to add, {s.update} to change, {s.replace} to replace, "
-            f"{s.delete} to destroy; {s.actions} actions.")
+            f"{s.delete} to destroy; {s.actions} actions"
+            + (f" ({', '.join(data)})." if data else "."))
 
 
 def render_text(plan: Plan) -> str:
@@ -85,7 +95,8 @@ def render_text(plan: Plan) -> str:
     if not plan.changes and not plan.actions:
         out += ["", "No changes. The environment matches the spec."]
         return "\n".join(out) + "\n"
-    out += ["", "Changes:"]
+    if plan.changes:
+        out += ["", "Changes:"]
     for c in plan.changes:
         out += _change_lines(c)
     if plan.actions:

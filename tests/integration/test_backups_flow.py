@@ -139,3 +139,17 @@ def test_drift_reports_overdue_backups_with_their_age(tmp_path: Path) -> None:
     assert overdue[("apim-db", "primary-vault")]["age_seconds"] == 2 * 86400
     text = env.run("drift", ".", env=at(2), check=2).stdout
     assert "backup apim-db in primary-vault is overdue (newest is 2.0d old" in text
+
+
+def test_plan_text_lists_each_deleted_snapshot_with_its_rule(tmp_path: Path) -> None:
+    env = setup(tmp_path)
+    for day in range(4):
+        env.run("apply", ".", "--auto-approve", env=at(day), check=0)
+    listed = {s["id"] for s in snapshots(env)}
+    text = env.run("plan", ".", env=at(4), check=0).stdout
+    deleted = [line.strip() for line in text.splitlines() if line.strip().startswith("- 2026")]
+    assert deleted, text
+    for line in deleted:
+        sid = line[2:].split(" ", 1)[0]
+        assert sid in listed
+        assert "beyond last 2" in line
