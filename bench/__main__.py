@@ -23,7 +23,7 @@ def _table(title: str, rows: list[dict]) -> None:
         table.add_column(key, justify="right" if isinstance(rows[0][key], int | float) else "left")
     for row in rows:
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
-    Console().print(table)
+    Console(width=180).print(table)
 
 
 def main() -> None:
