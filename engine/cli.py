@@ -37,6 +37,12 @@ def _register_optional() -> None:
     from engine.commands.forget import forget_command
 
     backups_app.command(name="forget")(forget_command)
+    from engine.commands import recover, restore_snapshot
+
+    app.command(name="recover")(recover.recover)
+    # Temporary: merged into `restore` (SNAPSHOT --to ADDR, --last-good server.X) later.
+    app.command(name="restore-snapshot", hidden=True)(restore_snapshot.restore_snapshot)
+    app.command(name="restore-last-good", hidden=True)(restore_snapshot.restore_last_good)
 
 
 _register_optional()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 import socket
 import threading
 import time
@@ -87,6 +88,24 @@ def check_fresh(plan: Plan, doc: StateDocument, spec_digest: str) -> None:
                              "run 'drydock plan' again")
 
 
+ALSO = "_also"
+"""Reserved key of `ActionOutcome.data`: {address: {key: value}} merged into other records
+(or the action's own, kept even if a later action of its resource fails), e.g. a drill
+marking the snapshot it restored as verified in `backup.<policy>`."""
+
+
+_RESOURCE = re.compile(r"^[a-z][a-z0-9_-]*\.[^.]")
+
+
+def _merge(into: dict, values: Mapping) -> None:
+    """Merge recorded data: dict values merge key by key, anything else replaces."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            into[key] = {**into[key], **value}
+        else:
+            into[key] = value
+
+
 class _Recorder:
     """Applies results to the in-memory state and persists it at intervals."""
 
@@ -105,13 +124,31 @@ class _Recorder:
     def outcome(self, action: Action, outcome: ActionOutcome) -> None:
         with self.lock:
             merged = self.data.setdefault(action.address, {})
-            for key, value in outcome.data.items():
-                if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
+            _merge(merged, {k: v for k, v in outcome.data.items() if k != ALSO})
+            for address, values in sorted((outcome.data.get(ALSO) or {}).items()):
+                self._record_also(address, values)
             if outcome.fingerprints is not None:
                 self.prints[action.address] = outcome.fingerprints
+
+    def _record_also(self, address: str, values: dict) -> None:
+        """Merge facts an action established about `address` into its record now.
+
+        They hold whatever happens to the rest of the plan (a drill's run is recorded
+        even when the drill then fails the apply; a snapshot it restored stays verified).
+        A missing record is created with the attributes the plan records for it, if any.
+        """
+        if not _RESOURCE.match(address) or not isinstance(values, dict):
+            return
+        kind, _, name = address.partition(".")
+        old = self.resources.get(address)
+        if old is None:
+            update = self.updates.get(address)
+            attrs = dict(update.attributes) if update is not None and not update.remove else {}
+            old = ResourceRecord(kind=kind, name=name, attributes=attrs, updated_at=self.now)
+        data = dict(old.data)
+        _merge(data, values)
+        self.resources[address] = old.model_copy(update={"data": data, "updated_at": self.now})
+        self.dirty = True
 
     def report(self, report: ActionReport) -> None:
         if report.compensation_of is not None:
@@ -127,6 +164,8 @@ class _Recorder:
                 self.save(final=False)
 
     def _record(self, address: str) -> None:
+        if not _RESOURCE.match(address):
+            return  # e.g. `dir:/restore/here`: a target, not a resource with a record
         update = self.updates.get(address)
         resources = self.resources
         old = resources.get(address)
@@ -135,11 +174,7 @@ class _Recorder:
         elif update is not None or address in self.data:
             kind, name = address.split(".", 1)
             data = dict(old.data) if old else {}
-            for key, value in self.data.get(address, {}).items():
-                if isinstance(value, dict) and isinstance(data.get(key), dict):
-                    data[key] = {**data[key], **value}
-                else:
-                    data[key] = value
+            _merge(data, self.data.get(address, {}))
             attrs = update.attributes if update is not None else (old.attributes if old else {})
             resources[address] = ResourceRecord(
                 kind=kind, name=name, attributes=attrs, data=data,
@@ -156,11 +191,7 @@ class _Recorder:
             if old is None:
                 continue  # never recorded: the next plan refreshes it
             data = dict(old.data)
-            for key, value in self.data[address].items():
-                if isinstance(value, dict) and isinstance(data.get(key), dict):
-                    data[key] = {**data[key], **value}
-                else:
-                    data[key] = value
+            _merge(data, self.data[address])
             self.resources[address] = old.model_copy(update={"data": data})
 
     def save(self, *, final: bool, summary: str = "") -> None:

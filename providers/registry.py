@@ -9,9 +9,12 @@ def default_providers() -> list[Provider]:
     """Every provider drydock ships with, imported here and nowhere in the engine."""
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
+    from providers.drills.provider import DrillProvider
     from providers.product.provider import CarbonProvider
+    from providers.restore.provider import RestoreProvider
 
-    return [CarbonProvider(), DatabaseProvider(), BackupProvider()]
+    return [CarbonProvider(), DatabaseProvider(), BackupProvider(), DrillProvider(),
+            RestoreProvider()]
 
 
 def default_registry() -> Registry:

@@ -50,6 +50,17 @@ def _details(action: Action) -> list[str]:
     return out
 
 
+def _drill_lines(action: Action) -> list[str]:
+    """Under a drill run: the snapshot's time and each check it will run."""
+    if action.type != "drill.run":
+        return []
+    from engine.spec.data import DrillCheck
+
+    p = action.params
+    return [f"snapshot taken {p.get('snapshot_created')}"] + [
+        f"check: {DrillCheck.model_validate(c).describe()}" for c in p.get("checks") or []]
+
+
 def rollout_positions(plan: Plan) -> dict[str, tuple[str, int, int]]:
     """address -> (group, position, group size), in the order the rollout serialises."""
     groups: dict[str, set[str]] = {}
@@ -110,6 +121,7 @@ def render_text(plan: Plan) -> str:
             if group is not None:
                 out.append(f"         rollout group {group[0]}: server {group[1]} of {group[2]}")
             out.extend(f"         {line}" for line in _details(a))
+            out.extend(f"         {line}" for line in _drill_lines(a))
             for step in a.compensation:
                 out.append(f"         on failure: {step.summary}")
     out += ["", summary_line(plan)]

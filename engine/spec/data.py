@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -130,24 +131,115 @@ class DrillTarget(SpecModel):
         return self
 
 
+class Expectation(SpecModel):
+    """A comparison a drill's SQL result must satisfy: `>= 1`, `== 3`, `!= 0`, `< 10`."""
+
+    op: Literal[">=", "<=", "==", "!=", ">", "<"]
+    value: float | str
+
+    def holds(self, actual: object) -> bool:
+        """True when `actual` (the query's first value) satisfies the comparison.
+
+        Numbers compare as numbers; a value that is not a number only supports `==`
+        and `!=`, compared as text. A missing row (None) never satisfies anything.
+        """
+        if actual is None:
+            return False
+        if isinstance(self.value, str):
+            same = str(actual) == self.value
+            return same if self.op == "==" else (not same if self.op == "!=" else False)
+        try:
+            number = float(actual)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+        return {">=": number >= self.value, "<=": number <= self.value,
+                "==": number == self.value, "!=": number != self.value,
+                ">": number > self.value, "<": number < self.value}[self.op]
+
+    def __str__(self) -> str:
+        value = self.value
+        shown = f"{value:g}" if isinstance(value, float) else value
+        return f"{self.op} {shown}"
+
+
+_EXPECT_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
+
+
+def parse_expect(text: str) -> Expectation:
+    """Parse `">= 1"` into an Expectation; raises ValueError naming the accepted forms.
+
+    >>> str(parse_expect(">= 1"))
+    '>= 1'
+    """
+    match = _EXPECT_RE.match(text or "")
+    if not match:
+        raise ValueError(f"expect {text!r} is not a comparison; write e.g. '>= 1', '== 3', "
+                         "'!= 0' or '< 10'")
+    op, raw = match.group(1), match.group(2)
+    try:
+        value: float | str = float(raw)
+    except ValueError:
+        if op not in ("==", "!="):
+            raise ValueError(f"expect {text!r}: {op} needs a number") from None
+        value = raw.strip("'\"")
+    return Expectation(op=op, value=value)  # type: ignore[arg-type]
+
+
 class DrillCheck(SpecModel):
-    """One verification a drill runs on the restored data."""
+    """One verification a drill runs on the restored data.
+
+    `sql` + `expect`: a query on the restored database whose first value must satisfy
+    the comparison. `files`: paths (files or folders) of a restored paths snapshot whose
+    bytes must equal the snapshot's. `command`: an argument list (no shell) run in the
+    restored directory that must exit 0.
+    """
 
     sql: str | None = None
     expect: str | None = None
     files: list[str] | None = None
-    command: str | None = None
+    command: list[str] | None = None
+    timeout: Duration = Field(default=timedelta(minutes=5),
+                              description="How long a `command` check may run.")
 
     @model_validator(mode="after")
     def _one_check(self) -> DrillCheck:
         kinds = [k for k in (self.sql, self.files, self.command) if k is not None]
         if len(kinds) != 1:
             raise ValueError("a drill check needs exactly one of 'sql', 'files' or 'command'")
+        if self.sql is not None and self.expect is None:
+            raise ValueError("an 'sql' check needs 'expect', e.g. expect: '>= 1'")
+        if self.expect is not None:
+            if self.sql is None:
+                raise ValueError("'expect' goes with 'sql'")
+            parse_expect(self.expect)
+        if self.command is not None and not self.command:
+            raise ValueError("'command' needs at least the program, e.g. [bin/check.sh]")
+        if self.files is not None and not self.files:
+            raise ValueError("'files' needs at least one path")
         return self
+
+    @property
+    def kind(self) -> str:
+        """`sql`, `files` or `command`."""
+        return "sql" if self.sql is not None else ("files" if self.files is not None
+                                                   else "command")
+
+    def describe(self) -> str:
+        """A one-line description for plans and reports."""
+        if self.sql is not None:
+            return f"sql {self.sql!r} {self.expect}"
+        if self.files is not None:
+            return f"files {', '.join(self.files)} match the snapshot"
+        return f"command {' '.join(self.command or [])} exits 0"
 
 
 class Drill(SpecModel):
-    """A scheduled restore test of a backup series, measured against an RTO."""
+    """A scheduled restore test of a backup series, measured against an RTO.
+
+    `from` is the repository to restore from (default: the policy's own); `pick` chooses
+    the newest snapshot there or a random one (within `window`, chosen from the plan id so
+    the plan names it). An `rto` of 0s always fails: every restore takes some time.
+    """
 
     backup: str
     from_: str | None = Field(default=None, alias="from")
@@ -157,6 +249,21 @@ class Drill(SpecModel):
     into: DrillTarget
     verify: list[DrillCheck] = Field(default_factory=list)
     rto: Duration = timedelta(minutes=15)
+
+    @model_validator(mode="after")
+    def _checks_fit_target(self) -> Drill:
+        kinds = {check.kind for check in self.verify}
+        if self.into.database is not None and kinds & {"files", "command"}:
+            raise ValueError("'files' and 'command' checks need a restored directory "
+                             "(into: {directory: ...}); use 'sql' checks for a database")
+        if self.into.directory is not None and "sql" in kinds:
+            raise ValueError("'sql' checks need a restored database (into: {database: ...})")
+        if self.into.database is not None and self.into.database.engine == "rds":
+            raise ValueError("a drill cannot restore into RDS; use a scratch sqlite, postgres "
+                             "or mysql database")
+        if self.window is not None and self.pick != "random":
+            raise ValueError("'window' goes with 'pick: random'")
+        return self
 
 
 class RecoverMapping(SpecModel):

@@ -1,0 +1,120 @@
+"""The demo's disaster: a day of backups and copies, the primary site lost, the estate
+rebuilt at the DR site with `drydock recover`, and a drill-style check that the data is
+there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import typer
+
+from engine.clock import now as clock_now
+from engine.spec.loader import LoadedSpec
+
+Run = Callable[[list[str], int], None]
+CHECK_SQL = "SELECT count(*) FROM am_api"
+
+
+def _banner(text: str) -> None:
+    print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
+
+
+@contextmanager
+def _clock_at(value: str) -> Iterator[None]:
+    """Run the enclosed commands with DRYDOCK_NOW set (the demo's simulated time)."""
+    before = os.environ.get("DRYDOCK_NOW")
+    os.environ["DRYDOCK_NOW"] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DRYDOCK_NOW", None)
+        else:
+            os.environ["DRYDOCK_NOW"] = before
+
+
+def _site_root(spec: LoadedSpec, site: str) -> Path:
+    roots = {spec.path(h.root) for h in spec.env.hosts.values() if h.site == site}
+    if len(roots) != 1:
+        raise ValueError(f"the demo expects one host root at site {site!r}, found {len(roots)}")
+    return roots.pop()
+
+
+def _stop(spec: LoadedSpec, root: Path) -> list[str]:
+    """Stop every demo server whose home under `root` exists; returns their names."""
+    from providers.hosts.local import LocalTransport
+    from providers.product.service import run_service_command
+
+    stopped = []
+    for name, server in spec.env.servers.items():
+        home = root / server.home
+        if server.service is not None and (home / "bin").is_dir():
+            run_service_command(LocalTransport(), home, server.service.stop, f"stopping {name}")
+            stopped.append(name)
+    return stopped
+
+
+def _count(spec: LoadedSpec, database: str) -> object:
+    from providers.databases.base import engine_for
+    from providers.databases.targets import target_for
+
+    target = target_for(spec, database)
+    return engine_for(target.engine).query_scalar(target, CHECK_SQL)
+
+
+def _last_time(spec: LoadedSpec) -> datetime:
+    """The later of now and the last apply's time (the story may have simulated days)."""
+    from engine.workspace import open_state
+
+    state, _journal = open_state(spec)
+    applied = state.read().applied
+    now = clock_now()
+    return max(now, applied.when) if applied is not None else now
+
+
+def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
+    """After the main story: back up and copy a day later, lose the primary site, recover
+    at the DR site, check the recovered data, and stop the recovered servers.
+
+    Takes the environment folder, its loaded spec and the demo's `run(args, expect)`.
+    Removes only the primary site's folder of the demo world.
+    """
+    mapping = spec.env.recover["dr"]
+    primary, dr = _site_root(spec, "primary"), _site_root(spec, "dr")
+    world = spec.path(str(spec.env.vars.get("world", ".drydock/world")))
+    if world.resolve() not in primary.resolve().parents:
+        raise ValueError(f"refusing to remove {primary}: not inside the demo world {world}")
+    lost_db = next(iter(mapping.databases))
+    before = _count(spec, lost_db)
+    day = _last_time(spec) + timedelta(days=1)
+    try:
+        _banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
+                "them to the DR site")
+        with _clock_at(day.isoformat()):
+            run(["apply", where, "--auto-approve"], 0)
+        _banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
+                "backup repository")
+        print(f"  stopped {', '.join(_stop(spec, primary)) or 'no servers'}; removing {primary}")
+        shutil.rmtree(primary)
+        _banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
+                "plan, then the rebuild, with RPO and RTO")
+        with _clock_at((day + timedelta(hours=2)).isoformat()):
+            run(["recover", "--site", "dr", "--env", where, "--auto-approve"], 0)
+        replacement = mapping.databases[lost_db]
+        after = _count(spec, replacement)
+        _banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
+        print(f"  {CHECK_SQL} → {after} (was {before} on {lost_db} before the disaster)")
+        if after != before:
+            print("error: the recovered database does not hold the data", file=sys.stderr)
+            raise typer.Exit(1)
+    finally:
+        stopped = _stop(spec, dr)
+        if stopped:
+            print(f"  stopped the recovered servers: {', '.join(stopped)}")

@@ -1,0 +1,154 @@
+"""Drill runs as recorded in the state, and which drills failed or are overdue (pure).
+
+A drill's record (`drill.<name>`) keeps its last runs in `data["runs"]`, oldest first.
+A failed last run is shown at the top of every plan and drift report until a run passes;
+a drill whose last run is older than its `every` is overdue; one that never ran is said
+so. Time is passed in, never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from engine.spec.durations import format_duration
+from engine.spec.loader import LoadedSpec
+from state.document import StateDocument
+
+KEEP_RUNS = 20
+
+
+class CheckResult(BaseModel):
+    """How one check of a drill run went."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    check: str
+    passed: bool
+    detail: str = ""
+
+
+class DrillRun(BaseModel):
+    """One run of a drill: what it restored, how long it took, and what the checks said.
+
+    `seconds` is the restore time measured against `rto_seconds`; `error` says why a run
+    stopped before its checks (the snapshot was damaged, the scratch target was taken...).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    snapshot: str
+    repository: str
+    started: AwareDatetime
+    finished: AwareDatetime
+    seconds: float
+    rto_seconds: float
+    within_rto: bool
+    passed: bool
+    checks: tuple[CheckResult, ...] = ()
+    error: str | None = None
+    torn_down: bool = True
+
+    def reason(self) -> str:
+        """Why the run failed, in one line ('' when it passed)."""
+        if self.passed:
+            return ""
+        parts = [self.error] if self.error else []
+        parts += [f"check {c.check} failed ({c.detail})" if c.detail else
+                  f"check {c.check} failed" for c in self.checks if not c.passed]
+        if not self.within_rto:
+            parts.append(f"restore took {self.seconds:.3f}s, over the RTO of "
+                         f"{format_duration_seconds(self.rto_seconds)}")
+        if not self.torn_down:
+            parts.append("the scratch target could not be removed")
+        return "; ".join(parts) or "failed"
+
+
+class DrillFinding(BaseModel):
+    """A drill that needs attention: its last run failed, it is overdue, or it never ran."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drill: str
+    status: Literal["failed", "overdue", "never-run"]
+    last_run: DrillRun | None = None
+    message: str
+
+    @property
+    def address(self) -> str:
+        """`drill.<name>`."""
+        return f"drill.{self.drill}"
+
+
+def format_duration_seconds(seconds: float) -> str:
+    """`15m`, `0s`: a duration in seconds as the spec writes it."""
+    from datetime import timedelta
+
+    return format_duration(timedelta(seconds=seconds))
+
+
+def drill_runs(data: Mapping[str, Any] | None) -> list[DrillRun]:
+    """The runs recorded in a drill record's data, oldest first; unreadable ones skipped."""
+    out = []
+    for raw in (data or {}).get("runs", []) or []:
+        try:
+            out.append(DrillRun.model_validate(raw))
+        except ValidationError:
+            continue
+    return out
+
+
+def runs_to_keep(previous: list[DrillRun], new: DrillRun) -> list[DrillRun]:
+    """The last KEEP_RUNS runs once `new` is added."""
+    return [*previous, new][-KEEP_RUNS:]
+
+
+def finding_for(name: str, every_seconds: float, runs: list[DrillRun],
+                now: datetime) -> DrillFinding | None:
+    """The finding of one drill given its runs, or None when all is well."""
+    if not runs:
+        return DrillFinding(drill=name, status="never-run",
+                            message=f"drill.{name} has never run; apply to run it")
+    last = runs[-1]
+    when = last.started.isoformat(timespec="seconds")
+    if not last.passed:
+        return DrillFinding(
+            drill=name, status="failed", last_run=last,
+            message=f"drill.{name} FAILED at {when} restoring snapshot {last.snapshot} from "
+                    f"{last.repository}: {last.reason()}")
+    age = (now - last.started).total_seconds()
+    if age > every_seconds:
+        return DrillFinding(
+            drill=name, status="overdue", last_run=last,
+            message=f"drill.{name} is overdue: last passed {format_duration_seconds(age)} ago "
+                    f"({when}), it should run every {format_duration_seconds(every_seconds)}")
+    return None
+
+
+def drill_findings(doc: StateDocument, spec: LoadedSpec, now: datetime) -> list[DrillFinding]:
+    """Every declared drill whose last run failed, that is overdue, or never ran.
+
+    Takes the state document, the loaded spec and the time; returns findings in drill
+    name order, failed ones first.
+    """
+    out = []
+    for name, drill in sorted(spec.env.drills.items()):
+        record = doc.resources.get(f"drill.{name}")
+        found = finding_for(name, drill.every.total_seconds(),
+                            drill_runs(record.data if record else None), now)
+        if found is not None:
+            out.append(found)
+    order = {"failed": 0, "overdue": 1, "never-run": 2}
+    return sorted(out, key=lambda f: (order[f.status], f.drill))
+
+
+def failed_drill_warnings(findings: list[DrillFinding]) -> list[str]:
+    """The plan's warning lines for failed drills (shown at the top of every plan)."""
+    return [f.message for f in findings if f.status == "failed"]
+
+
+__all__ = ["KEEP_RUNS", "CheckResult", "DrillFinding", "DrillRun", "drill_findings",
+           "drill_runs", "failed_drill_warnings", "finding_for", "runs_to_keep"]

@@ -1,0 +1,284 @@
+"""Plan the rebuild of an environment at another site (pure), from that site's snapshots.
+
+The spec's `recover.<site>` mapping says which host takes over which (`hosts`), which
+declared database replaces which (`databases`) and where the data comes from
+(`repositories`, default: every repository at the site). Only those repositories are
+read — never the state, which may be lost with the site, nor the lost site's
+repositories. For each server on a lost host: install its product's pack into the same
+home under the new host's root, bring it to the update level and patches its newest
+snapshot records, restore its runtime data (conf, deployments, keystores, tenants) from
+that snapshot, then start and health-check it once the databases are back. Each lost
+database is restored into its replacement from the newest snapshot that verifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from pydantic import AwareDatetime, Field
+
+from engine.desired import build_desired
+from engine.desired.data import database_attributes
+from engine.desired.names import patch_dir, split_product, update_package_name
+from engine.desired.servers import sha256_text
+from engine.model import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
+from engine.planners.base import Chain
+from engine.planners.server import service_params
+from engine.restoring import RUNTIME_PATHS, SnapshotInfo, patch_ids, plan_document
+from engine.spec.loader import LoadedSpec
+from state.document import StateDocument
+
+
+class RecoverError(ValueError):
+    """Recovery cannot be planned; the message says what to declare or fix."""
+
+
+class ServerRecovery(Frozen):
+    """A server on a lost host, the host that takes it over, and its paths policies."""
+
+    server: str
+    lost_host: str
+    new_host: str
+    policies: tuple[str, ...] = ()
+
+
+class DatabaseRecovery(Frozen):
+    """A lost database, its declared replacement, and the policies that back it up."""
+
+    lost: str
+    replacement: str
+    policies: tuple[str, ...] = ()
+
+
+class RecoveryScope(Frozen):
+    """What a recovery at `site` rebuilds and which repositories it may read."""
+
+    site: str
+    repositories: tuple[str, ...]
+    servers: tuple[ServerRecovery, ...] = ()
+    databases: tuple[DatabaseRecovery, ...] = ()
+
+    @property
+    def policies(self) -> list[str]:
+        """Every policy whose snapshots the recovery may restore, in plan order."""
+        return [p for item in (*self.databases, *self.servers) for p in item.policies]
+
+
+class RecoveryPoint(Frozen):
+    """The RPO of one restored series: which snapshot, taken when, how old."""
+
+    policy: str
+    target: str
+    snapshot: str
+    repository: str
+    created: AwareDatetime
+    age_seconds: float
+
+
+class RecoverPlan(Frozen):
+    """The recovery plan and the recovery point of every series it restores."""
+
+    plan: Plan
+    points: tuple[RecoveryPoint, ...] = ()
+    missing: tuple[str, ...] = Field(default=())
+
+
+def recovery_scope(spec: LoadedSpec, site: str) -> RecoveryScope:
+    """Read the `recover.<site>` mapping. Raises RecoverError when there is none or it
+    names no repository at all."""
+    mapping = spec.env.recover.get(site)
+    if mapping is None:
+        declared = ", ".join(sorted(spec.env.recover)) or "none"
+        raise RecoverError(f"the spec has no recover mapping for site {site!r} (declared: "
+                           f"{declared}); add recover.{site} with hosts, databases and "
+                           "repositories")
+    repos = tuple(mapping.repositories if mapping.repositories is not None else sorted(
+        n for n, r in spec.env.repositories.items() if r.site == site))
+    if not repos:
+        raise RecoverError(f"recover.{site}: no repository at site {site!r} to recover from; "
+                           "declare one or list them under recover.{site}.repositories")
+    servers = tuple(
+        ServerRecovery(server=name, lost_host=s.host, new_host=mapping.hosts[s.host],
+                       policies=tuple(p for p, pol in spec.env.backups.items()
+                                      if pol.source.server == name))
+        for name, s in spec.env.servers.items() if s.host in mapping.hosts)
+    databases = tuple(
+        DatabaseRecovery(lost=lost, replacement=new,
+                         policies=tuple(p for p, pol in spec.env.backups.items()
+                                        if pol.source.database == lost))
+        for lost, new in mapping.databases.items())
+    return RecoveryScope(site=site, repositories=repos, servers=servers, databases=databases)
+
+
+def candidates(scope: RecoveryScope, policy: str,
+               snapshots: Sequence[SnapshotInfo]) -> list[SnapshotInfo]:
+    """The snapshots of `policy` in the scope's repositories, newest first (one per id,
+    the first repository of the scope holding it)."""
+    rank = {r: i for i, r in enumerate(scope.repositories)}
+    best: dict[str, SnapshotInfo] = {}
+    for snap in snapshots:
+        if snap.series != policy or snap.repository not in rank:
+            continue
+        held = best.get(snap.id)
+        if held is None or rank[snap.repository] < rank[held.repository]:
+            best[snap.id] = snap
+    return sorted(best.values(), key=lambda s: (s.created, s.id), reverse=True)
+
+
+def _point(policy: str, target: str, snap: SnapshotInfo, now: datetime) -> RecoveryPoint:
+    return RecoveryPoint(policy=policy, target=target, snapshot=snap.id,
+                         repository=snap.repository, created=snap.created,
+                         age_seconds=(now - snap.created).total_seconds())
+
+
+def _chosen(policies: Sequence[str], chosen: Mapping[str, SnapshotInfo]) -> tuple[
+        str, SnapshotInfo] | None:
+    return next(((p, chosen[p]) for p in policies if p in chosen), None)
+
+
+def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, SnapshotInfo],
+              now: datetime) -> tuple[list[Action], Change | None, RecordUpdate | None,
+                                      RecoveryPoint | None]:
+    found = _chosen(item.policies, chosen)
+    if found is None:
+        return [], None, None, None
+    policy, snap = found
+    address = f"database.{item.replacement}"
+    action = Action(
+        id=f"{address}/recover", address=address, type="restore.database",
+        summary=f"restore database {item.lost} into {item.replacement} from snapshot "
+                f"{snap.id} of {policy} in {snap.repository}",
+        params={"repository": snap.repository, "series": policy, "snapshot_id": snap.id,
+                "database": item.replacement, "replace": True}, risky=True)
+    change = Change(address=address, kind="database", action="update",
+                    reason=f"takes over from database.{item.lost}: data of "
+                           f"{snap.created.isoformat(timespec='seconds')} ({snap.id})")
+    attrs = database_attributes(spec, spec.env.databases[item.replacement])
+    record = RecordUpdate(address=address, kind="database", name=item.replacement,
+                          attributes=attrs)
+    return [action], change, record, _point(policy, address, snap, now)
+
+
+def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
+            desired_files: Mapping[str, str], pack_level: int,
+            after: tuple[str, ...]) -> tuple[list[Action], dict[str, Any]]:
+    server = spec.env.servers[item.server]
+    product = spec.env.products[server.product]
+    host_root = PurePath(spec.path(spec.env.hosts[item.new_host].root))
+    base = {"server": item.server, "host": item.new_host, "host_root": str(host_root),
+            "home": str(host_root / server.home)}
+    facts = snap.facts if snap is not None else {}
+    level = facts.get("update_level", server.update_level)
+    level = -1 if level is None else int(level)
+    dirs = list(facts.get("patches", sorted(patch_dir(p) for p in server.patches)))
+    service = service_params(server)
+    chain = Chain(f"server.{item.server}")
+    chain.add("install", "server.install", f"install {server.product} into {base['home']} on "
+              f"{item.new_host}", {**base, **service, "pack": str(spec.path(product.pack)),
+                                   "problems": []})
+    name, version = split_product(server.product)
+    name, version = product.name or name, product.version or version
+    updates = PurePath(spec.path(product.updates or "."))
+    for n in range(max(pack_level, 0) + 1, level + 1):
+        chain.add(f"update-{n:04d}", "server.update", f"apply update level {n} to {item.server}",
+                  {**base, "level": n, "product_name": name, "platform_version": version,
+                   "package": str(updates / update_package_name(version, n)),
+                   "conflicts": server.conflicts, "added": [], "modified": [], "removed": [],
+                   "problems": [], "overwrites": []})
+    archives = PurePath(spec.path(product.patches or "."))
+    for pdir, pid in patch_ids(spec, server.product, dirs).items():
+        chain.add(f"patch-add-{pdir}", "server.patch.add", f"install {pid} into {item.server}",
+                  {**base, "patch_dir": pdir, "patch_id": pid,
+                   "archive": str(archives / f"{pid}.zip")})
+    if snap is not None:
+        chain.add("restore-runtime", "restore.paths",
+                  f"restore {item.server}'s conf, deployments, keystores and tenants from "
+                  f"snapshot {snap.id} of {snap.series} in {snap.repository}",
+                  {**base, "repository": snap.repository, "series": snap.series,
+                   "snapshot_id": snap.id, "dest": base["home"], "only": list(RUNTIME_PATHS),
+                   "require_empty": False}, risky=True)
+    else:
+        for path, text in sorted(desired_files.items()):
+            chain.add(f"config-{path}", "server.config", f"write {path} on {item.server} "
+                      "(from the spec: no snapshot)", {
+                          **base, "path": path, "content": text, "sha256": sha256_text(text),
+                          "mode": server.config[path].mode})
+    if service:
+        chain.add("start", "server.start", f"start {item.server} on {item.new_host}",
+                  {**base, **service}, after=after)
+        if service.get("health"):
+            chain.add("health", "server.health", f"health check {item.server}",
+                      {**base, **service})
+    attrs: dict[str, Any] = {"product": server.product, "home": base["home"],
+                             "patches": sorted(dirs)}
+    if level >= 0 or server.update_level is not None:
+        attrs["update_level"] = level
+    return chain.actions, attrs
+
+
+def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
+                 chosen: Mapping[str, SnapshotInfo], *, pack_levels: Mapping[str, int],
+                 digests: Mapping[str, Mapping[str, str]], plan_id: str, now: datetime,
+                 git: GitInfo | None = None) -> RecoverPlan:
+    """The recovery plan from the snapshots `chosen` per policy (by the caller, newest
+    that verifies); `pack_levels` is the update level each product's pack installs;
+    `digests` per policy the sha256 of the managed files its snapshot holds.
+
+    `doc` only names the state version the plan applies to; nothing recorded is read.
+    """
+    actions: list[Action] = []
+    changes: list[Change] = []
+    records: list[RecordUpdate] = []
+    points: list[RecoveryPoint] = []
+    missing: list[str] = []
+    for item in scope.databases:
+        db_actions, change, record, point = _database(spec, item, chosen, now)
+        if change is None:
+            missing.append(f"database.{item.lost}: no snapshot of "
+                           f"{', '.join(item.policies) or 'any policy'} in "
+                           f"{', '.join(scope.repositories)}; database.{item.replacement} "
+                           "stays as it is")
+            continue
+        actions += db_actions
+        changes.append(change)
+        records.append(record)  # type: ignore[arg-type]
+        points.append(point)  # type: ignore[arg-type]
+    after = tuple(a.id for a in actions)
+    desired = build_desired(spec) if any(_chosen(s.policies, chosen) is None
+                                         for s in scope.servers) else {}
+    for item in scope.servers:
+        found = _chosen(item.policies, chosen)
+        snap = found[1] if found else None
+        files = desired[f"server.{item.server}"].files if snap is None else {}
+        server_actions, attrs = _server(spec, item, snap, files,
+                                        pack_levels.get(spec.env.servers[item.server].product,
+                                                        -1), after)
+        actions += server_actions
+        address = f"server.{item.server}"
+        if snap is None:
+            missing.append(f"{address}: no snapshot of its paths in "
+                           f"{', '.join(scope.repositories)}; level, patches and config come "
+                           "from the spec, runtime data (deployments, keystores, tenants) is "
+                           "not recovered")
+        else:
+            points.append(_point(snap.series, address, snap, now))
+            attrs.update({f"config:{p}": d for p, d in (digests.get(snap.series) or {}).items()
+                          if p in spec.env.servers[item.server].config})
+        level = attrs.get("update_level")
+        changes.append(Change(
+            address=address, kind="server", action="create",
+            reason=f"rebuild on {item.new_host} (was {item.lost_host}) at update level "
+                   f"{level}, patches {', '.join(attrs['patches']) or 'none'}"
+                   + (f", runtime data of {snap.created.isoformat(timespec='seconds')}"
+                      if snap else "")))
+        records.append(RecordUpdate(address=address, kind="server", name=item.server,
+                                    attributes=attrs))
+    if not actions:
+        raise RecoverError(f"nothing to recover at site {scope.site}: no server on a mapped "
+                           "host and no database with a snapshot there")
+    plan = plan_document(spec, doc, actions, changes, records, missing, plan_id=plan_id,
+                         now=now, git=git)
+    return RecoverPlan(plan=plan, points=tuple(points), missing=tuple(missing))

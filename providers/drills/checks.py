@@ -1,0 +1,110 @@
+"""The checks a drill runs on restored data: SQL comparisons, file checksums, commands.
+
+- `sql` + `expect`: the first value of the query on the scratch database must satisfy
+  the comparison (`>= 1`, `== 3`, `!= 0`, `< 10`).
+- `files`: every regular file the snapshot's tar holds under the listed paths must be in
+  the restored folder with the same sha256 as the tar entry (missing paths fail).
+- `command`: an argument list (no shell) run in the restored folder must exit 0; a
+  program named with a `/` is relative to that folder.
+
+A check that cannot run fails with the reason; it never stops the other checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.drills_status import CheckResult
+from engine.spec.data import DrillCheck, parse_expect
+from providers.databases.errors import DatabaseError
+from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory
+from providers.hosts.base import Transport
+from providers.pathsafety import UnsafePathError, contained
+from providers.repositories.base import Repository
+from providers.repositories.errors import RepositoryError
+from providers.restore.snapshots import tar_members
+
+SHOWN = 3
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sql(check: DrillCheck, scratch: Scratch) -> CheckResult:
+    """Run the query and compare its first value with `expect`."""
+    if not isinstance(scratch, ScratchDatabase):
+        return CheckResult(check=check.describe(), passed=False,
+                           detail="an sql check needs a restored database")
+    expect = parse_expect(check.expect or "")
+    value = scratch.query(check.sql or "")
+    return CheckResult(check=check.describe(), passed=expect.holds(value),
+                       detail=f"got {value!r}, expected {expect}")
+
+
+def check_files(check: DrillCheck, scratch: Scratch, repo: Repository, series: str,
+                snapshot_id: str) -> CheckResult:
+    """Compare restored files with the snapshot's tar entries, byte for byte (sha256)."""
+    if not isinstance(scratch, ScratchDirectory):
+        return CheckResult(check=check.describe(), passed=False,
+                           detail="a files check needs a restored folder")
+    wanted = list(check.files or [])
+    members = tar_members(repo, series, snapshot_id, wanted)
+    problems = []
+    for path in wanted:
+        if not any(n == path or n.startswith(path.rstrip("/") + "/") for n in members):
+            problems.append(f"{path} is not in the snapshot")
+    for name, member in sorted(members.items()):
+        try:
+            restored = contained(scratch.path, name, what="restored file")
+        except UnsafePathError as exc:
+            problems.append(str(exc))
+            continue
+        if not restored.is_file():
+            problems.append(f"{name} is missing after the restore")
+        elif _sha256(restored) != member.sha256:
+            problems.append(f"{name} differs from the snapshot")
+    if problems:
+        more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
+        return CheckResult(check=check.describe(), passed=False,
+                           detail="; ".join(problems[:SHOWN]) + more)
+    return CheckResult(check=check.describe(), passed=True,
+                       detail=f"{len(members)} file(s) match the snapshot")
+
+
+def check_command(check: DrillCheck, scratch: Scratch, transport: Transport) -> CheckResult:
+    """Run the command in the restored folder; it passes when it exits 0."""
+    if not isinstance(scratch, ScratchDirectory):
+        return CheckResult(check=check.describe(), passed=False,
+                           detail="a command check needs a restored folder")
+    argv = list(check.command or [])
+    if "/" in argv[0] and not Path(argv[0]).is_absolute():
+        argv[0] = str(scratch.path / argv[0])
+    result = transport.run(argv, cwd=scratch.path, timeout=check.timeout.total_seconds())
+    lines = (result.stderr or result.stdout).strip().splitlines()
+    detail = f"exit {result.returncode}" + (f": {lines[-1][:200]}" if lines else "")
+    return CheckResult(check=check.describe(), passed=result.returncode == 0, detail=detail)
+
+
+def run_checks(checks: Sequence[DrillCheck], scratch: Scratch, repo: Repository, series: str,
+               snapshot_id: str, transport: Transport) -> list[CheckResult]:
+    """Run every check in order; returns one result per check (failures included)."""
+    out = []
+    for check in checks:
+        try:
+            if check.kind == "sql":
+                out.append(check_sql(check, scratch))
+            elif check.kind == "files":
+                out.append(check_files(check, scratch, repo, series, snapshot_id))
+            else:
+                out.append(check_command(check, scratch, transport))
+        except (DatabaseError, RepositoryError, OSError, ValueError) as exc:
+            out.append(CheckResult(check=check.describe(), passed=False,
+                                   detail=str(exc).splitlines()[0][:300]))
+    return out

@@ -1,0 +1,95 @@
+"""Scratch targets of a drill: a database (SQLite file, PostgreSQL or MariaDB database
+created by name) or a folder. A scratch target is only ever torn down when this drill put
+data into it: one that already held something is refused and left alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.errors import DatabaseNotEmpty
+from providers.repositories.base import Repository
+from providers.restore.actions import RestoreRefused, restore_tree
+from providers.restore.snapshots import data_part
+
+
+class Scratch(ABC):
+    """Where a drill restores to; `teardown` removes what `restore` put there."""
+
+    label: str = ""
+
+    @abstractmethod
+    def restore(self, repo: Repository, series: str, snapshot_id: str) -> None:
+        """Restore the snapshot here; raises when the target is taken or the restore fails."""
+
+    @abstractmethod
+    def teardown(self) -> None:
+        """Remove what the restore created (nothing when it refused to start)."""
+
+
+class ScratchDatabase(Scratch):
+    """A scratch database, created by the restore and dropped by the teardown."""
+
+    def __init__(self, target: DatabaseTarget) -> None:
+        self.target = target
+        self.engine = engine_for(target.engine)
+        self.label = target.label
+        self._loaded = False
+
+    def restore(self, repo: Repository, series: str, snapshot_id: str) -> None:
+        """Load the snapshot into a new (or empty) database; refuses one holding objects."""
+        part = data_part(repo, series, snapshot_id)
+        self._loaded = True
+        try:
+            self.engine.restore_from(repo, series, snapshot_id, part.name, self.target,
+                                     create=True, replace=False)
+        except DatabaseNotEmpty as exc:
+            self._loaded = False
+            raise RestoreRefused(f"scratch {exc}; a drill only restores into an empty scratch "
+                                 "target — drop it or name another one") from None
+
+    def query(self, sql: str) -> Any:
+        """The first value of `sql` run on the restored database."""
+        return self.engine.query_scalar(self.target, sql)
+
+    def teardown(self) -> None:
+        """Drop the scratch database (its file for SQLite)."""
+        if self._loaded:
+            self.engine.drop(self.target)
+
+
+class ScratchDirectory(Scratch):
+    """A scratch folder: must be missing or empty; removed (or emptied) afterwards."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = f"directory {path}"
+        self._created = False
+        self._used = False
+
+    def restore(self, repo: Repository, series: str, snapshot_id: str) -> None:
+        """Restore every path of the snapshot into the folder."""
+        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+            raise RestoreRefused(f"scratch folder {self.path} is not empty; a drill only "
+                                 "restores into an empty scratch folder — empty it or name "
+                                 "another one")
+        self._created = not self.path.exists()
+        self._used = True
+        restore_tree(repo, series, snapshot_id, self.path, require_empty=True)
+
+    def teardown(self) -> None:
+        """Remove the folder when the drill created it, else empty it again."""
+        if not self._used or not self.path.exists():
+            return
+        if self._created:
+            shutil.rmtree(self.path)
+            return
+        for child in self.path.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()

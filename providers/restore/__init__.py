@@ -1,0 +1,1 @@
+"""Restores from backup repositories: snapshots into databases, server homes and folders."""
