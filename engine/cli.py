@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import backups, core, restore, state_cmds
+from engine.commands import backups, core, demo, recover, restore_cmd, state_cmds
+from engine.commands.forget import forget_command
 
 app = typer.Typer(
     name="drydock",
@@ -22,30 +23,12 @@ app.command()(core.apply)
 app.command()(core.show)
 app.command()(core.graph)
 app.command()(core.drift)
-app.command()(restore.restore)
+app.command()(restore_cmd.restore)
+app.command()(recover.recover)
+app.command()(demo.demo)
 app.add_typer(state_cmds.app, name="state")
-
-backups_app = backups.app
-app.add_typer(backups_app, name="backups")
-
-
-def _register_optional() -> None:
-    """Commands living in their own modules."""
-    from engine.commands import demo
-
-    app.command(name="demo")(demo.demo)
-    from engine.commands.forget import forget_command
-
-    backups_app.command(name="forget")(forget_command)
-    from engine.commands import recover, restore_snapshot
-
-    app.command(name="recover")(recover.recover)
-    # Temporary: merged into `restore` (SNAPSHOT --to ADDR, --last-good server.X) later.
-    app.command(name="restore-snapshot", hidden=True)(restore_snapshot.restore_snapshot)
-    app.command(name="restore-last-good", hidden=True)(restore_snapshot.restore_last_good)
-
-
-_register_optional()
+app.add_typer(backups.app, name="backups")
+backups.app.command(name="forget")(forget_command)
 
 
 def main() -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from engine.spec.durations import format_duration
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
+
+if TYPE_CHECKING:
+    from engine.render.drift import DrillStatus
 
 KEEP_RUNS = 20
 
@@ -152,3 +155,24 @@ def failed_drill_warnings(findings: list[DrillFinding]) -> list[str]:
 
 __all__ = ["KEEP_RUNS", "CheckResult", "DrillFinding", "DrillRun", "drill_findings",
            "drill_runs", "failed_drill_warnings", "finding_for", "runs_to_keep"]
+
+
+def drill_statuses(doc: StateDocument, spec: LoadedSpec, now: datetime) -> list[DrillStatus]:
+    """Every declared drill's standing for the drift report: ok, failed, overdue, never-run."""
+    from engine.render.drift import DrillStatus
+
+    findings = {f.drill: f for f in drill_findings(doc, spec, now)}
+    out = []
+    for name in spec.env.drills:
+        runs = drill_runs((doc.resources.get(f"drill.{name}") or _NoRecord()).data)
+        last = runs[-1] if runs else None
+        found = findings.get(name)
+        out.append(DrillStatus(
+            drill=name, status=found.status if found else "ok",
+            last_run=last.started if last else None, last_ok=last.passed if last else None,
+            message=found.message if found else ""))
+    return out
+
+
+class _NoRecord:
+    data: dict[str, Any] = {}

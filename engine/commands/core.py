@@ -259,10 +259,13 @@ def drift(
     if schema:
         print_json(drift_report_schema())
         return
+    from engine.drills_status import drill_statuses
+
     ws = workspace(env)
     when = clock_now()
-    made = plan_workspace(ws, when)
-    report = drift_report(made, when)
+    doc = ws.state.read()
+    made = plan_workspace(ws, when, doc=doc)
+    report = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
     if out is not None or metrics_file is not None:
         from engine.render.metrics import render_metrics
         from providers.hosts.local import atomic_write

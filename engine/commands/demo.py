@@ -98,6 +98,9 @@ def _story(env: Path) -> None:
     _run(["apply", where, "--auto-approve"], 0)
     _run(["plan", where, "--detailed-exitcode"], 0)
     _days_pass(where)
+    from engine.commands.demo_disaster import run_disaster
+
+    run_disaster(where, load_spec(Path(where)), _run)
     _banner("Demo complete")
 
 

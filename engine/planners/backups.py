@@ -110,8 +110,9 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
         catalog = series_catalog(ctx, name)
         newest = catalog.newest(policy.repository)
         due = newest is None or ctx.now - newest.created >= policy.every
-        changing = policy.source.server is not None and bool(
-            server_actions.get(f"server.{policy.source.server}"))
+        server_plan = server_actions.get(f"server.{policy.source.server}", [])
+        # a server that is being installed has nothing to back up yet
+        changing = bool(server_plan) and server_plan[0].type != "server.install"
         created: CatalogEntry | None = None
         create_id = None
         if due or changing:

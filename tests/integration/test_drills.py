@@ -101,6 +101,12 @@ def test_a_failing_drill_is_torn_down_recorded_and_heads_every_plan_until_one_pa
     assert finding.status == "failed" and finding.last_run is not None
     data = json.loads(env.run("plan", ".", "--format", "json", env=at(0.5), check=0).stdout)
     assert data["warnings"][0] == finding.message
+    drift = env.run("drift", ".", "--format", "json", env=at(0.5), check=2)
+    [status] = json.loads(drift.stdout)["drills"]
+    assert status["drill"] == "apim-db-restore" and status["status"] == "failed"
+    assert status["last_ok"] is False and "got 2, expected == 5" in status["message"]
+    text = env.run("drift", ".", env=at(0.5), check=2).stdout
+    assert "drill apim-db-restore: failed" in text
 
     (env.spec / "extra.yaml").write_text(DATA.format(expect=">= 1", rto="15m"))
     env.run("apply", ".", "--auto-approve", env=at(1), check=0)

@@ -81,13 +81,13 @@ def test_restore_a_snapshot_into_a_database_after_backing_it_up(tmp_path: Path) 
     execute(env, "DELETE FROM am_api;")  # the damage
     recorded = state(env).resources["database.apim_db"].attributes
 
-    shown = env.run("restore-snapshot", first, "--to", "database.apim_db", "--env", ".",
+    shown = env.run("restore", first, "--to", "database.apim_db", "--env", ".",
                     env=at(0.5), check=1)
     assert "needs confirmation" in shown.stderr
     assert "backup.create" in shown.stdout and "restore.database" in shown.stdout
     assert count(env) == 0  # nothing happened without approval
 
-    env.run("restore-snapshot", first, "--to", "database.apim_db", "--env", ".",
+    env.run("restore", first, "--to", "database.apim_db", "--env", ".",
             "--auto-approve", env=at(0.5), check=0)
     assert count(env) == 2
     after = snapshots(env, "apim-db")
@@ -106,12 +106,12 @@ def test_restore_a_snapshot_into_an_empty_folder_only(tmp_path: Path) -> None:
     env.run("apply", ".", "--auto-approve", env=at(0), check=0)
     sid = snapshots(env, "gw-1-runtime")[0]["id"]
     look = tmp_path / "look"
-    env.run("restore-snapshot", f"dr-vault:gw-1-runtime/{sid}", "--to", f"dir:{look}",
+    env.run("restore", f"dr-vault:gw-1-runtime/{sid}", "--to", f"dir:{look}",
             "--env", ".", "--auto-approve", check=0)
     home = env.home("gw-1")
     assert (look / "updates" / "product.txt").read_bytes() == \
         (home / "updates" / "product.txt").read_bytes()
-    proc = env.run("restore-snapshot", sid, "--to", f"dir:{look}", "--env", ".",
+    proc = env.run("restore", sid, "--to", f"dir:{look}", "--env", ".",
                    "--auto-approve", check=1)
     assert "is not empty" in proc.stderr
     assert "dir:" not in "".join(state(env).resources)
@@ -128,7 +128,7 @@ def test_restore_a_snapshot_onto_a_server_after_a_change_backup(tmp_path: Path) 
     env.run("apply", ".", "--auto-approve", env=at(1.2), check=0)
     assert (env.home("gw-1") / CONF).read_bytes() != good
 
-    env.run("restore-snapshot", sid, "--to", "server.gw-1", "--env", ".", "--auto-approve",
+    env.run("restore", sid, "--to", "server.gw-1", "--env", ".", "--auto-approve",
             env=at(1.5), check=0)
     assert (env.home("gw-1") / CONF).read_bytes() == good
     record = state(env).resources["server.gw-1"]
@@ -148,7 +148,7 @@ def test_last_good_undoes_a_bad_config_change_byte_for_byte(tmp_path: Path) -> N
     env.run("apply", ".", "--auto-approve", env=at(0.1), check=0)  # the bad change
     assert (env.home("gw-1") / CONF).read_bytes() != good
 
-    proc = env.run("restore-last-good", "server.gw-1", "--env", ".", "--auto-approve",
+    proc = env.run("restore", "--last-good", "server.gw-1", "--env", ".", "--auto-approve",
                    env=at(0.2), check=0)
     assert f"state serial {good_serial}" in proc.stdout
     assert "change backup gw-1@" in proc.stderr
@@ -163,10 +163,10 @@ def test_last_good_after_a_hand_edit_takes_the_bytes_from_a_snapshot(tmp_path: P
     env.run("apply", ".", "--auto-approve", env=at(1), check=0)  # nightly snapshot
     good = (env.home("gw-1") / CONF).read_bytes()
     (env.home("gw-1") / CONF).write_bytes(good.replace(b"offset = 0", b"offset = 42"))
-    proc = env.run("restore-last-good", "server.gw-1", "--env", ".", "--auto-approve",
+    proc = env.run("restore", "--last-good", "server.gw-1", "--env", ".", "--auto-approve",
                    env=at(1.5), check=0)
     assert "from snapshot primary-vault:gw-1-runtime/" in proc.stderr
     assert (env.home("gw-1") / CONF).read_bytes() == good
-    again = env.run("restore-last-good", "server.gw-1", "--env", ".", "--auto-approve",
+    again = env.run("restore", "--last-good", "server.gw-1", "--env", ".", "--auto-approve",
                     env=at(1.6), check=1)
     assert "nothing to go back to" in again.stderr

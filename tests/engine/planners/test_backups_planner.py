@@ -135,3 +135,12 @@ def test_pins_and_verified_survive_retention() -> None:
     actions, _ = plan_backups(c, {})
     prune = next(a for a in actions if a.id == "backup.db/prune-va")
     assert [d["id"] for d in prune.params["deletes"]] == ["db-50h"]
+
+
+def test_a_server_being_installed_is_not_backed_up_first() -> None:
+    cats = {"db": entries("va", "db", [1]) + entries("vb", "db", [1]),
+            "srv": entries("va", "srv", [1])}
+    install = Action(id="server.s/install", address="server.s", type="server.install",
+                     summary="x")
+    actions, edges = plan_backups(ctx(cats), {"server.s": [install]})
+    assert actions == [] and edges == []

@@ -1,15 +1,24 @@
-"""Repository fixtures: one harness per backend so the contract suite runs against each."""
+"""Repository fixtures: one harness per backend so the contract suite runs against each.
+
+The S3 harness talks to a real moto server over HTTP on 127.0.0.1 (a free port, one
+server per test process, so it is safe under xdist), with a fresh bucket per test and
+dummy credentials in the environment.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from providers.repositories.base import Repository
 from providers.repositories.local import LocalRepository
+
+REGION = "eu-west-1"
 
 
 @dataclass
@@ -49,7 +58,79 @@ def _local(tmp_path: Path) -> RepoHarness:
     return RepoHarness(make, flip_byte, remove_stored, constructor_code)
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto S3 server per test process on a free port of 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials for moto; the machine's own AWS configuration is never read."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture
+def s3_client(moto_endpoint: str, aws_env: None) -> Any:
+    """A boto3 S3 client of the moto server, for arranging and inspecting from outside."""
+    import boto3
+
+    return boto3.client("s3", region_name=REGION, endpoint_url=moto_endpoint)
+
+
+@pytest.fixture
+def bucket(s3_client: Any) -> str:
+    """A fresh, uniquely named bucket on the moto server."""
+    name = f"drydock-repo-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(Bucket=name,
+                            CreateBucketConfiguration={"LocationConstraint": REGION})
+    return name
+
+
+def _s3(bucket: str, endpoint: str, client: Any) -> RepoHarness:
+    from providers.repositories.s3 import S3Repository
+
+    def make(name: str) -> Repository:
+        return S3Repository(name, bucket, f"vaults/{name}", REGION, endpoint_url=endpoint)
+
+    def key(repo: Repository, series: str, snapshot_id: str, name: str) -> str:
+        assert isinstance(repo, S3Repository)
+        return repo.object_key(series, snapshot_id, name)
+
+    def flip_byte(repo: Repository, series: str, snapshot_id: str, name: str, at: int) -> None:
+        where = key(repo, series, snapshot_id, name)
+        data = bytearray(client.get_object(Bucket=bucket, Key=where)["Body"].read())
+        data[at] ^= 0x01
+        client.put_object(Bucket=bucket, Key=where, Body=bytes(data))
+
+    def remove_stored(repo: Repository, series: str, snapshot_id: str, name: str) -> None:
+        client.delete_object(Bucket=bucket, Key=key(repo, series, snapshot_id, name))
+
+    def constructor_code(name: str) -> str:
+        return (
+            "from providers.repositories.s3 import S3Repository\n"
+            f"repo = S3Repository({name!r}, {bucket!r}, {f'vaults/{name}'!r}, {REGION!r},"
+            f" endpoint_url={endpoint!r})\n"
+        )
+
+    return RepoHarness(make, flip_byte, remove_stored, constructor_code)
+
+
+@pytest.fixture(params=["local", "s3"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> RepoHarness:
-    """Every repository backend (S3 joins this list when it exists)."""
-    return {"local": _local}[request.param](tmp_path)
+    """Every repository backend: a local directory and an S3 bucket (moto over HTTP)."""
+    if request.param == "local":
+        return _local(tmp_path)
+    return _s3(request.getfixturevalue("bucket"), request.getfixturevalue("moto_endpoint"),
+               request.getfixturevalue("s3_client"))
