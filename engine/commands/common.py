@@ -68,6 +68,15 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def confirm(actions: int, what: str, *, hint: str = "") -> bool:
+    """Ask for 'yes' before `what` runs `actions` actions; fail without a terminal."""
+    if not sys.stdin.isatty():
+        fail(f"{what} needs confirmation but there is no terminal; review the plan and re-run "
+             f"with --auto-approve{hint}")
+    answer = typer.prompt(f"Apply these {actions} actions? Only 'yes' is accepted")
+    return answer.strip() == "yes"
+
+
 def env_dir(env: str | None) -> Path:
     """The environment folder: the argument, or the current directory."""
     return Path(env) if env else Path.cwd()

@@ -12,6 +12,7 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import (
     Format,
+    confirm,
     env_dir,
     err,
     fail,
@@ -130,14 +131,6 @@ def _load_plan_file(path: Path) -> Plan:
         fail(f"{path}: not a drydock plan ({first})")
 
 
-def _confirm(made: Plan) -> bool:
-    if not sys.stdin.isatty():
-        fail("apply needs confirmation but there is no terminal; review the plan and "
-             "re-run with --auto-approve, or apply a saved plan file")
-    answer = typer.prompt(f"Apply these {made.summary.actions} actions? Only 'yes' is accepted")
-    return answer.strip() == "yes"
-
-
 @guarded
 def apply(
     target: Annotated[str | None, typer.Argument(
@@ -187,7 +180,9 @@ def apply(
             print_text(render_text(made))
             if not made.summary.has_changes and not made.records:
                 return
-            if made.summary.has_changes and not auto_approve and not _confirm(made):
+            asked = made.summary.has_changes and not auto_approve
+            if asked and not confirm(made.summary.actions, "apply",
+                                     hint=", or apply a saved plan file"):
                 fail("apply cancelled; nothing was changed")
         with apply_progress(len(made.actions)) as callbacks:
             result, stored = apply_plan(ws, made, when, doc=doc, callbacks=callbacks,

@@ -18,7 +18,8 @@ from engine.spec.loader import load_spec
 DEFAULT = Path(__file__).resolve().parents[2] / "specs" / "demo"
 
 
-def _banner(text: str) -> None:
+def banner(text: str) -> None:
+    """A step heading, bold on a terminal."""
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
@@ -74,34 +75,34 @@ def _story(env: Path) -> None:
     from providers.demo_world import hand_edit, reset_world
 
     spec = load_spec(env)
-    _banner("Building the demo world (fresh every run)")
+    banner("Building the demo world (fresh every run)")
     for line in reset_world(spec):
         print(f"  built {line}")
     where = str(env)
-    _banner("1. What would drydock change? The gateways are at update level 10, the spec "
+    banner("1. What would drydock change? The gateways are at update level 10, the spec "
             "wants 14: each level's files, one gateway at a time")
     _run(["plan", where], 0)
-    _banner("2. Apply it: gw-1 is updated and health-checked before gw-2 starts")
+    banner("2. Apply it: gw-1 is updated and health-checked before gw-2 starts")
     _run(["apply", where, "--auto-approve"], 0)
-    _banner("3. Plan again: nothing left to do (exit 0 with --detailed-exitcode)")
+    banner("3. Plan again: nothing left to do (exit 0 with --detailed-exitcode)")
     _run(["plan", where, "--detailed-exitcode"], 0)
     server = next(iter(spec.env.servers))
     s = spec.env.servers[server]
     home = spec.path(spec.env.hosts[s.host].root) / s.home
     target = home / "repository" / "conf" / "deployment.toml"
-    _banner(f"4. Someone edits {server}'s deployment.toml by hand")
+    banner(f"4. Someone edits {server}'s deployment.toml by hand")
     hand_edit(target, "create_admin_account = true", "create_admin_account = false")
     print(f"  edited {target}")
-    _banner("5. The nightly drift run catches exactly that file (exit 2)")
+    banner("5. The nightly drift run catches exactly that file (exit 2)")
     _run(["drift", where], 2)
-    _banner("6. Apply puts the declared file back")
+    banner("6. Apply puts the declared file back")
     _run(["apply", where, "--auto-approve"], 0)
     _run(["plan", where, "--detailed-exitcode"], 0)
     _days_pass(where)
     from engine.commands.demo_disaster import run_disaster
 
     run_disaster(where, load_spec(Path(where)), _run)
-    _banner("Demo complete")
+    banner("Demo complete")
 
 
 def _days_pass(where: str) -> None:
@@ -109,14 +110,14 @@ def _days_pass(where: str) -> None:
     from engine.clock import now
 
     start = now()
-    _banner("7. Days pass: each nightly apply takes the database backup that is due and "
+    banner("7. Days pass: each nightly apply takes the database backup that is due and "
             "copies it to the dr site")
     for day in range(1, 5):
         os.environ["DRYDOCK_NOW"] = (start + timedelta(days=day)).isoformat()
         _run(["apply", where, "--auto-approve"], 0, quiet=True)
     os.environ["DRYDOCK_NOW"] = (start + timedelta(days=5)).isoformat()
     _run(["backups", "list", "--env", where], 0)
-    _banner("8. Retention (keep last 3) shows every snapshot a prune deletes, with its rule")
+    banner("8. Retention (keep last 3) shows every snapshot a prune deletes, with its rule")
     _run(["plan", where], 0)
     _run(["apply", where, "--auto-approve"], 0, quiet=True)
     _run(["backups", "list", "--env", where], 0)

@@ -16,14 +16,11 @@ from pathlib import Path
 import typer
 
 from engine.clock import now as clock_now
+from engine.commands.demo import banner
 from engine.spec.loader import LoadedSpec
 
 Run = Callable[[list[str], int], None]
 CHECK_SQL = "SELECT count(*) FROM am_api"
-
-
-def _banner(text: str) -> None:
-    print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
 @contextmanager
@@ -95,21 +92,21 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
     before = _count(spec, lost_db)
     day = _last_time(spec) + timedelta(days=1)
     try:
-        _banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
+        banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
                 "them to the DR site")
         with _clock_at(day.isoformat()):
             run(["apply", where, "--auto-approve"], 0)
-        _banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
+        banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
                 "backup repository")
         print(f"  stopped {', '.join(_stop(spec, primary)) or 'no servers'}; removing {primary}")
         shutil.rmtree(primary)
-        _banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
+        banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
                 "plan, then the rebuild, with RPO and RTO")
         with _clock_at((day + timedelta(hours=2)).isoformat()):
             run(["recover", "--site", "dr", "--env", where, "--auto-approve"], 0)
         replacement = mapping.databases[lost_db]
         after = _count(spec, replacement)
-        _banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
+        banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
         print(f"  {CHECK_SQL} → {after} (was {before} on {lost_db} before the disaster)")
         if after != before:
             print("error: the recovered database does not hold the data", file=sys.stderr)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from engine.clock import now as clock_now
-from engine.commands.common import fail, guarded, print_text, workspace
+from engine.commands.common import confirm, fail, guarded, print_text, workspace
 from engine.commands.progress import apply_progress
 from engine.desired import build_desired
 from engine.gitinfo import git_info
@@ -24,14 +24,6 @@ from engine.planners.restore import (
 from engine.refresh import refresh
 from engine.render.text import render_text
 from providers.base import ObserveRequest
-
-
-def _confirm(actions: int) -> bool:
-    if not sys.stdin.isatty():
-        fail("restore needs confirmation but there is no terminal; review the plan and re-run "
-             "with --auto-approve")
-    answer = typer.prompt(f"Apply these {actions} actions? Only 'yes' is accepted")
-    return answer.strip() == "yes"
 
 
 @guarded
@@ -84,7 +76,7 @@ def restore(
         except RestoreError as exc:
             fail(str(exc))
         print_text(render_text(made))
-        if not auto_approve and not _confirm(len(made.actions)):
+        if not auto_approve and not confirm(len(made.actions), "restore"):
             fail("restore cancelled; nothing was changed")
         with apply_progress(len(made.actions)) as callbacks:
             result, stored = apply_plan(ws, made, when, doc=doc, callbacks=callbacks)

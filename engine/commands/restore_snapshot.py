@@ -15,7 +15,7 @@ import typer
 
 from engine.apply import ApplyResult
 from engine.clock import now as clock_now
-from engine.commands.common import fail, guarded, print_text, workspace
+from engine.commands.common import confirm, fail, guarded, print_text, workspace
 from engine.commands.progress import apply_progress
 from engine.desired import build_desired
 from engine.gitinfo import git_info
@@ -71,15 +71,6 @@ def listings(ws: Workspace, names: Sequence[str]) -> tuple[dict[str, list[Snapsh
             continue
         found[name] = [SnapshotInfo.model_validate(s) for s in seen.facts["snapshots"]]
     return found, unreadable
-
-
-def confirm(actions: int, what: str) -> bool:
-    """Ask for 'yes' on a terminal; fail without one."""
-    if not sys.stdin.isatty():
-        fail(f"{what} needs confirmation but there is no terminal; review the plan and re-run "
-             "with --auto-approve")
-    answer = typer.prompt(f"Apply these {actions} actions? Only 'yes' is accepted")
-    return answer.strip() == "yes"
 
 
 def apply_reviewed(ws: Workspace, made: Plan, doc: StateDocument, *, auto_approve: bool,
