@@ -250,13 +250,10 @@ class StateManager:
             )
         return entries
 
-    def rollback(self, serial: int, *, applied: AppliedInfo | None = None) -> StateDocument:
-        """Store kept version `serial` again as a NEW serial, so the rollback is recorded too.
+    def read_version(self, serial: int) -> StateDocument:
+        """Return kept version `serial` from the history (any backend).
 
-        Works when the current document is corrupt. `applied`, when given, replaces the
-        old version's provenance (who rolled back, when, why). Returns the stored document.
-        Raises StateHistoryError when `serial` is not kept, StateCorruptError when that
-        copy is damaged, StateLineageError, StateConflictError, StateBackendError.
+        Raises StateHistoryError when it is not kept, StateCorruptError when it is damaged.
         """
         key = self._history_key(serial)
         kept = self._store.get(key)
@@ -265,7 +262,17 @@ class StateManager:
                 f"serial {serial} of state {self.location} is not kept in its history; "
                 "run 'drydock state history' to see the kept versions"
             )
-        target = from_bytes(kept.data, source=self._store.location(key))
+        return from_bytes(kept.data, source=self._store.location(key))
+
+    def rollback(self, serial: int, *, applied: AppliedInfo | None = None) -> StateDocument:
+        """Store kept version `serial` again as a NEW serial, so the rollback is recorded too.
+
+        Works when the current document is corrupt. `applied`, when given, replaces the
+        old version's provenance (who rolled back, when, why). Returns the stored document.
+        Raises StateHistoryError when `serial` is not kept, StateCorruptError when that
+        copy is damaged, StateLineageError, StateConflictError, StateBackendError.
+        """
+        target = self.read_version(serial)
         base = max(self._history_serials(), default=0)
         blob = self._store.get(self._key)
         if blob is not None:

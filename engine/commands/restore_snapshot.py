@@ -40,7 +40,7 @@ from engine.restoring import (
 )
 from engine.workspace import Workspace
 from providers.base import ObserveRequest
-from state.document import StateDocument, from_bytes
+from state.document import StateDocument
 from state.errors import StateError
 
 EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment folder (default: .)")]
@@ -172,17 +172,6 @@ def restore_snapshot(
     report(result, stored, "Restore")
 
 
-def _read_version(location: str) -> StateDocument:
-    path = Path(location)
-    if not path.is_file():
-        fail(f"kept state version {location} can only be read from a local state for now; "
-             "roll back with 'drydock state rollback' instead")
-    try:
-        return from_bytes(path.read_bytes(), source=location)
-    except (OSError, StateError) as exc:
-        fail(f"kept state version {location} cannot be read ({exc})")
-
-
 def _good_version(ws: Workspace, address: str, observed: dict[str, Any],
                   serial: int | None) -> tuple[int, dict[str, Any]]:
     for entry in ws.state.history():
@@ -192,7 +181,10 @@ def _good_version(ws: Workspace, address: str, observed: dict[str, Any],
             continue
         if serial is None and not succeeded(entry.applied.summary):
             continue
-        record = _read_version(entry.location).resources.get(address)
+        try:
+            record = ws.state.read_version(entry.serial).resources.get(address)
+        except StateError as exc:
+            fail(f"kept state version {entry.serial} cannot be read ({exc})")
         if record is None:
             continue
         good = good_attributes(record.attributes)

@@ -204,3 +204,16 @@ def test_lock_context_refuses_a_second_run_and_frees_on_exit(backend: Backend) -
             pass
     with second.lock("plan") as again:
         assert again.operation == "plan"
+
+
+def test_read_version_returns_kept_serials_and_refuses_others(tmp_path) -> None:
+    from state.errors import StateHistoryError
+    from state.local import open_local_state
+
+    manager = open_local_state(tmp_path / "s.json", "env")
+    doc = manager.read()
+    first = manager.write(doc, expect=doc)
+    second = manager.write(first, expect=first)
+    assert manager.read_version(1).serial == 1 and manager.read_version(2) == second
+    with pytest.raises(StateHistoryError, match="not kept"):
+        manager.read_version(9)
