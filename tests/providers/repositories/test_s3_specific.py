@@ -10,7 +10,6 @@ import socket
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
@@ -207,7 +206,11 @@ def test_cleanup_finds_upload_only_leftovers_and_aborts_stale_uploads(
     for key in (repo.object_key("apim-db", dead, "p.zst"),
                 repo.object_key("apim-db", done, "q.zst")):
         s3_client.create_multipart_upload(Bucket=bucket, Key=key)
-    now = datetime.now(UTC)
+    uploads = s3_client.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert len(uploads) == 2
+    # the clock is taken from what the server reports as initiation time (moto reports a
+    # fixed one), so "fresh" and "stale" are relative to it
+    now = max(u["Initiated"] for u in uploads) + timedelta(minutes=30)
     assert repo.cleanup_incomplete(now=now, grace=timedelta(hours=1)) == []
     assert len(s3_client.list_multipart_uploads(Bucket=bucket)["Uploads"]) == 2
     later = now + timedelta(hours=2)

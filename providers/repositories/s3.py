@@ -1,0 +1,449 @@
+"""A repository in an S3 bucket: ``<prefix>/<series>/<snapshot-id>/<part>.zst``, streamed.
+
+Parts go up as multipart uploads of bounded parts (never a whole data part in memory),
+reads stream the object body, and ``manifest.json`` is written last with a create-only
+put, so a snapshot without one is invisible. boto3 is imported on first use; credentials
+come from the environment or boto3's usual chain, never from the spec.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+
+from providers.repositories.base import Repository
+from providers.repositories.errors import RepositoryError
+from providers.repositories.manifest import MANIFEST_NAME, ManifestError, check_name
+
+MIB = 1 << 20
+MIN_PART_SIZE = 5 * MIB
+DEFAULT_PART_SIZE = 8 * MIB
+MAX_PART_SIZE = 512 * MIB
+PARTS_PER_STEP = 1000
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+_EXISTS = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+Failure = Callable[[Exception], RepositoryError]
+
+
+def part_size_for(number: int, base: int) -> int:
+    """Size of upload part `number` (1-based): `base`, doubled every 1000 parts, capped.
+
+    S3 allows 10,000 parts; growing the size keeps multi-TiB objects possible while
+    small objects use small parts.
+
+    >>> part_size_for(1, 8 << 20) == 8 << 20, part_size_for(1001, 8 << 20) == 16 << 20
+    (True, True)
+    """
+    return min(base << ((number - 1) // PARTS_PER_STEP), max(base, MAX_PART_SIZE))
+
+
+class _ObjectReader(io.RawIOBase):
+    """An S3 object body as a readable stream; transport errors become RepositoryError."""
+
+    def __init__(self, body: Any, fail: Failure) -> None:
+        super().__init__()
+        self._body = body
+        self._fail = fail
+
+    def readable(self) -> bool:
+        """Always True."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        """Read up to `size` bytes (all when negative or None)."""
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            return self._body.read(None if size is None or size < 0 else size)
+        except BotoCoreError as exc:
+            raise self._fail(exc) from exc
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Fill `buffer` from the body; 0 at the end."""
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        """Release the HTTP connection."""
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class _MultipartWriter(io.RawIOBase):
+    """A write-only sink that uploads full parts as they fill, at most `threads` in flight.
+
+    Memory stays bounded by (threads + 1) parts. Nothing is visible until ``commit``: a
+    sink that never filled a part becomes one ``put_object``, otherwise the multipart
+    upload is completed; ``abort`` discards whatever was uploaded.
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, *, part_size: int, threads: int,
+                 fail: Failure) -> None:
+        super().__init__()
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._base = part_size
+        self._threads = threads
+        self._fail = fail
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[dict[str, Any]]] = deque()
+        self._done: list[dict[str, Any]] = []
+        self._number = 0
+
+    def writable(self) -> bool:
+        """Always True."""
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        """Buffer `data`, sending every part that fills; returns its length."""
+        view = memoryview(data)
+        self._buffer += view
+        while len(self._buffer) >= part_size_for(self._number + 1, self._base):
+            size = part_size_for(self._number + 1, self._base)
+            with memoryview(self._buffer) as whole:
+                chunk = bytes(whole[:size])
+            del self._buffer[:size]
+            self._send(chunk)
+        return view.nbytes
+
+    def _send(self, chunk: bytes) -> None:
+        if self._upload_id is None:
+            with self._guard():
+                response = self._client.create_multipart_upload(
+                    Bucket=self._bucket, Key=self._key, ChecksumAlgorithm="CRC32")
+            self._upload_id = str(response["UploadId"])
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="drydock-s3")
+        self._number += 1
+        self._pending.append(self._pool.submit(self._upload_part, self._number, chunk))
+        while len(self._pending) >= self._threads:
+            self._done.append(self._pending.popleft().result())
+
+    def _upload_part(self, number: int, chunk: bytes) -> dict[str, Any]:
+        with self._guard():
+            response = self._client.upload_part(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
+                PartNumber=number, Body=chunk, ChecksumAlgorithm="CRC32")
+        part = {"PartNumber": number, "ETag": response["ETag"]}
+        if response.get("ChecksumCRC32"):
+            part["ChecksumCRC32"] = response["ChecksumCRC32"]
+        return part
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn botocore errors inside the block into this upload's RepositoryError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(exc) from exc
+
+    def commit(self) -> None:
+        """Make the object exist: one put, or the last part and the completion."""
+        if self._upload_id is None:
+            with self._guard():
+                self._client.put_object(Bucket=self._bucket, Key=self._key,
+                                        Body=bytes(self._buffer))
+            self._buffer.clear()
+            return
+        if self._buffer:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        while self._pending:
+            self._done.append(self._pending.popleft().result())
+        self._stop_pool(cancel=False)
+        parts = sorted(self._done, key=lambda p: p["PartNumber"])
+        with self._guard():
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
+                MultipartUpload={"Parts": parts})
+
+    def abort(self) -> None:
+        """Discard everything uploaded so far (best effort: errors are not raised)."""
+        self._buffer.clear()
+        self._stop_pool(cancel=True)
+        if self._upload_id is not None:
+            try:
+                self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key,
+                                                    UploadId=self._upload_id)
+            except Exception:  # noqa: S110 - a leftover upload is removed by cleanup later
+                pass
+
+    def _stop_pool(self, *, cancel: bool) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+        self._pending.clear()
+
+
+class S3Repository(Repository):
+    """Snapshots as objects under `prefix` in `bucket`, in `region` (or at `endpoint_url`).
+
+    `part_size` (at least 5 MiB) and `upload_threads` bound the memory an upload uses.
+
+    >>> repo = S3Repository("dr-vault", "acme-backups", "drydock", "eu-west-1")  # doctest: +SKIP
+    """
+
+    def __init__(self, name: str, bucket: str, prefix: str, region: str,
+                 endpoint_url: str | None = None, *, part_size: int = DEFAULT_PART_SIZE,
+                 upload_threads: int = 4) -> None:
+        super().__init__(name)
+        if part_size < MIN_PART_SIZE:
+            raise RepositoryError(f"repository {name}: part size {part_size} is below S3's "
+                                  f"minimum of {MIN_PART_SIZE} bytes")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.part_size = part_size
+        self.upload_threads = max(1, upload_threads)
+        self._client_obj: Any = None
+
+    def __repr__(self) -> str:
+        return f"S3Repository({self.name!r}, {self.location('')!r})"
+
+    # ----- addressing and errors --------------------------------------------------------
+
+    def _root(self) -> str:
+        return f"{self.prefix}/" if self.prefix else ""
+
+    def _snapshot_prefix(self, series: str, snapshot_id: str) -> str:
+        return f"{self._root()}{series}/{snapshot_id}/"
+
+    def object_key(self, series: str, snapshot_id: str, name: str) -> str:
+        """The key of stored object `name` (``<part>.zst`` or ``manifest.json``)."""
+        return self._snapshot_prefix(series, snapshot_id) + name
+
+    def location(self, key: str) -> str:
+        """``s3://bucket/key``, for messages."""
+        return f"s3://{self.bucket}/{key}"
+
+    def _endpoint(self) -> str:
+        return self.endpoint_url or f"https://s3.{self.region}.amazonaws.com"
+
+    def _client(self) -> Any:
+        if self._client_obj is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client_obj = boto3.session.Session().client(
+                "s3",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"mode": "standard", "max_attempts": 3},
+                              connect_timeout=10, read_timeout=60,
+                              max_pool_connections=self.upload_threads + 4),
+            )
+        return self._client_obj
+
+    def _failure(self, key: str, operation: str) -> Failure:
+        """A converter from botocore errors to one-line RepositoryErrors about `key`."""
+
+        def convert(exc: Exception) -> RepositoryError:
+            from botocore.exceptions import ClientError, NoCredentialsError
+
+            where = f"repository {self.name}: {self.location(key)}"
+            if isinstance(exc, ClientError):
+                code = _error_code(exc)
+                message = _one_line(exc.response.get("Error", {}).get("Message", ""))
+                return RepositoryError(
+                    f"{where}: S3 refused {operation} ({code}: {message}); check the bucket "
+                    f"exists in region {self.region} and the credentials may use it")
+            if isinstance(exc, NoCredentialsError):
+                return RepositoryError(
+                    f"{where}: no AWS credentials for {operation}; set AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY, a profile or an instance role")
+            return RepositoryError(
+                f"{where}: cannot reach S3 endpoint {self._endpoint()} for {operation} "
+                f"({_one_line(str(exc))}); check endpoint_url, the network and the region")
+
+        return convert
+
+    @contextmanager
+    def _calling(self, key: str, operation: str) -> Iterator[None]:
+        """Turn botocore errors inside the block into RepositoryError about `key`."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (BotoCoreError, ClientError) as exc:
+            raise self._failure(key, operation)(exc) from exc
+
+    # ----- storage primitives -----------------------------------------------------------
+
+    @contextmanager
+    def _writer(self, series: str, snapshot_id: str, name: str) -> Iterator[BinaryIO]:
+        key = self.object_key(series, snapshot_id, name)
+        sink = _MultipartWriter(self._client(), self.bucket, key, part_size=self.part_size,
+                                threads=self.upload_threads, fail=self._failure(key, "upload"))
+        try:
+            yield sink  # type: ignore[misc]
+            sink.commit()
+        except BaseException:
+            sink.abort()
+            raise
+
+    def _reader(self, series: str, snapshot_id: str, name: str) -> BinaryIO:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.object_key(series, snapshot_id, name)
+        fail = self._failure(key, "read")
+        try:
+            response = self._client().get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                raise FileNotFoundError(self.location(key)) from None
+            raise fail(exc) from exc
+        except BotoCoreError as exc:
+            raise fail(exc) from exc
+        return _ObjectReader(response["Body"], fail)  # type: ignore[return-value]
+
+    def _load_manifest(self, series: str, snapshot_id: str) -> bytes | None:
+        try:
+            with self._reader(series, snapshot_id, MANIFEST_NAME) as stream:
+                return stream.read()
+        except FileNotFoundError:
+            return None
+
+    def _save_manifest(self, series: str, snapshot_id: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.object_key(series, snapshot_id, MANIFEST_NAME)
+        try:
+            self._client().put_object(Bucket=self.bucket, Key=key, Body=data,
+                                      ContentType="application/json", IfNoneMatch="*")
+        except ClientError as exc:
+            if _error_code(exc) in _EXISTS:
+                raise RepositoryError(
+                    f"{self._where(series, snapshot_id)}: already exists (written by another "
+                    "run at the same time); list the repository again") from None
+            raise self._failure(key, "manifest write")(exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure(key, "manifest write")(exc) from exc
+
+    def _remove_manifest(self, series: str, snapshot_id: str) -> None:
+        key = self.object_key(series, snapshot_id, MANIFEST_NAME)
+        with self._calling(key, "delete"):
+            self._client().delete_object(Bucket=self.bucket, Key=key)
+
+    def _remove_data(self, series: str, snapshot_id: str) -> None:
+        prefix = self._snapshot_prefix(series, snapshot_id)
+        keys = [key for key, _modified in self._objects(prefix)]
+        client = self._client()
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            with self._calling(prefix, "delete"):
+                response = client.delete_objects(Bucket=self.bucket,
+                                                 Delete={"Objects": batch, "Quiet": True})
+            errors = response.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise RepositoryError(
+                    f"repository {self.name}: {self.location(first.get('Key', prefix))}: S3 "
+                    f"refused delete ({first.get('Code')}: {_one_line(first.get('Message', ''))})"
+                    "; check the credentials may delete objects")
+        for key, upload_id, _initiated in self._uploads(prefix):
+            self._abort_upload(key, upload_id)
+
+    def _manifest_keys(self, series: str | None) -> Iterator[tuple[str, str]]:
+        start = self._root() + (f"{series}/" if series is not None else "")
+        for key, _modified in self._objects(start):
+            parsed = self._parse(key)
+            if parsed is not None and parsed[2] == MANIFEST_NAME:
+                yield parsed[0], parsed[1]
+
+    def _unfinished(self) -> Iterator[tuple[str, str, datetime]]:
+        newest: dict[tuple[str, str], datetime] = {}
+        complete: set[tuple[str, str]] = set()
+        found = [(key, modified) for key, modified in self._objects(self._root())]
+        found += [(key, initiated) for key, _id, initiated in self._uploads(self._root())]
+        for key, when in found:
+            parsed = self._parse(key)
+            if parsed is None:
+                continue
+            snapshot = (parsed[0], parsed[1])
+            if parsed[2] == MANIFEST_NAME:
+                complete.add(snapshot)
+            newest[snapshot] = max(when, newest.get(snapshot, when))
+        for (series, snapshot_id), when in sorted(newest.items()):
+            if (series, snapshot_id) not in complete:
+                yield series, snapshot_id, when
+
+    def cleanup_incomplete(self, *, now: datetime, grace: timedelta) -> list[str]:
+        """Remove manifest-less leftovers as the base does, then abort every multipart
+        upload under the prefix started at least `grace` ago (say, of a killed copy of a
+        snapshot that a later run completed). Returns the removed ``series/id`` names.
+        """
+        removed = super().cleanup_incomplete(now=now, grace=grace)
+        for key, upload_id, initiated in self._uploads(self._root()):
+            if self._parse(key) is not None and now - initiated >= grace:
+                self._abort_upload(key, upload_id)
+        return removed
+
+    # ----- listing helpers --------------------------------------------------------------
+
+    def _parse(self, key: str) -> tuple[str, str, str] | None:
+        """(series, id, name) of a key in the snapshot layout, None for anything else."""
+        root = self._root()
+        if not key.startswith(root):
+            return None
+        pieces = key[len(root):].split("/")
+        if len(pieces) != 3 or any(p.startswith(".") for p in pieces[:2]):
+            return None
+        try:
+            check_name(pieces[0], what="series")
+            check_name(pieces[1], what="snapshot id")
+        except ManifestError:
+            return None
+        return pieces[0], pieces[1], pieces[2]
+
+    def _objects(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last modified) of every object under `prefix`."""
+        with self._calling(prefix, "list"):
+            pages = self._client().get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"]
+
+    def _uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:
+        """(key, upload id, initiated) of every unfinished multipart upload under `prefix`."""
+        with self._calling(prefix, "list uploads"):
+            pages = self._client().get_paginator("list_multipart_uploads")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Uploads", []):
+                    yield item["Key"], item["UploadId"], item["Initiated"]
+
+    def _abort_upload(self, key: str, upload_id: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client().abort_multipart_upload(Bucket=self.bucket, Key=key,
+                                                  UploadId=upload_id)
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchUpload":
+                raise self._failure(key, "abort upload")(exc) from exc
+        except BotoCoreError as exc:
+            raise self._failure(key, "abort upload")(exc) from exc
+
+
+def _error_code(err: Any) -> str:
+    code = err.response.get("Error", {}).get("Code")
+    if code:
+        return str(code)
+    return str(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "unknown"))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
