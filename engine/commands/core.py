@@ -12,7 +12,6 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import (
     Format,
-    confirm,
     env_dir,
     err,
     fail,
@@ -21,9 +20,9 @@ from engine.commands.common import (
     print_text,
     workspace,
 )
-from engine.commands.progress import apply_progress
+from engine.commands.reviewed import apply_reviewed, report
 from engine.model import Plan
-from engine.operations import apply_plan, plan_workspace
+from engine.operations import plan_workspace
 from engine.render.graphs import render_dot, render_mermaid
 from engine.render.markdown import render_markdown
 from engine.render.text import render_text
@@ -180,21 +179,11 @@ def apply(
             print_text(render_text(made))
             if not made.summary.has_changes and not made.records:
                 return
-            asked = made.summary.has_changes and not auto_approve
-            if asked and not confirm(made.summary.actions, "apply",
-                                     hint=", or apply a saved plan file"):
-                fail("apply cancelled; nothing was changed")
-        with apply_progress(len(made.actions)) as callbacks:
-            result, stored = apply_plan(ws, made, when, doc=doc, callbacks=callbacks,
-                                        parallelism=parallelism)
-    ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
-    print_text(f"Apply {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} failed, "
-               f"{skipped} skipped; state serial {stored.serial}.\n")
-    if not result.ok:
-        for r in result.reports:
-            if r.status == "failed":
-                print(f"error: {r.message}", file=sys.stderr)
-        raise typer.Exit(1)
+        result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve or saved,
+                                        what="apply", show=False, when=when,
+                                        parallelism=parallelism,
+                                        hint=", or apply a saved plan file")
+    report(result, stored, "Apply")
 
 
 @guarded
@@ -260,25 +249,25 @@ def drift(
     when = clock_now()
     doc = ws.state.read()
     made = plan_workspace(ws, when, doc=doc)
-    report = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
+    found = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
     if out is not None or metrics_file is not None:
         from engine.render.metrics import render_metrics
         from providers.hosts.local import atomic_write
 
         if out is not None:
-            atomic_write(out, report.model_dump_json(indent=2).encode() + b"\n")
+            atomic_write(out, found.model_dump_json(indent=2).encode() + b"\n")
         if metrics_file is not None:
-            atomic_write(metrics_file, render_metrics(report).encode())
+            atomic_write(metrics_file, render_metrics(found).encode())
     if fmt is Format.json:
-        print_json(report)
+        print_json(found)
     elif fmt is Format.markdown:
-        print_text(render_drift_markdown(report))
+        print_text(render_drift_markdown(found))
     else:
         from engine.render.text import render_drift_text
 
         print_text(render_drift_text(list(made.drift), made.environment)
-                   + render_findings_text(report))
-    if report.found:
+                   + render_findings_text(found))
+    if found.found:
         raise typer.Exit(2)
 
 

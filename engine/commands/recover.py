@@ -16,7 +16,8 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import Format, err, fail, guarded, print_json, print_text
 from engine.commands.common import workspace as open_env
-from engine.commands.restore_snapshot import apply_reviewed, listings, observe_one
+from engine.commands.restore_snapshot import listings, observe_one
+from engine.commands.reviewed import apply_reviewed
 from engine.gitinfo import git_info
 from engine.operations import new_id
 from engine.planners.recover import (

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from engine.clock import now as clock_now
-from engine.commands.common import confirm, fail, guarded, print_text, workspace
-from engine.commands.progress import apply_progress
+from engine.commands.common import fail, guarded, workspace
+from engine.commands.reviewed import apply_reviewed, report
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.operations import apply_plan, new_id
+from engine.operations import new_id
 from engine.planners.restore import (
     ONLY,
     ChangeBackupFacts,
@@ -22,7 +21,6 @@ from engine.planners.restore import (
     plan_patch_restore,
 )
 from engine.refresh import refresh
-from engine.render.text import render_text
 from providers.base import ObserveRequest
 
 
@@ -75,16 +73,6 @@ def restore(
                 git=git_info(ws.spec.directory))
         except RestoreError as exc:
             fail(str(exc))
-        print_text(render_text(made))
-        if not auto_approve and not confirm(len(made.actions), "restore"):
-            fail("restore cancelled; nothing was changed")
-        with apply_progress(len(made.actions)) as callbacks:
-            result, stored = apply_plan(ws, made, when, doc=doc, callbacks=callbacks)
-    ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
-    print_text(f"Restore {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} failed, "
-               f"{skipped} skipped; state serial {stored.serial}.\n")
-    if not result.ok:
-        for r in result.reports:
-            if r.status == "failed":
-                print(f"error: {r.message}", file=sys.stderr)
-        raise typer.Exit(1)
+        result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve,
+                                        what="restore", when=when)
+    report(result, stored, "Restore")

@@ -13,16 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.apply import ApplyResult
 from engine.clock import now as clock_now
-from engine.commands.common import confirm, fail, guarded, print_text, workspace
-from engine.commands.progress import apply_progress
+from engine.commands.common import fail, guarded, workspace
+from engine.commands.reviewed import apply_reviewed, report
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.model import ObservedResource, Plan
-from engine.operations import apply_plan, new_id
+from engine.model import ObservedResource
+from engine.operations import new_id
 from engine.refresh import refresh
-from engine.render.text import render_text
 from engine.restoring import (
     RestoreError,
     RestoreTarget,
@@ -71,31 +69,6 @@ def listings(ws: Workspace, names: Sequence[str]) -> tuple[dict[str, list[Snapsh
             continue
         found[name] = [SnapshotInfo.model_validate(s) for s in seen.facts["snapshots"]]
     return found, unreadable
-
-
-def apply_reviewed(ws: Workspace, made: Plan, doc: StateDocument, *, auto_approve: bool,
-                   what: str, show: bool = True) -> tuple[ApplyResult, StateDocument]:
-    """Show `made` (unless `show` is False), ask unless `auto_approve`, apply it under the
-    caller's lock. Returns the result and the stored state."""
-    if show:
-        print_text(render_text(made))
-    if not auto_approve and not confirm(len(made.actions), what):
-        fail(f"{what} cancelled; nothing was changed")
-    with apply_progress(len(made.actions)) as callbacks:
-        return apply_plan(ws, made, made.created_at, doc=doc, callbacks=callbacks)
-
-
-def report(result: ApplyResult, stored: StateDocument, what: str) -> None:
-    """Print the one-line outcome; exit 1 with every error when something failed."""
-    ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
-    print(f"{what} {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} failed, "
-          f"{skipped} skipped; state serial {stored.serial}.",
-          file=sys.stdout if result.ok else sys.stderr, flush=True)
-    if not result.ok:
-        for r in result.reports:
-            if r.status == "failed":
-                print(f"error: {r.message}", file=sys.stderr)
-        raise typer.Exit(1)
 
 
 def _target_state(ws: Workspace, doc: StateDocument, snap: SnapshotInfo,

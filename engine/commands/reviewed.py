@@ -1,0 +1,43 @@
+"""Show a plan, ask for approval, apply it and report: the tail of every changing command."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import typer
+
+from engine.apply import ApplyResult
+from engine.commands.common import confirm, fail, print_text
+from engine.commands.progress import apply_progress
+from engine.model import Plan
+from engine.operations import apply_plan
+from engine.render.text import render_text
+from engine.workspace import Workspace
+from state.document import StateDocument
+
+
+def apply_reviewed(ws: Workspace, made: Plan, doc: StateDocument, *, auto_approve: bool,
+                   what: str, show: bool = True, when: datetime | None = None,
+                   parallelism: int = 10, hint: str = "") -> tuple[ApplyResult, StateDocument]:
+    """Show `made` (unless `show` is False), ask unless `auto_approve`, apply it under the
+    caller's lock. Returns the result and the stored state."""
+    if show:
+        print_text(render_text(made))
+    if made.actions and not auto_approve and not confirm(len(made.actions), what, hint=hint):
+        fail(f"{what} cancelled; nothing was changed")
+    with apply_progress(len(made.actions)) as callbacks:
+        return apply_plan(ws, made, when or made.created_at, doc=doc, callbacks=callbacks,
+                          parallelism=parallelism)
+
+
+def report(result: ApplyResult, stored: StateDocument, what: str) -> None:
+    """Print the one-line outcome; exit 1 with every error when something failed."""
+    ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
+    print_text(f"{what} {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} failed, "
+               f"{skipped} skipped; state serial {stored.serial}.\n")
+    if not result.ok:
+        for r in result.reports:
+            if r.status == "failed":
+                print(f"error: {r.message}", file=sys.stderr)
+        raise typer.Exit(1)
