@@ -32,12 +32,23 @@ from engine.spec.models import Environment
 EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
 
 
-@guarded
-def validate(env: EnvArg = None) -> None:
+def validate(
+    env: EnvArg = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
     """Check an environment's spec; every problem is printed as FILE:LINE:COL: message.
 
-    Example: drydock validate specs/demo
+    Examples:
+      drydock validate specs/demo
+      drydock validate specs/prod --format json    (for editors and CI annotations)
     """
+    if fmt is Format.json:
+        _validate_json(env)
+        return
+    guarded(_validate_text)(env)
+
+
+def _validate_text(env: str | None) -> None:
     spec = load_spec(env_dir(env))
     from engine.desired import build_desired
 
@@ -45,6 +56,25 @@ def validate(env: EnvArg = None) -> None:
     n = len(spec.env.servers) + len(spec.env.databases) + len(spec.env.backups) + len(
         spec.env.drills)
     err.print(f"{spec.env.environment}: {len(spec.files)} file(s), {n} resources, valid.")
+
+
+def _validate_json(env: str | None) -> None:
+    """`{"valid": bool, "problems": [{file, line, col, message}]}` on stdout; exit 1 if any."""
+    from engine.desired import build_desired
+    from engine.desired.servers import DesiredStateError
+    from engine.spec.errors import SpecError
+
+    problems: list[dict[str, object]] = []
+    try:
+        build_desired(load_spec(env_dir(env)))
+    except SpecError as exc:
+        problems = [{"file": i.file, "line": i.line, "col": i.col, "message": i.message}
+                    for i in exc.issues]
+    except DesiredStateError as exc:
+        problems = [{"file": str(env_dir(env)), "line": 1, "col": 1, "message": str(exc)}]
+    print_json({"valid": not problems, "problems": problems})
+    if problems:
+        raise typer.Exit(1)
 
 
 def schema() -> None:

@@ -45,3 +45,17 @@ def test_not_a_folder(tmp_path: Path) -> None:
     proc = run(tmp_path / "missing")
     assert proc.returncode == 1
     assert "not a directory" in proc.stderr
+
+
+def test_json_format_lists_every_problem(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.yaml").write_text(ENV.replace("site: primary", "site: secondary"))
+    (tmp_path / "b.yaml").write_text("servers:\n  gw-1: {host: node-a, product: p-9.9, home: x}\n")
+    proc = subprocess.run([sys.executable, "-m", "engine", "validate", str(tmp_path), "--format",
+                           "json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["valid"] is False
+    assert [(p["file"].rsplit("/", 1)[-1], p["line"]) for p in report["problems"]] == [
+        ("a.yaml", 4), ("b.yaml", 2)]
