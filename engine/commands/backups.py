@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -148,10 +149,13 @@ def verify(
     env: EnvOpt = None,
     repository: Annotated[str | None, typer.Option(
         "--repository", help="Only the copy in this repository.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
 ) -> None:
     """Re-hash every part of a snapshot in every repository holding it; exit 1 if damaged.
 
-    Example: drydock backups verify 20261125T020000Z-3f9a1c --env specs/prod
+    Examples:
+      drydock backups verify 20261125T020000Z-3f9a1c --env specs/prod
+      drydock backups verify 20261125T020000Z-3f9a1c --format json
     """
     ws = workspace(env)
     series, repos = find(rebuild(ws), snapshot)
@@ -161,18 +165,24 @@ def verify(
         repos = [repository]
     when = clock_now()
     ctx = ActionContext(spec=ws.spec, now=when, run_id="verify", resolve_secret=lambda r: "")
-    damaged = []
+    results = []
     for repo in repos:
         action = Action(id=f"backup.{series}/verify-{repo}", address=f"backup.{series}",
                         type="backup.verify", summary="verify",
                         params={"series": series, "snapshot_id": snapshot, "repository": repo})
         try:
-            print_text(ws.registry.run(action, ctx).message + "\n")
+            results.append({"repository": repo, "ok": True,
+                            "message": ws.registry.run(action, ctx).message})
         except ActionFailed as exc:
-            damaged.append(str(exc))
+            results.append({"repository": repo, "ok": False, "message": str(exc)})
+    if fmt is Format.json:
+        print_json({"snapshot": snapshot, "series": series, "results": results})
+    else:
+        print_text("".join(f"{r['message']}\n" for r in results if r["ok"]))
+    damaged = [r["message"] for r in results if not r["ok"]]
     if damaged:
         for d in damaged:
-            print(f"error: {d}", file=__import__("sys").stderr)
+            print(f"error: {d}", file=sys.stderr)
         raise typer.Exit(1)
     _save_data(ws, series, {"verified": {**_verified(ws, series), snapshot: when.isoformat()}},
                f"verified {snapshot}")

@@ -126,6 +126,10 @@ def test_verify_detects_one_flipped_byte(tmp_path: Path) -> None:
     part.write_bytes(bytes(data))
     proc = env.run("backups", "verify", snap, "--env", ".", check=1)
     assert "dr-vault" in proc.stderr and "damaged" in proc.stderr
+    report = json.loads(env.run("backups", "verify", snap, "--env", ".", "--format", "json",
+                                check=1).stdout)
+    assert {r["repository"]: r["ok"] for r in report["results"]} == {
+        "dr-vault": False, "primary-vault": True}
 
 
 def test_drift_reports_overdue_backups_with_their_age(tmp_path: Path) -> None:
