@@ -172,6 +172,9 @@ def apply(
     allow_dirty: Annotated[bool, typer.Option(
         "--allow-dirty", help="Apply even though the spec folder has uncommitted changes.")
     ] = False,
+    fmt: Annotated[Format, typer.Option(
+        "--format", help="text, or json: the plan goes to stderr and the result of every "
+                         "action to stdout.")] = Format.text,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
 
@@ -180,6 +183,7 @@ def apply(
     Examples:
       drydock apply specs/demo                   (plan, show, ask, apply)
       drydock apply plan.json --env specs/demo   (apply a saved plan; refused when stale)
+      drydock apply plan.json --env specs/prod --format json > apply-result.json
     """
     from engine.gitinfo import DirtySpecError, GitError, recorded_git, require_committed
 
@@ -206,14 +210,17 @@ def apply(
             made = made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         else:
             made = plan_workspace(ws, when, doc=doc)
-            print_text(render_text(made))
+            if fmt is Format.json:
+                print(render_text(made), file=sys.stderr, end="")
+            else:
+                print_text(render_text(made))
             if not made.summary.has_changes and not made.records:
                 return
         result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve or saved,
                                         what="apply", show=False, when=when,
                                         parallelism=parallelism,
                                         hint=", or apply a saved plan file")
-    report(result, stored, "Apply")
+    report(result, stored, "Apply", as_json=fmt is Format.json)
 
 
 @guarded

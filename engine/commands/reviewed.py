@@ -8,7 +8,7 @@ from datetime import datetime
 import typer
 
 from engine.apply import ApplyResult
-from engine.commands.common import confirm, fail, print_text
+from engine.commands.common import confirm, fail, print_json, print_text
 from engine.commands.progress import apply_progress
 from engine.model import Plan
 from engine.operations import apply_plan
@@ -31,11 +31,18 @@ def apply_reviewed(ws: Workspace, made: Plan, doc: StateDocument, *, auto_approv
                           parallelism=parallelism)
 
 
-def report(result: ApplyResult, stored: StateDocument, what: str) -> None:
-    """Print the one-line outcome; exit 1 with every error when something failed."""
+def report(result: ApplyResult, stored: StateDocument, what: str, *,
+           as_json: bool = False) -> None:
+    """Print the outcome (one line, or JSON with every action's report); exit 1 with every
+    error when something failed."""
     ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
-    print_text(f"{what} {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} failed, "
-               f"{skipped} skipped; state serial {stored.serial}.\n")
+    if as_json:
+        print_json({"run_id": result.run_id, "ok": result.ok, "serial": stored.serial,
+                    "counts": {"ok": ok, "failed": failed, "skipped": skipped},
+                    "actions": [r.model_dump(mode="json") for r in result.reports]})
+    else:
+        print_text(f"{what} {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} "
+                   f"failed, {skipped} skipped; state serial {stored.serial}.\n")
     if not result.ok:
         for r in result.reports:
             if r.status == "failed":

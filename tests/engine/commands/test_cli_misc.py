@@ -70,3 +70,13 @@ def test_drydock_now_must_be_rfc3339(tmp_path: Path) -> None:
     env = make_env(tmp_path, {})
     proc = env.run("plan", ".", env={"DRYDOCK_NOW": "yesterday"}, check=1)
     assert "DRYDOCK_NOW" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_apply_json_reports_every_action_on_stdout(tmp_path: Path) -> None:
+    env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1])})
+    proc = env.run("apply", ".", "--auto-approve", "--format", "json", check=0)
+    result = json.loads(proc.stdout)
+    assert result["ok"] is True and result["serial"] == 1
+    assert [a["id"] for a in result["actions"]][:2] == ["server.gw-1/backup",
+                                                         "server.gw-1/patch-add-patch0001"]
+    assert "Actions, in order:" in proc.stderr
