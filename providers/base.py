@@ -18,6 +18,11 @@ from engine.model import Action, DesiredResource, FileFingerprint, ObservedResou
 from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 
+ALSO = "_also"
+"""Reserved key of `ActionOutcome.data`: {address: {key: value}} merged into other records
+(or the action's own, kept even if a later action of its resource fails), e.g. a drill
+marking the snapshot it restored as verified in `backup.<policy>`."""
+
 
 class ActionFailed(Exception):
     """An action could not do its job; the message is one line naming what and why."""

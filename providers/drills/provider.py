@@ -15,8 +15,14 @@ from typing import ClassVar
 
 from engine.drills_status import drill_runs, runs_to_keep
 from engine.model import Action, ObservedResource
-from engine.operations import ALSO
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
+from providers.base import (
+    ALSO,
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
 from providers.drills.runner import read_report, run_drill, write_report
 
 
