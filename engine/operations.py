@@ -19,7 +19,6 @@ from state.document import StateDocument
 from state.journal import Journal, JournalIntent
 
 
-
 class StalePlanError(ValueError):
     """A saved plan no longer matches the state or the spec it was made from."""
 
