@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from engine.commands import backups, core, demo, recover, restore_cmd, state_cmds
@@ -16,6 +18,26 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            print(f"drydock {metadata.version('drydock')}")
+        except metadata.PackageNotFoundError:
+            print("drydock (not installed)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Plan and apply WSO2-style middleware estates from specs in git."""
+
+
 app.command()(core.validate)
 app.command()(core.schema)
 app.command()(core.plan)
