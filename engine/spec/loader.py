@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import Environment
 from engine.spec.parse import SourceFile, parse_environment
+from engine.spec.yamlpos import Path_, Pos
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def load_spec(directory: Path) -> LoadedSpec:
     Raises SpecError with every problem (FILE:LINE:COL) when anything is wrong.
     """
     sources = read_sources(directory)
-    env = parse_environment(sources)
+    positions: dict[Path_, Pos] = {}
+    env = parse_environment(sources, positions)
     templates: dict[str, str] = {}
     issues: list[SpecIssue] = []
     for sname, server in env.servers.items():
@@ -70,9 +72,12 @@ def load_spec(directory: Path) -> LoadedSpec:
             try:
                 templates[cfg.template] = full.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                issues.append(SpecIssue(sources[0].name, 1, 1,
-                                        f"servers.{sname}.config.{target}: template "
-                                        f"{cfg.template} cannot be read ({exc.strerror or exc})"))
+                where = positions.get(("servers", sname, "config", target, "template"),
+                                      Pos(sources[0].name, 1, 1))
+                reason = getattr(exc, "strerror", None) or str(exc)
+                issues.append(SpecIssue(where.file, where.line, where.col,
+                                        f"template {cfg.template} cannot be read ({reason}); "
+                                        "paths are relative to the spec folder"))
     if issues:
         raise SpecError(issues)
     digest = hashlib.sha256()

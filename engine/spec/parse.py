@@ -181,10 +181,13 @@ def _repair(adapter: TypeAdapter, raw: object, exc: ValidationError) -> object |
     return None
 
 
-def parse_environment(files: list[SourceFile]) -> Environment:
+def parse_environment(files: list[SourceFile],
+                      positions: dict[Path_, Pos] | None = None) -> Environment:
     """Merge the files (in the order given), render `{{ }}`, validate, check references.
 
-    Raises SpecError listing every problem with FILE:LINE:COL, sorted.
+    When `positions` is given it is filled with the file position of every key path, so
+    callers can point at a value they check later. Raises SpecError listing every problem
+    with FILE:LINE:COL, sorted.
     """
     merged = _Merged()
     for f in files:
@@ -224,4 +227,6 @@ def parse_environment(files: list[SourceFile]) -> Environment:
         merged.issue(locate(merged.positions, loc, fallback), message)
     if merged.issues:
         raise SpecError(merged.issues)
+    if positions is not None:
+        positions.update(merged.positions)
     return env

@@ -59,3 +59,16 @@ def test_json_format_lists_every_problem(tmp_path: Path) -> None:
     assert report["valid"] is False
     assert [(p["file"].rsplit("/", 1)[-1], p["line"]) for p in report["problems"]] == [
         ("a.yaml", 4), ("b.yaml", 2)]
+
+
+def test_missing_template_points_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ENV)
+    (tmp_path / "b.yaml").write_text(
+        "servers:\n  gw-1:\n    host: node-a\n    product: p-1.0\n    home: x\n"
+        "    config:\n      repository/conf/deployment.toml:\n"
+        "        template: templates/missing.j2\n")
+    proc = run(tmp_path)
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.endswith("b.yaml:8:19: template templates/missing.j2 cannot be read (No such "
+                          "file or directory); paths are relative to the spec folder")
