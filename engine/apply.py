@@ -48,11 +48,12 @@ class ApplyResult(Frozen):
 
     run_id: str
     reports: tuple[ActionReport, ...]
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when no action failed."""
-        return all(r.status != "failed" for r in self.reports)
+        """True when no action failed and the run was not interrupted."""
+        return not self.interrupted and all(r.status != "failed" for r in self.reports)
 
     def count(self, status: Status) -> int:
         """How many actions (not compensation steps) ended with `status`."""
@@ -142,22 +143,43 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
     waiting = {a.id: set(a.depends_on) for a in plan.actions}
     ready = deque(a.id for a in plan.actions if not waiting[a.id])
     running: dict[Future, str] = {}
+    interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        while ready or running:
-            while ready:
+        while (ready and not interrupted) or running:
+            while ready and not interrupted:
                 node = ready.popleft()
                 action = walk.graph.nodes[node]["action"]
                 walk.callbacks.on_start(action)
                 comp = _compensation_steps(walk, action)
                 running[pool.submit(_task, walk, action, comp)] = node
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing new (queued actions are withdrawn), let the running
+                # ones finish, and record them.
+                interrupted = True
+                for future in [f for f in running if f.cancel()]:
+                    running.pop(future)
+                continue
             for future in finished:
                 running.pop(future)
                 action, status, message, outcome, secs, extra = future.result()
                 _finish(walk, action, status, message, outcome, secs, extra, ready, waiting)
+    if interrupted:
+        _skip_unstarted(walk)
     order = {a.id: i for i, a in enumerate(plan.actions)}
     reports = sorted(walk.reports, key=lambda r: (order.get(r.id.split("#")[0], 0), r.id))
-    return ApplyResult(run_id=ctx.run_id, reports=tuple(reports))
+    return ApplyResult(run_id=ctx.run_id, reports=tuple(reports), interrupted=interrupted)
+
+
+def _skip_unstarted(walk: _Walk) -> None:
+    for action in walk.plan.actions:
+        if action.id not in walk.status:
+            walk.status[action.id] = "skipped"
+            report = ActionReport(id=action.id, address=action.address, type=action.type,
+                                  status="skipped", message="skipped: apply interrupted")
+            walk.reports.append(report)
+            walk.callbacks.on_report(report)
 
 
 def _finish(walk: _Walk, action: Action, status: Status, message: str,

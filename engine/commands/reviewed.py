@@ -43,6 +43,10 @@ def report(result: ApplyResult, stored: StateDocument, what: str, *,
     else:
         print_text(f"{what} {'complete' if result.ok else 'FAILED'}: {ok} ok, {failed} "
                    f"failed, {skipped} skipped; state serial {stored.serial}.\n")
+    if result.interrupted:
+        print(f"error: {what.lower()} interrupted: the actions that were running finished and "
+              "were recorded; nothing else was started. Run 'drydock plan' to see what is "
+              "left.", file=sys.stderr)
     if not result.ok:
         for r in result.reports:
             if r.status == "failed":

@@ -174,3 +174,31 @@ def test_corrupt_state_is_refused_naming_last_good(tmp_path: Path, edit: str) ->
     proc = env.run("plan", ".", check=1)
     assert "corrupt" in proc.stderr and "rollback" in proc.stderr
     assert str(path.name) in proc.stderr
+
+
+def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path) -> None:
+    group = SERVICE + "    rollout: {group: gateways, max_unavailable: 1}\n"
+    env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1], extra=group),
+                              "gw-2": server_yaml("gw-2", offset=1, extra=group)})
+    for server in ("gw-1", "gw-2"):
+        add_block_scripts(env.home(server))
+    (env.home("gw-2") / "release").touch()  # gw-2 would start at once, after gw-1
+    spec = env.spec
+    first = subprocess.Popen([*DRYDOCK, "apply", ".", "--auto-approve"],
+                             cwd=spec, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = spec / "state" / "t.json.journal"
+    deadline = time.monotonic() + 60
+    while "server.gw-1/start" not in (journal.read_text() if journal.exists() else ""):
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGINT)  # what Ctrl-C sends
+    (env.home("gw-1") / "release").touch()
+    _out, errs = first.communicate(timeout=120)
+    assert first.returncode == 1
+    assert "interrupted" in errs and "skipped: apply interrupted" in errs
+    doc = state_doc(env)
+    assert doc.serial == 1
+    assert doc.resources["server.gw-1"].attributes["patches"] == ["patch0001"]
+    assert "server.gw-2" not in doc.resources  # never started: the next plan does it
+    env.run("apply", ".", "--auto-approve", check=0)
+    env.run("plan", ".", "--detailed-exitcode", check=0)
