@@ -124,6 +124,8 @@ def make_plan(
                 *drill_warnings]
     groups = {s.rollout.group: s.rollout.max_unavailable
               for s in spec.env.servers.values() if s.rollout}
+    planned_ids = {a.id for a in actions}
+    edges = [(a, b) for a, b in edges if a in planned_ids and b in planned_ids]
     try:
         graph = build_graph(actions, groups, edges)
     except ValueError as exc:

@@ -80,3 +80,17 @@ def test_apply_json_reports_every_action_on_stdout(tmp_path: Path) -> None:
     assert [a["id"] for a in result["actions"]][:2] == ["server.gw-1/backup",
                                                          "server.gw-1/patch-add-patch0001"]
     assert "Actions, in order:" in proc.stderr
+
+
+def test_target_limits_the_plan_to_the_named_resources(tmp_path: Path) -> None:
+    env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1]),
+                              "gw-2": server_yaml("gw-2", offset=1)}, extra_yaml=(
+        "databases:\n  db: {engine: sqlite, path: world/db.sqlite}\n"
+        "repositories:\n  v: {type: local, site: primary, path: vault}\n"
+        "backups:\n  db: {source: {database: db}, every: 1h, repository: v}\n"))
+    plan = json.loads(env.run("plan", ".", "--target", "server.gw-1", "--format", "json",
+                              check=0).stdout)
+    assert {a["address"] for a in plan["actions"]} == {"server.gw-1"}
+    plan = json.loads(env.run("plan", ".", "--target", "database", "--format", "json",
+                              check=0).stdout)
+    assert {a["address"] for a in plan["actions"]} == {"database.db"}
