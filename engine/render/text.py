@@ -86,7 +86,7 @@ def summary_line(plan: Plan) -> str:
         ("snapshots to delete", sum(len(a.params.get("deletes") or []) for a in plan.actions)),
         ("drills", s.by_type.get("drill.run", 0))) if n]
     return (f"Plan: {s.create} to add, {s.update} to change, {s.replace} to replace, "
-            f"{s.delete} to destroy; {s.actions} actions"
+            f"{s.delete} to destroy; {s.actions} action{'' if s.actions == 1 else 's'}"
             + (f" ({', '.join(data)})." if data else "."))
 
 

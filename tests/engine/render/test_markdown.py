@@ -154,7 +154,7 @@ def test_small_plan_is_complete_and_starts_with_the_marker() -> None:
     assert "1. `database.create` create sqlite database app_db" in md
     assert "> warning: journal &lt;was&gt; replayed" in md
     assert lines[-1] == ("Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy; "
-                         "1 actions.")
+                         "1 action.")
 
 
 def test_risky_actions_are_flagged_and_html_in_summaries_is_escaped() -> None:
