@@ -1,10 +1,16 @@
-"""Backup policies: observe their catalog in every repository; create, copy, prune, verify."""
+"""Backup policies: observe their catalog in every repository; create, copy, prune, verify.
+
+Byte repositories (local, S3) get files and dumps; `type: aws` repositories hold RDS
+snapshots, taken, copied across regions and deleted through the RDS API
+(`providers.aws.rds`). Listing, pruning and verifying go through the storage-agnostic
+`SnapshotStore` interface, so they are the same for both.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
 from engine.catalog import CatalogEntry, catalog_to_data
 from engine.model import Action, ObservedResource
@@ -13,10 +19,13 @@ from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRe
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
-from providers.repositories.base import Repository
+from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
-from providers.repositories.factory import open_repository
+from providers.repositories.factory import open_store
 from providers.repositories.manifest import Manifest, SnapshotFields, SnapshotSource
+
+if TYPE_CHECKING:
+    from providers.aws.rds import RdsSnapshotStore
 
 INCOMPLETE_GRACE = timedelta(hours=6)
 
@@ -28,9 +37,22 @@ def entry_of(manifest: Manifest, repository: str) -> CatalogEntry:
                         facts=dict(manifest.source.facts))
 
 
-def series_listing(repo: Repository, series: str) -> list[dict[str, Any]]:
-    """The JSON catalog entries of one series in one repository, oldest first."""
-    return catalog_to_data(entry_of(m, repo.name) for m in repo.list(series)).get(repo.name, [])
+@runtime_checkable
+class ListsEntries(Protocol):
+    """A store that describes its snapshots as catalog entries itself (RDS: sizes)."""
+
+    def catalog_entries(self, series: str) -> list[CatalogEntry]:
+        """The catalog entries of `series` in the store, oldest first."""
+        ...
+
+
+def series_listing(repo: SnapshotStore, series: str) -> list[dict[str, Any]]:
+    """The JSON catalog entries of one series in one store (any kind), oldest first."""
+    if isinstance(repo, ListsEntries):
+        entries = repo.catalog_entries(series)
+    else:
+        entries = [entry_of(m, repo.name) for m in repo.list(series)]
+    return catalog_to_data(entries).get(repo.name, [])
 
 
 class BackupProvider(Provider):
@@ -49,7 +71,7 @@ class BackupProvider(Provider):
         catalog: dict[str, list[dict[str, Any]]] = {}
         for name in [policy.repository, *policy.copies]:
             try:
-                catalog[name] = series_listing(open_repository(request.spec, name),
+                catalog[name] = series_listing(open_store(request.spec, name),
                                                request.address.split(".", 1)[1])
             except RepositoryError as exc:
                 raise ValueError(str(exc)) from exc
@@ -68,7 +90,10 @@ class BackupProvider(Provider):
 
     def _create(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        repo = open_repository(ctx.spec, p["repository"])
+        store = open_store(ctx.spec, p["repository"])
+        if _is_rds(store):
+            return self._create_rds(store, action, ctx)
+        repo = _bytes(store)
         repo.cleanup_incomplete(now=datetime.now(UTC), grace=INCOMPLETE_GRACE)
         series, sid, src = p["series"], p["snapshot_id"], p["source"]
         existing = {m.id for m in repo.list(series)}
@@ -108,10 +133,33 @@ class BackupProvider(Provider):
         return {"update_level": read_level(home), "patches": read_patches(home),
                 "product": product.read_text().strip() if product.exists() else None}
 
+    def _create_rds(self, store: RdsSnapshotStore, action: Action,
+                    ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        src = p["source"]
+        if src.get("engine") != "rds":
+            raise ActionFailed(f"{action.id}: repository {store.name} holds RDS snapshots; "
+                               f"back up {src['address']} into a local or s3 repository")
+        if src.get("region") != store.region:
+            raise ActionFailed(f"{action.id}: RDS instance {src['identifier']!r} is in region "
+                               f"{src.get('region')} but repository {store.name} is in "
+                               f"{store.region}; snapshots are taken in the instance's region")
+        fields = SnapshotFields(source=SnapshotSource(
+            kind="database", address=src["address"], engine="rds"), created=ctx.now,
+            tags=tuple(p.get("tags", [])))
+        snap, made = store.create(p["series"], p["snapshot_id"], instance=src["identifier"],
+                                  fields=fields, progress=ctx.progress)
+        message = (f"RDS snapshot {snap.identifier} of {snap.instance} in {store.region}: "
+                   + ("taken" if made else "already exists"))
+        return ActionOutcome(message=message, data={
+            "catalog": {store.name: series_listing(store, p["series"])}})
+
     def _copy(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        source = open_repository(ctx.spec, p["from"])
-        dest = open_repository(ctx.spec, p["to"])
+        stores = open_store(ctx.spec, p["from"]), open_store(ctx.spec, p["to"])
+        if any(_is_rds(s) for s in stores):
+            return self._copy_rds(stores[0], stores[1], action, ctx)
+        source, dest = _bytes(stores[0]), _bytes(stores[1])
         manifest = dest.copy_from(source, p["series"], p["snapshot_id"])
         check = dest.verify(p["series"], p["snapshot_id"])
         if not check.ok:
@@ -119,9 +167,25 @@ class BackupProvider(Provider):
         return ActionOutcome(message=f"copied {manifest.id} ({manifest.size} bytes), verified",
                              data={"catalog": {dest.name: series_listing(dest, p["series"])}})
 
+    def _copy_rds(self, source: SnapshotStore, dest: SnapshotStore, action: Action,
+                  ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        if not (_is_rds(source) and _is_rds(dest)):
+            raise ActionFailed(f"{action.id}: RDS snapshots copy only between aws "
+                               f"repositories ({source.name} -> {dest.name})")
+        snap, made = dest.copy_from(source, p["series"], p["snapshot_id"],
+                                    progress=ctx.progress)
+        check = dest.verify(p["series"], p["snapshot_id"])
+        if not check.ok:
+            raise ActionFailed(f"{action.id}: the copy in {dest.name} is not available")
+        message = (f"copied RDS snapshot {snap.identifier} to {dest.name} "
+                   f"({'made' if made else 'already there'}), available")
+        return ActionOutcome(message=message, data={
+            "catalog": {dest.name: series_listing(dest, p["series"])}})
+
     def _prune(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        repo = open_repository(ctx.spec, p["repository"])
+        repo = open_store(ctx.spec, p["repository"])
         present = {m.id for m in repo.list(p["series"])}
         if present and present <= {d["id"] for d in p["deletes"]}:
             raise ActionFailed(f"{action.id}: refusing to delete every snapshot of "
@@ -135,7 +199,7 @@ class BackupProvider(Provider):
 
     def _verify(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        repo = open_repository(ctx.spec, p["repository"])
+        repo = open_store(ctx.spec, p["repository"])
         result = repo.verify(p["series"], p["snapshot_id"])
         if not result.ok:
             bad = [f"{c.name} ({c.problem or 'sha256 mismatch'})" for c in result.parts
@@ -144,3 +208,17 @@ class BackupProvider(Provider):
                                f"{', '.join(bad)}; restore from a copy or another snapshot")
         return ActionOutcome(message=f"snapshot {p['snapshot_id']} in {repo.name}: all parts "
                              "verified", data={"verified": {p["snapshot_id"]: ctx.now.isoformat()}})
+
+
+def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:
+    """True for a store of RDS snapshots (imported only when one is in use)."""
+    from providers.aws.rds import RdsSnapshotStore
+
+    return isinstance(store, RdsSnapshotStore)
+
+
+def _bytes(store: SnapshotStore) -> Repository:
+    """`store` as a byte repository (what `open_store` returns for local and s3)."""
+    if not isinstance(store, Repository):
+        raise RepositoryError(f"repository {store.name} holds no files or dumps")
+    return store

@@ -1,15 +1,18 @@
 """Database resources: observe that a declared database exists; create a missing one.
 
 Observation goes through the database engines (SQLite file, PostgreSQL, MariaDB/MySQL):
-existence, size and a schema-and-row-count fingerprint as facts. A database that cannot
-be reached is an observation error naming it, so the plan stops with one clear line.
+existence, size and a schema-and-row-count fingerprint as facts. An RDS instance is
+described through the RDS API (status, engine, storage); drydock never creates one, so a
+missing instance is an observation error like an unreachable database: the plan stops
+with one clear line naming it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
+from engine.spec.models import RdsDatabase
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
@@ -29,8 +32,9 @@ class DatabaseProvider(Provider):
         if name not in request.spec.env.databases:
             return ObservedResource(address=request.address, exists=bool(request.recorded),
                                     attributes=attrs)
-        if attrs.get("engine") == "rds":
-            return ObservedResource(address=request.address, exists=True, attributes=attrs)
+        db = request.spec.env.databases[name]
+        if isinstance(db, RdsDatabase):
+            return _observe_rds(request, db, attrs)
         try:
             target = target_for(request.spec, name, request.resolve_secret)
             seen = engine_for(target.engine).observe(target)
@@ -43,6 +47,11 @@ class DatabaseProvider(Provider):
         """Create an empty database, or forget one (data is never dropped)."""
         if action.type == "database.forget":
             return ActionOutcome(message="forgotten; its data is left in place")
+        db = ctx.spec.env.databases.get(action.params["name"])
+        if isinstance(db, RdsDatabase):
+            raise ActionFailed(f"{action.id}: RDS instance {db.identifier!r} is not in region "
+                               f"{db.region}; drydock does not create RDS instances: create "
+                               "it in AWS and apply again")
         try:
             target = target_for(ctx.spec, action.params["name"], ctx.resolve_secret)
             created = engine_for(target.engine).create(target)
@@ -50,3 +59,21 @@ class DatabaseProvider(Provider):
             raise ActionFailed(f"{action.id}: {exc}") from exc
         return ActionOutcome(message=f"created {target.label}" if created else
                              f"{target.label} already exists")
+
+
+def _observe_rds(request: ObserveRequest, db: RdsDatabase,
+                 attrs: dict[str, Any]) -> ObservedResource:
+    """Describe the instance; a missing one is an error naming it (ValueError)."""
+    from providers.aws.rds_instances import describe_instance, rds_endpoint
+
+    where = rds_endpoint(request.spec, db.region)
+    try:
+        found = describe_instance(db.identifier, where)
+    except DatabaseError as exc:
+        raise ValueError(str(exc)) from exc
+    if found is None:
+        raise ValueError(f"RDS instance {db.identifier!r} not found in region {db.region} at "
+                         f"{where.url('rds')}; check the identifier and region of "
+                         f"{request.address} (drydock does not create RDS instances)")
+    return ObservedResource(address=request.address, exists=True, attributes=attrs,
+                            facts=found.facts())

@@ -1,21 +1,23 @@
-"""Open the repository a spec names: a local directory or an S3 bucket (AWS stores later)."""
+"""Open the repository a spec names: a local directory, an S3 bucket, or AWS RDS snapshots."""
 
 from __future__ import annotations
 
+from engine.spec.data import AwsRepository as AwsRepositorySpec
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import LocalRepository as LocalRepositorySpec
 from engine.spec.models import S3Repository as S3RepositorySpec
-from providers.repositories.base import Repository
+from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.local import LocalRepository
 
 
 def open_repository(spec: LoadedSpec, name: str) -> Repository:
-    """The repository called `name` in the spec.
+    """The byte repository called `name` in the spec.
 
     Takes the loaded spec and the repository's name. Returns a LocalRepository or an
     S3Repository (credentials come from the environment, never from the spec). Raises
-    RepositoryError when the name is not declared or its type is not supported.
+    RepositoryError when the name is not declared or it is not a byte repository (an
+    `aws` repository holds RDS snapshots: open it with `open_store`).
     """
     declared = spec.env.repositories.get(name)
     if declared is None:
@@ -27,4 +29,22 @@ def open_repository(spec: LoadedSpec, name: str) -> Repository:
 
         return S3Repository(name, declared.bucket, declared.prefix, declared.region,
                             endpoint_url=declared.endpoint_url)
+    if isinstance(declared, AwsRepositorySpec):
+        raise RepositoryError(f"repository {name!r} holds AWS RDS snapshots, not files or "
+                              "dumps; use a local or s3 repository for this")
     raise RepositoryError(f"repository {name!r}: type {declared.type!r} is not supported yet")
+
+
+def open_store(spec: LoadedSpec, name: str) -> SnapshotStore:
+    """The snapshot store called `name`: any repository, including AWS RDS snapshots.
+
+    Takes the loaded spec and the repository's name. Returns an RdsSnapshotStore for
+    `type: aws` (in its region, at its endpoint_url when given), otherwise what
+    `open_repository` returns. Raises RepositoryError when the name is not declared.
+    """
+    declared = spec.env.repositories.get(name)
+    if isinstance(declared, AwsRepositorySpec):
+        from providers.aws.rds import RdsSnapshotStore
+
+        return RdsSnapshotStore(name, declared.region, endpoint_url=declared.endpoint_url)
+    return open_repository(spec, name)

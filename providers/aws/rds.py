@@ -1,0 +1,351 @@
+"""RDS snapshots of one region as a drydock snapshot store: list, create, copy, verify, delete.
+
+A snapshot belongs to a series through its tags (see `providers.aws.rds_model`), so the
+catalog is rebuilt from AWS alone. Only ``available`` snapshots are listed (like a
+manifest-less snapshot, one still being made does not exist yet). Creating and copying
+are idempotent: an identifier that already exists is waited for and returned. Waiting
+uses boto3's ``db_snapshot_available`` waiter, bounded by `RdsWait` (2 hours by default)
+and reporting progress every few minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.catalog import CatalogEntry
+from providers.aws.clients import AwsEndpoint, error_code, make_client, one_line, translated
+from providers.aws.rds_model import (
+    PREFIX,
+    RdsSnapshot,
+    parse_snapshot,
+    snapshot_identifier,
+    snapshot_tags,
+)
+from providers.repositories.base import SnapshotStore
+from providers.repositories.errors import RepositoryError, SnapshotNotFound
+from providers.repositories.manifest import Manifest, SnapshotFields
+from providers.repositories.models import PartCheck, VerifyResult
+
+Progress = Callable[[str], None]
+DEFAULT_KMS_KEY = "alias/aws/rds"
+_NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault"}
+_EXISTS = {"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"}
+_NO_INSTANCE = {"DBInstanceNotFound", "DBInstanceNotFoundFault"}
+
+
+class RdsWait(BaseModel):
+    """How to wait for a snapshot to become available: poll interval, how many polls at
+    most (default 240 x 30 s = 2 h) and how many polls between progress lines (5 min)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    poll: timedelta = timedelta(seconds=30)
+    attempts: int = Field(default=240, ge=1)
+    report_every: int = Field(default=10, ge=1)
+
+    @classmethod
+    def lasting(cls, max_wait: timedelta, *, poll: timedelta = timedelta(seconds=30),
+                report_every: timedelta = timedelta(minutes=5)) -> RdsWait:
+        """Wait at most `max_wait`, polling every `poll` (at least 1 s), reporting every
+        `report_every`.
+
+        >>> RdsWait.lasting(timedelta(hours=1)).attempts
+        120
+        """
+        step = max(timedelta(seconds=1), poll)
+        return cls(poll=step, attempts=max(1, math.ceil(max_wait / step)),
+                   report_every=max(1, math.ceil(report_every / step)))
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+class RdsSnapshotStore(SnapshotStore):
+    """The drydock RDS snapshots of `region` (reached at `endpoint_url` when given).
+
+    `kms_key_id` is the key cross-region copies are encrypted with in this region
+    (default: AWS's ``alias/aws/rds`` when the source is encrypted); `client` lets a
+    caller supply a ready boto3 RDS client.
+
+    >>> store = RdsSnapshotStore("rds-dr", "eu-central-1")  # doctest: +SKIP
+    """
+
+    def __init__(self, name: str, region: str, endpoint_url: str | None = None, *,
+                 kms_key_id: str | None = None, wait: RdsWait | None = None,
+                 client: Any = None) -> None:
+        super().__init__(name)
+        self.endpoint = AwsEndpoint(region=region, endpoint_url=endpoint_url)
+        self.kms_key_id = kms_key_id
+        self.wait = wait or RdsWait()
+        self._client_obj = client
+
+    def __repr__(self) -> str:
+        return f"RdsSnapshotStore({self.name!r}, {self.region!r})"
+
+    @property
+    def region(self) -> str:
+        """The AWS region the snapshots live in."""
+        return self.endpoint.region
+
+    # ----- plumbing ---------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        if self._client_obj is None:
+            self._client_obj = make_client("rds", self.endpoint)
+        return self._client_obj
+
+    def _where(self, series: str, snapshot_id: str) -> str:
+        return (f"repository {self.name}: snapshot {series}/{snapshot_id} (RDS "
+                f"{snapshot_identifier(series, snapshot_id)} in {self.region})")
+
+    @contextmanager
+    def _calling(self, operation: str, subject: str | None = None) -> Iterator[None]:
+        with translated(RepositoryError, subject=subject or f"repository {self.name}",
+                        operation=operation, service="rds", where=self.endpoint):
+            yield
+
+    # ----- reading ----------------------------------------------------------------------
+
+    def snapshots(self, series: str | None = None) -> list[RdsSnapshot]:
+        """Available drydock snapshots here (of `series` if given), oldest first."""
+        found: list[RdsSnapshot] = []
+        with self._calling("list snapshots"):
+            pages = self._client().get_paginator("describe_db_snapshots")
+            for page in pages.paginate(SnapshotType="manual"):
+                for item in page.get("DBSnapshots", []):
+                    if not str(item.get("DBSnapshotIdentifier", "")).startswith(PREFIX):
+                        continue
+                    snap = parse_snapshot(item, self.region)
+                    if snap is None or not snap.available:
+                        continue
+                    if series is None or snap.series == series:
+                        found.append(snap)
+        found.sort(key=lambda s: (s.created, s.id))
+        return found
+
+    def catalog_entries(self, series: str) -> list[CatalogEntry]:
+        """The catalog entries of `series` here, oldest first."""
+        return [snap.entry(self.name) for snap in self.snapshots(series)]
+
+    def list(self, series: str | None = None) -> list[Manifest]:
+        """Manifests (without parts) of the available snapshots, oldest first."""
+        return [snap.manifest() for snap in self.snapshots(series)]
+
+    def find(self, series: str, snapshot_id: str) -> RdsSnapshot | None:
+        """The snapshot of `series`/`snapshot_id` in any status, or None when absent.
+
+        Raises RepositoryError when its identifier is taken by something that is not
+        that drydock snapshot (no tags, or another series' tags).
+        """
+        from botocore.exceptions import ClientError
+
+        where = self._where(series, snapshot_id)
+        identifier = snapshot_identifier(series, snapshot_id)
+        with self._calling("describe snapshot", where):
+            try:
+                items = self._client().describe_db_snapshots(
+                    DBSnapshotIdentifier=identifier).get("DBSnapshots", [])
+            except ClientError as exc:
+                if error_code(exc) in _NOT_FOUND:
+                    return None
+                raise
+        if not items:
+            return None
+        snap = parse_snapshot(items[0], self.region)
+        if snap is None or (snap.series, snap.id) != (series, snapshot_id):
+            raise RepositoryError(
+                f"{where}: identifier {identifier} is taken by a snapshot without drydock's "
+                "tags for it; rename or delete that snapshot")
+        return snap
+
+    def get_manifest(self, series: str, snapshot_id: str) -> Manifest:
+        """The manifest of an available snapshot; raises SnapshotNotFound otherwise."""
+        snap = self.find(series, snapshot_id)
+        if snap is None or not snap.available:
+            state = "not found" if snap is None else f"not available (status {snap.status})"
+            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: {state}")
+        return snap.manifest()
+
+    def verify(self, series: str, snapshot_id: str) -> VerifyResult:
+        """Check the snapshot exists and is ``available``; raises SnapshotNotFound if absent.
+
+        RDS keeps the bytes and their checksums, so the snapshot counts as one part whose
+        check is RDS's status.
+        """
+        snap = self.find(series, snapshot_id)
+        if snap is None:
+            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: not found")
+        check = PartCheck(name=snap.identifier, ok=snap.available, expected_sha256="",
+                          actual_sha256=None, expected_size=snap.size, actual_size=snap.size,
+                          problem=None if snap.available else f"RDS status is {snap.status}")
+        return VerifyResult(repository=self.name, series=series, id=snapshot_id,
+                            parts=(check,))
+
+    # ----- changing ---------------------------------------------------------------------
+
+    def delete(self, series: str, snapshot_id: str, *, missing_ok: bool = False) -> None:
+        """Delete the snapshot; raises SnapshotNotFound when absent unless `missing_ok`."""
+        from botocore.exceptions import ClientError
+
+        where = self._where(series, snapshot_id)
+        snap = self.find(series, snapshot_id)
+        if snap is None:
+            if missing_ok:
+                return
+            raise SnapshotNotFound(f"{where}: not found")
+        with self._calling("delete snapshot", where):
+            try:
+                self._client().delete_db_snapshot(DBSnapshotIdentifier=snap.identifier)
+            except ClientError as exc:
+                if not (missing_ok and error_code(exc) in _NOT_FOUND):
+                    raise
+
+    def create(self, series: str, snapshot_id: str, *, instance: str, fields: SnapshotFields,
+               progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+        """Snapshot RDS instance `instance` as `series`/`snapshot_id` and wait for it.
+
+        Takes the series, id, instance identifier, the fields drydock records (created,
+        source address, tags) and a progress callback. Returns the available snapshot
+        and whether this call created it (False: it existed already). Raises
+        RepositoryError (instance missing, AWS refused, waited too long).
+        """
+        made = False
+        if self.find(series, snapshot_id) is None:
+            made = self._start_create(series, snapshot_id, instance, fields)
+            if made:
+                progress(f"{self._where(series, snapshot_id)}: started from instance {instance}")
+        return self._wait_for(series, snapshot_id, progress), made
+
+    def _start_create(self, series: str, snapshot_id: str, instance: str,
+                      fields: SnapshotFields) -> bool:
+        """Ask RDS for the snapshot; False when another run asked first."""
+        where = self._where(series, snapshot_id)
+        tags = snapshot_tags(series, snapshot_id, created=fields.created,
+                             source=fields.source.address, tags=fields.tags)
+        try:
+            with self._calling(f"create snapshot of instance {instance}", where):
+                self._client().create_db_snapshot(
+                    DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
+                    DBInstanceIdentifier=instance, Tags=tags)
+        except RepositoryError as exc:
+            code = _cause_code(exc)
+            if code in _EXISTS:
+                return False
+            if code in _NO_INSTANCE:
+                raise RepositoryError(
+                    f"{where}: RDS instance {instance!r} not found in region {self.region} "
+                    f"at {self.endpoint.url('rds')}; check the database's identifier and "
+                    "region (drydock does not create RDS instances)") from None
+            raise
+        return True
+
+    def copy_from(self, other: RdsSnapshotStore, series: str, snapshot_id: str, *,
+                  progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+        """Copy an available snapshot from `other` (another region) here, and wait for it.
+
+        Tags travel with the copy, so it is listed under the same series and id. An
+        encrypted source is re-encrypted with this store's `kms_key_id` (default: the
+        region's ``alias/aws/rds``). Returns the available copy and whether this call
+        made it. Raises SnapshotNotFound (not available in `other`) or RepositoryError.
+        """
+        where = self._where(series, snapshot_id)
+        if other.region == self.region:
+            raise RepositoryError(f"{where}: repository {other.name} is in the same region; "
+                                  "copy RDS snapshots to another region")
+        if self.find(series, snapshot_id) is not None:
+            return self._wait_for(series, snapshot_id, progress), False
+        source = other.find(series, snapshot_id)
+        if source is None or not source.available:
+            raise SnapshotNotFound(f"{other._where(series, snapshot_id)}: not available to copy")
+        request: dict[str, Any] = {
+            "SourceDBSnapshotIdentifier": source.arn,
+            "TargetDBSnapshotIdentifier": snapshot_identifier(series, snapshot_id),
+            "SourceRegion": other.region,
+            "Tags": source.copy_tags(), "CopyTags": False}
+        key = self.kms_key_id or (DEFAULT_KMS_KEY if source.encrypted else None)
+        if key is not None:
+            request["KmsKeyId"] = key
+        made = True
+        try:
+            with self._calling(f"copy from {other.region}", where):
+                self._client().copy_db_snapshot(**request)
+        except RepositoryError as exc:
+            if _cause_code(exc) not in _EXISTS:
+                raise
+            made = False
+        if made:
+            progress(f"{where}: copy from {other.region} started")
+        return self._wait_for(series, snapshot_id, progress), made
+
+    # ----- waiting ----------------------------------------------------------------------
+
+    def _wait_for(self, series: str, snapshot_id: str, progress: Progress) -> RdsSnapshot:
+        """Wait (bounded) until the snapshot is available; returns it, raises on failure."""
+        where = self._where(series, snapshot_id)
+        delay = int(self.wait.poll.total_seconds())
+        waiter = self._client().get_waiter("db_snapshot_available")
+        done = 0
+        while True:
+            attempts = min(self.wait.report_every, self.wait.attempts - done)
+            pending = self._wait_some(waiter, series, snapshot_id, delay, attempts)
+            if pending is None:
+                snap = self.find(series, snapshot_id)
+                if snap is None:
+                    raise SnapshotNotFound(f"{where}: vanished while waiting for it")
+                return snap
+            status, percent = pending
+            done += attempts
+            waited = f"{done} checks, {timedelta(seconds=delay * done)}"
+            if done >= self.wait.attempts:
+                raise RepositoryError(
+                    f"{where}: still {status} ({percent}%) after {waited}; it goes on in "
+                    "AWS and is listed once available: run apply again later")
+            progress(f"{where}: {status}, {percent}% after {waited}")
+
+    def _wait_some(self, waiter: Any, series: str, snapshot_id: str, delay: int,
+                   attempts: int) -> tuple[str, int] | None:
+        """Run the waiter for `attempts` polls: None once available, else (status, %)."""
+        from botocore.exceptions import WaiterError
+
+        where = self._where(series, snapshot_id)
+        with self._calling("wait for snapshot", where):
+            try:
+                waiter.wait(DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
+                            WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+            except WaiterError as exc:
+                if not str(exc.kwargs.get("reason", "")).startswith("Max attempts exceeded"):
+                    raise _wait_failed(where, exc) from None
+                return _status(exc.last_response)
+        return None
+
+
+def _cause_code(exc: Exception) -> str:
+    """The AWS error code behind a translated error ('' for anything else)."""
+    cause = exc.__cause__
+    return error_code(cause) if isinstance(cause, Exception) else ""
+
+
+def _status(response: Any) -> tuple[str, int]:
+    items = (response or {}).get("DBSnapshots") or [{}]
+    return str(items[0].get("Status", "unknown")), int(items[0].get("PercentProgress") or 0)
+
+
+def _wait_failed(where: str, exc: Any) -> RepositoryError:
+    response = exc.last_response or {}
+    if "Error" in response:
+        code = response["Error"].get("Code", "")
+        if code in _NOT_FOUND:
+            return SnapshotNotFound(f"{where}: not found while waiting for it")
+        message = one_line(response["Error"].get("Message", ""))
+        return RepositoryError(f"{where}: RDS refused describe while waiting ({code}: "
+                               f"{message}); check the credentials may describe snapshots")
+    status, _percent = _status(response)
+    return RepositoryError(f"{where}: RDS reports status {status}; the snapshot failed, "
+                           "delete it and apply again")

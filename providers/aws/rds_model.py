@@ -1,0 +1,180 @@
+"""RDS snapshots as drydock sees them (pure): identifiers, tags, and their catalog forms.
+
+A drydock RDS snapshot carries its series and snapshot id in tags (``drydock:series``,
+``drydock:snapshot-id``), so a repository can be listed from AWS alone; its identifier
+is derived from both (``dd-<series>-<id>`` in RDS's alphabet). Its ``created`` time is
+drydock's clock when it was taken (tag ``drydock:created``), kept unchanged by copies;
+snapshots without that tag fall back to RDS's original creation time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
+
+from engine.catalog import CatalogEntry
+from providers.repositories.manifest import (
+    Manifest,
+    ManifestError,
+    SnapshotSource,
+    check_name,
+    tool_version,
+)
+
+GIB = 1 << 30
+MAX_IDENTIFIER = 255
+PREFIX = "dd-"
+TAG_SERIES = "drydock:series"
+TAG_ID = "drydock:snapshot-id"
+TAG_CREATED = "drydock:created"
+TAG_SOURCE = "drydock:source"
+TAG_TAGS = "drydock:tags"
+TAG_TOOL = "drydock:tool-version"
+
+
+def _rds_alphabet(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def snapshot_identifier(series: str, snapshot_id: str) -> str:
+    """The RDS identifier of a drydock snapshot: letters, digits and single hyphens.
+
+    Takes the series and snapshot id; returns ``dd-<series>-<id>`` lowercased, other
+    characters turned into hyphens, shortened with a digest when over 255 characters.
+
+    >>> snapshot_identifier("apim-db", "20260101T020000Z-3f9a1c")
+    'dd-apim-db-20260101t020000z-3f9a1c'
+    """
+    series_part = _rds_alphabet(series) or "x"
+    id_part = _rds_alphabet(snapshot_id) or "x"
+    identifier = f"{PREFIX}{series_part}-{id_part}"
+    if len(identifier) > MAX_IDENTIFIER:
+        digest = hashlib.sha256(series.encode()).hexdigest()[:8]
+        room = MAX_IDENTIFIER - len(PREFIX) - len(id_part) - len(digest) - 2
+        identifier = f"{PREFIX}{series_part[:room].rstrip('-')}-{digest}-{id_part}"
+    return identifier
+
+
+def snapshot_tags(series: str, snapshot_id: str, *, created: datetime, source: str,
+                  tags: Sequence[str]) -> list[dict[str, str]]:
+    """The RDS tags that make a snapshot a member of `series` (TagList form)."""
+    pairs = {TAG_SERIES: series, TAG_ID: snapshot_id, TAG_CREATED: created.isoformat(),
+             TAG_SOURCE: source, TAG_TOOL: tool_version()}
+    if tags:
+        pairs[TAG_TAGS] = " ".join(tags)  # RDS tag values allow no commas
+    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+
+
+class RdsSnapshot(BaseModel):
+    """One drydock RDS snapshot in one region, as DescribeDBSnapshots reports it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    identifier: str
+    arn: str
+    region: str
+    series: str
+    id: str
+    created: AwareDatetime
+    status: str
+    percent: int = 0
+    instance: str
+    engine: str | None = None
+    engine_version: str | None = None
+    size: int = 0
+    encrypted: bool = False
+    kms_key_id: str | None = None
+    source: str
+    tags: tuple[str, ...] = ()
+    tool_version: str = "0+unknown"
+    rds_created: AwareDatetime | None = None
+    tag_list: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def available(self) -> bool:
+        """True when RDS reports the snapshot usable (``available``)."""
+        return self.status == "available"
+
+    def facts(self) -> dict[str, JsonValue]:
+        """What is worth keeping about the snapshot in catalogs and manifests."""
+        return {"identifier": self.identifier, "arn": self.arn, "region": self.region,
+                "instance": self.instance, "engine": self.engine,
+                "engine_version": self.engine_version, "status": self.status,
+                "encrypted": self.encrypted, "allocated_storage_bytes": self.size,
+                "rds_created": self.rds_created.isoformat() if self.rds_created else None}
+
+    def manifest(self) -> Manifest:
+        """The snapshot as a Manifest without parts (RDS keeps the bytes, not drydock)."""
+        return Manifest(series=self.series, id=self.id, created=self.created, parts=(),
+                        tool_version=self.tool_version, tags=self.tags,
+                        source=SnapshotSource(kind="database", address=self.source,
+                                              engine="rds", facts=self.facts()))
+
+    def entry(self, repository: str) -> CatalogEntry:
+        """The catalog entry of the snapshot in `repository` (size: allocated storage)."""
+        return CatalogEntry(id=self.id, series=self.series, repository=repository,
+                            created=self.created, size=self.size, tags=self.tags,
+                            facts=dict(self.facts()))
+
+    def copy_tags(self) -> list[dict[str, str]]:
+        """The snapshot's tags to give its copy (``aws:`` tags are AWS's own)."""
+        return [{"Key": k, "Value": v} for k, v in self.tag_list if not k.startswith("aws:")]
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _created(tag: str | None, fallback: datetime | None) -> datetime | None:
+    if tag:
+        try:
+            parsed = datetime.fromisoformat(tag)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return fallback
+
+
+def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
+    """An RdsSnapshot from one DescribeDBSnapshots item, or None when it is not drydock's.
+
+    Tags are read from outside: a series or id that is not a valid drydock name, or a
+    snapshot without both tags, is not a drydock snapshot and is ignored.
+    """
+    tag_list = tuple((str(t.get("Key", "")), str(t.get("Value", "")))
+                     for t in item.get("TagList") or ())
+    tags = dict(tag_list)
+    series, sid = tags.get(TAG_SERIES), tags.get(TAG_ID)
+    if not series or not sid:
+        return None
+    try:
+        check_name(series, what="series")
+        check_name(sid, what="snapshot id")
+    except ManifestError:
+        return None
+    rds_created = _aware(item.get("OriginalSnapshotCreateTime")) or _aware(
+        item.get("SnapshotCreateTime"))
+    created = _created(tags.get(TAG_CREATED), rds_created)
+    if created is None:
+        return None
+    identifier = str(item.get("DBSnapshotIdentifier", ""))
+    instance = str(item.get("DBInstanceIdentifier", ""))
+    return RdsSnapshot(
+        identifier=identifier, arn=str(item.get("DBSnapshotArn", "")), region=region,
+        series=series, id=sid, created=created, status=str(item.get("Status", "unknown")),
+        percent=int(item.get("PercentProgress") or 0), instance=instance,
+        engine=item.get("Engine"), engine_version=item.get("EngineVersion"),
+        size=int(item.get("AllocatedStorage") or 0) * GIB,
+        encrypted=bool(item.get("Encrypted")), kms_key_id=item.get("KmsKeyId"),
+        source=tags.get(TAG_SOURCE) or f"rds:{instance}",
+        tags=tuple(tags.get(TAG_TAGS, "").split()),
+        tool_version=tags.get(TAG_TOOL) or "0+unknown", rds_created=rds_created,
+        tag_list=tag_list)
