@@ -43,6 +43,7 @@ class RdsDatabase(SpecModel):
     engine: Literal["rds"]
     identifier: str
     region: str
+    endpoint_url: str | None = None
     site: str | None = None
 
 
@@ -77,6 +78,7 @@ class AwsRepository(SpecModel):
     site: str
     region: str
     endpoint_url: str | None = None
+    kms_key_id: str | None = None
 
 
 Repository = Annotated[

@@ -39,8 +39,11 @@ class RdsInstance(BaseModel):
         return self.model_dump(mode="json", exclude={"identifier"})
 
 
-def rds_endpoint(spec: LoadedSpec, region: str) -> AwsEndpoint:
-    """Where the RDS API of `region` is reached for this spec (see the module docstring)."""
+def rds_endpoint(spec: LoadedSpec, region: str, declared: str | None = None) -> AwsEndpoint:
+    """Where the RDS API of `region` is reached: the database's own `endpoint_url` when it
+    declares one, else as the module docstring says."""
+    if declared:
+        return AwsEndpoint(region=region, endpoint_url=declared)
     for repo in spec.env.repositories.values():
         if isinstance(repo, AwsRepository) and repo.region == region and repo.endpoint_url:
             return AwsEndpoint(region=region, endpoint_url=repo.endpoint_url)

@@ -66,7 +66,7 @@ def _observe_rds(request: ObserveRequest, db: RdsDatabase,
     """Describe the instance; a missing one is an error naming it (ValueError)."""
     from providers.aws.rds_instances import describe_instance, rds_endpoint
 
-    where = rds_endpoint(request.spec, db.region)
+    where = rds_endpoint(request.spec, db.region, db.endpoint_url)
     try:
         found = describe_instance(db.identifier, where)
     except DatabaseError as exc:

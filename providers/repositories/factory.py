@@ -46,5 +46,6 @@ def open_store(spec: LoadedSpec, name: str) -> SnapshotStore:
     if isinstance(declared, AwsRepositorySpec):
         from providers.aws.rds import RdsSnapshotStore
 
-        return RdsSnapshotStore(name, declared.region, endpoint_url=declared.endpoint_url)
+        return RdsSnapshotStore(name, declared.region, endpoint_url=declared.endpoint_url,
+                                kms_key_id=declared.kms_key_id)
     return open_repository(spec, name)
