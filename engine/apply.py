@@ -124,7 +124,10 @@ def _compensation_steps(walk: _Walk, action: Action) -> list[tuple[str, Step]]:
     return steps
 
 
-def _task(walk: _Walk, action: Action, comp: list[tuple[str, Step]]):
+_TaskResult = tuple[Action, Status, str, ActionOutcome | None, float, list[ActionReport]]
+
+
+def _task(walk: _Walk, action: Action, comp: list[tuple[str, Step]]) -> _TaskResult:
     status, message, outcome, secs = _run_one(walk, action)
     extra = _compensate(walk, action, comp) if status == "failed" and comp else []
     return action, status, message, outcome, secs, extra

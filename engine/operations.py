@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
@@ -79,7 +79,8 @@ def check_fresh(plan: Plan, doc: StateDocument, spec_digest: str) -> None:
 
 def apply_plan(ws: Workspace, plan: Plan, now: datetime, *, parallelism: int = 10,
                doc: StateDocument, callbacks: Callbacks | None = None,
-               progress=lambda _m: None) -> tuple[ApplyResult, StateDocument]:
+               progress: Callable[[str], None] = lambda _m: None,
+               ) -> tuple[ApplyResult, StateDocument]:
     """Run `plan` against `doc` (read under the caller's lock) and record the results.
 
     The caller holds the state lock. Returns the result and the final stored document.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -220,7 +221,7 @@ def unpin(snapshot: str, env: EnvOpt = None) -> None:
     err.print(f"unpinned {snapshot}")
 
 
-def series_loader(env: str | None):
+def series_loader(env: str | None) -> Callable[[str], list[RetentionSnapshot]]:
     """For `backups forget SERIES`: the series' snapshots in its policy's repository."""
     def load(series: str) -> list[RetentionSnapshot]:
         from engine.commands.common import KNOWN_ERRORS
