@@ -7,6 +7,7 @@ from providers.base import Provider, Registry
 
 def default_providers() -> list[Provider]:
     """Every provider drydock ships with, imported here and nowhere in the engine."""
+    from providers.aws.provider import AwsProvider
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
     from providers.drills.provider import DrillProvider
@@ -14,7 +15,7 @@ def default_providers() -> list[Provider]:
     from providers.restore.provider import RestoreProvider
 
     return [CarbonProvider(), DatabaseProvider(), BackupProvider(), DrillProvider(),
-            RestoreProvider()]
+            RestoreProvider(), AwsProvider()]
 
 
 def default_registry() -> Registry:

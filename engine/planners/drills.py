@@ -27,6 +27,7 @@ from engine.drills_status import KEEP_RUNS, DrillRun, drill_runs
 from engine.model import Action, DesiredResource
 from engine.planners.backups import series_catalog
 from engine.planners.base import PlanContext
+from engine.spec.data import AwsRepository, RdsDatabase
 from engine.spec.durations import format_duration
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Drill
@@ -56,6 +57,8 @@ def target_label(spec: LoadedSpec, drill: Drill) -> str:
     attrs = database_attributes(spec, drill.into.database)  # type: ignore[arg-type]
     if attrs["engine"] == "sqlite":
         return f"sqlite {attrs['path']}"
+    if attrs["engine"] == "rds":
+        return f"rds {attrs['identifier']} in {attrs['region']}"
     return f"{attrs['engine']} {attrs['host']}:{attrs['port']}/{attrs['dbname']}"
 
 
@@ -78,6 +81,8 @@ def _identity(spec: LoadedSpec, db: Any) -> tuple[Any, ...]:
     attrs = database_attributes(spec, db)
     if attrs["engine"] == "sqlite":
         return ("sqlite", str(PurePath(str(attrs["path"]))))
+    if attrs["engine"] == "rds":
+        return ("rds", attrs["region"], attrs["identifier"])
     host = str(attrs.get("host") or "127.0.0.1")
     return (attrs["engine"], _LOCAL_HOSTS.get(host, host), attrs.get("port"), attrs.get("dbname"))
 
@@ -93,8 +98,7 @@ def scratch_problems(spec: LoadedSpec, name: str, drill: Drill) -> list[str]:
         mine = _identity(spec, drill.into.database)
         return [f"drill.{name}: the scratch database is database.{db_name} itself; a drill "
                 "never touches a declared database — give it its own scratch target"
-                for db_name, db in spec.env.databases.items()
-                if db.engine != "rds" and _identity(spec, db) == mine]
+                for db_name, db in spec.env.databases.items() if _identity(spec, db) == mine]
     folder = PurePath(spec.path(drill.into.directory or "."))
     out = []
     for sname, server in spec.env.servers.items():
@@ -167,6 +171,25 @@ def report_path(spec: LoadedSpec, name: str, plan_id: str) -> str:
     return str(spec.path(f".drydock/drills/{name}/{plan_id}.json"))
 
 
+def _store_problems(spec: LoadedSpec, name: str, drill: Drill, repo: str) -> list[str]:
+    """Why the repository and the scratch target do not fit: RDS snapshots restore only
+    into a scratch RDS instance of their own region, and only they do."""
+    declared = spec.env.repositories.get(repo)
+    into = drill.into.database
+    if not isinstance(declared, AwsRepository):
+        return ([f"drill.{name}: repository {repo} holds files or dumps, which restore into "
+                 "sqlite, postgres or mysql; restore into rds from a type: aws repository"]
+                if isinstance(into, RdsDatabase) else [])
+    if not isinstance(into, RdsDatabase):
+        return [f"drill.{name}: repository {repo} holds RDS snapshots; restore them into a "
+                "scratch RDS instance (into: {database: {engine: rds, identifier, region}})"]
+    if into.region != declared.region:
+        return [f"drill.{name}: repository {repo} is in {declared.region} but the scratch "
+                f"instance is in {into.region}; RDS restores a snapshot only in its own "
+                f"region — put the scratch instance in {declared.region}"]
+    return []
+
+
 def _run_action(ctx: PlanContext, name: str, drill: Drill, chosen: Candidate, why: str,
                 runs: Sequence[DrillRun]) -> Action:
     spec = ctx.spec
@@ -183,6 +206,7 @@ def _run_action(ctx: PlanContext, name: str, drill: Drill, chosen: Candidate, wh
         problems.append(f"drill.{name}: backup {drill.backup} holds a "
                         f"{'database' if kind == 'database' else 'set of paths'}, so the drill "
                         f"must restore into a {kind} (into: {{{kind}: ...}})")
+    problems += _store_problems(spec, name, drill, repo)
     checks = [c.model_dump(mode="json", exclude_none=True) for c in drill.verify]
     count = len(checks)
     return Action(

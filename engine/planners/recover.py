@@ -8,7 +8,9 @@ repositories. For each server on a lost host: install its product's pack into th
 home under the new host's root, bring it to the update level and patches its newest
 snapshot records, restore its runtime data (conf, deployments, keystores, tenants) from
 that snapshot, then start and health-check it once the databases are back. Each lost
-database is restored into its replacement from the newest snapshot that verifies.
+database is restored into its replacement from the newest snapshot that verifies; an
+RDS database's snapshot (in the site's `type: aws` repository) is restored into a NEW
+instance named by its `engine: rds` replacement, in that repository's region.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from engine.model import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.planners.base import Chain
 from engine.planners.server import service_params
 from engine.restoring import RUNTIME_PATHS, SnapshotInfo, patch_ids, plan_document
+from engine.spec.data import RdsDatabase
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
 
@@ -139,6 +142,37 @@ def _chosen(policies: Sequence[str], chosen: Mapping[str, SnapshotInfo]) -> tupl
     return next(((p, chosen[p]) for p in policies if p in chosen), None)
 
 
+def _database_action(spec: LoadedSpec, item: DatabaseRecovery, policy: str,
+                     snap: SnapshotInfo) -> Action:
+    """`restore.database` from a dump, or `rds.restore` of an RDS snapshot into the
+    replacement's NEW instance. Raises RecoverError when snapshot and replacement differ
+    in kind (an RDS snapshot only restores into RDS, a dump never does)."""
+    address = f"database.{item.replacement}"
+    target = spec.env.databases.get(item.replacement)
+    if target is None:
+        raise RecoverError(f"recover: database {item.replacement!r} (replacing {item.lost}) "
+                           "is not declared; declare it under databases")
+    summary = (f"restore database {item.lost} into {item.replacement} from snapshot "
+               f"{snap.id} of {policy} in {snap.repository}")
+    if (snap.engine == "rds") != isinstance(target, RdsDatabase):
+        raise RecoverError(
+            f"recover: snapshot {snap.label} of database {item.lost} is "
+            f"{'an RDS snapshot' if snap.engine == 'rds' else 'a dump'} but "
+            f"database.{item.replacement} is {target.engine}; map {item.lost} to a "
+            f"{'rds' if snap.engine == 'rds' else 'sqlite, postgres or mysql'} replacement")
+    if isinstance(target, RdsDatabase):
+        return Action(
+            id=f"{address}/recover", address=address, type="rds.restore",
+            summary=f"{summary} as new RDS instance {target.identifier} in {target.region}",
+            params={"repository": snap.repository, "series": policy, "snapshot_id": snap.id,
+                    "identifier": target.identifier, "region": target.region,
+                    "scratch": False}, risky=True)
+    return Action(
+        id=f"{address}/recover", address=address, type="restore.database", summary=summary,
+        params={"repository": snap.repository, "series": policy, "snapshot_id": snap.id,
+                "database": item.replacement, "replace": True}, risky=True)
+
+
 def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, SnapshotInfo],
               now: datetime) -> tuple[list[Action], Change | None, RecordUpdate | None,
                                       RecoveryPoint | None]:
@@ -147,12 +181,7 @@ def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, Sna
         return [], None, None, None
     policy, snap = found
     address = f"database.{item.replacement}"
-    action = Action(
-        id=f"{address}/recover", address=address, type="restore.database",
-        summary=f"restore database {item.lost} into {item.replacement} from snapshot "
-                f"{snap.id} of {policy} in {snap.repository}",
-        params={"repository": snap.repository, "series": policy, "snapshot_id": snap.id,
-                "database": item.replacement, "replace": True}, risky=True)
+    action = _database_action(spec, item, policy, snap)
     change = Change(address=address, kind="database", action="update",
                     reason=f"takes over from database.{item.lost}: data of "
                            f"{snap.created.isoformat(timespec='seconds')} ({snap.id})")

@@ -240,7 +240,11 @@ class Drill(SpecModel):
 
     `from` is the repository to restore from (default: the policy's own); `pick` chooses
     the newest snapshot there or a random one (within `window`, chosen from the plan id so
-    the plan names it). An `rto` of 0s always fails: every restore takes some time.
+    the plan names it). An `rto` of 0s always fails: every restore takes some time. Into
+    an `engine: rds` database (from a `type: aws` repository in the same region) the drill
+    restores a new scratch instance, checks it is available with the snapshot's engine and
+    storage, and deletes it; `sql` checks there need a reachable endpoint and fail as "not
+    reachable".
     """
 
     backup: str
@@ -260,9 +264,6 @@ class Drill(SpecModel):
                              "(into: {directory: ...}); use 'sql' checks for a database")
         if self.into.directory is not None and "sql" in kinds:
             raise ValueError("'sql' checks need a restored database (into: {database: ...})")
-        if self.into.database is not None and self.into.database.engine == "rds":
-            raise ValueError("a drill cannot restore into RDS; use a scratch sqlite, postgres "
-                             "or mysql database")
         if self.window is not None and self.pick != "random":
             raise ValueError("'window' goes with 'pick: random'")
         return self

@@ -2,7 +2,8 @@
 bytes, and runs the restore actions.
 
 Observed kinds (read-only, for planning restores and recoveries):
-- `repository.<name>`: facts `snapshots`, every complete snapshot there (SnapshotInfo);
+- `repository.<name>`: facts `snapshots`, every complete snapshot there (SnapshotInfo;
+  `type: aws` repositories list their RDS snapshots, restored by `rds.restore`);
 - `snapshot.<repository>:<series>/<id>`: with `data={"files": [...], "verify": bool}`,
   facts `files` (path -> `sha256:<hex>` of those files in the snapshot), `verified`
   and `problem` (the stored parts re-hashed against the manifest);
@@ -23,8 +24,9 @@ from engine.model import Action, ObservedResource
 from providers.backup_sources import PathsError
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError
+from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
-from providers.repositories.factory import open_repository
+from providers.repositories.factory import open_repository, open_store
 from providers.restore.actions import RestoreRefused, restore_database, restore_tree
 from providers.restore.server_files import find_server_files
 from providers.restore.snapshots import list_snapshots, tar_members
@@ -62,7 +64,7 @@ class RestoreProvider(Provider):
 
     @staticmethod
     def _repository(request: ObserveRequest) -> ObservedResource:
-        repo = open_repository(request.spec, request.address.split(".", 1)[1])
+        repo = open_store(request.spec, request.address.split(".", 1)[1])
         snaps = [s.model_dump(mode="json") for s in list_snapshots(repo)]
         return ObservedResource(address=request.address, exists=repo_exists(repo),
                                 facts={"snapshots": snaps})
@@ -70,7 +72,7 @@ class RestoreProvider(Provider):
     @staticmethod
     def _snapshot(request: ObserveRequest) -> ObservedResource:
         repo_name, series, sid = _snapshot_address(request.address)
-        repo = open_repository(request.spec, repo_name)
+        repo = open_store(request.spec, repo_name)
         facts: dict[str, Any] = {}
         if request.data.get("verify"):
             result = repo.verify(series, sid)
@@ -80,7 +82,7 @@ class RestoreProvider(Provider):
             if not result.ok:
                 return ObservedResource(address=request.address, exists=True, facts=facts)
         files = request.data.get("files")
-        if files:
+        if files and isinstance(repo, Repository):
             members = tar_members(repo, series, sid, list(files))
             facts["files"] = {path: "sha256:" + m.sha256 for path, m in members.items()}
         return ObservedResource(address=request.address, exists=True, facts=facts)

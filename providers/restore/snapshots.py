@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.restoring import SnapshotInfo
 from providers.pathsafety import UnsafePathError, safe_member_name
-from providers.repositories.base import Repository
+from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.manifest import Manifest, PartInfo
 from providers.repositories.streams import CHUNK
@@ -48,7 +48,7 @@ def describe(manifest: Manifest, repository: str) -> SnapshotInfo:
                         tags=manifest.tags)
 
 
-def list_snapshots(repo: Repository, series: str | None = None) -> list[SnapshotInfo]:
+def list_snapshots(repo: SnapshotStore, series: str | None = None) -> list[SnapshotInfo]:
     """Every complete snapshot of `repo` (of `series` if given), oldest first."""
     return [describe(m, repo.name) for m in repo.list(series)]
 
