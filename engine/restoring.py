@@ -160,6 +160,28 @@ def _pre_restore_backup(spec: LoadedSpec, database: str, plan_id: str,
     return None
 
 
+def _rds_actions(spec: LoadedSpec, snap: SnapshotInfo, name: str, exists: bool) -> list[Action]:
+    """RDS restores always create a new instance: never over one that exists."""
+    db = spec.env.databases[name]
+    if db.engine != "rds":
+        raise RestoreError(f"snapshot {snap.label} is an RDS snapshot; database.{name} is "
+                           f"{db.engine}: restore it into an rds database")
+    if getattr(spec.env.repositories.get(snap.repository), "type", None) != "aws":
+        raise RestoreError(f"snapshot {snap.label} is a dump; database.{name} is an RDS "
+                           "instance, which restores from RDS snapshots only")
+    if exists:
+        raise RestoreError(f"database.{name} (RDS {db.identifier}) exists; RDS restores into a "
+                           "new instance: declare a database with a new identifier and restore "
+                           "into that")
+    return [Action(
+        id=f"database.{name}/restore", address=f"database.{name}", type="rds.restore",
+        summary=f"restore snapshot {snap.id} of {snap.series} from {snap.repository} into the "
+                f"new RDS instance {db.identifier}",
+        params={"repository": snap.repository, "series": snap.series, "snapshot_id": snap.id,
+                "identifier": db.identifier, "region": db.region, "scratch": False},
+        risky=True)]
+
+
 def _database_actions(spec: LoadedSpec, snap: SnapshotInfo, name: str, exists: bool,
                       plan_id: str, now: datetime) -> tuple[list[Action], list[str]]:
     db = spec.env.databases.get(name)
@@ -169,6 +191,9 @@ def _database_actions(spec: LoadedSpec, snap: SnapshotInfo, name: str, exists: b
     if snap.kind != "database":
         raise RestoreError(f"snapshot {snap.label} holds {snap.kind} paths, not a database; "
                            "restore it to server.NAME or dir:/PATH")
+    from_aws = getattr(spec.env.repositories.get(snap.repository), "type", None) == "aws"
+    if db.engine == "rds" or from_aws:
+        return _rds_actions(spec, snap, name, exists), []
     engine = "mysql" if db.engine == "mariadb" else db.engine
     if snap.engine and engine != ("mysql" if snap.engine == "mariadb" else snap.engine):
         raise RestoreError(f"snapshot {snap.label} is a {snap.engine} dump; database.{name} is "

@@ -19,6 +19,11 @@ def plan_database(change: Change, ctx: PlanContext) -> list[Action]:
                   f"stop managing {change.address} (its data is left in place)")
         return chain.actions
     desired = ctx.desired[change.address]
+    problems = []
+    if desired.attributes.get("engine") == "rds":
+        problems = [f"RDS instance {desired.attributes.get('identifier')} does not exist; "
+                    "drydock does not create RDS instances: create it in AWS or restore a "
+                    f"snapshot into it (drydock restore SNAPSHOT --to {change.address})"]
     chain.add("create", "database.create", f"create {desired.attributes.get('engine')} "
-              f"database {name}", {"name": name, **desired.attributes})
+              f"database {name}", {"name": name, **desired.attributes, "problems": problems})
     return chain.actions

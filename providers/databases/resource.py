@@ -51,7 +51,8 @@ class DatabaseProvider(Provider):
         if isinstance(db, RdsDatabase):
             raise ActionFailed(f"{action.id}: RDS instance {db.identifier!r} is not in region "
                                f"{db.region}; drydock does not create RDS instances: create "
-                               "it in AWS and apply again")
+                               "it in AWS, or restore a snapshot into it with 'drydock "
+                               f"restore SNAPSHOT --to {action.address}', then apply again")
         try:
             target = target_for(ctx.spec, action.params["name"], ctx.resolve_secret)
             created = engine_for(target.engine).create(target)
@@ -63,7 +64,8 @@ class DatabaseProvider(Provider):
 
 def _observe_rds(request: ObserveRequest, db: RdsDatabase,
                  attrs: dict[str, Any]) -> ObservedResource:
-    """Describe the instance; a missing one is an error naming it (ValueError)."""
+    """Describe the instance. A missing one is observed as absent: the plan then warns and
+    its create action refuses, so the rest of the plan (or a restore into it) goes on."""
     from providers.aws.rds_instances import describe_instance, rds_endpoint
 
     where = rds_endpoint(request.spec, db.region, db.endpoint_url)
@@ -72,8 +74,7 @@ def _observe_rds(request: ObserveRequest, db: RdsDatabase,
     except DatabaseError as exc:
         raise ValueError(str(exc)) from exc
     if found is None:
-        raise ValueError(f"RDS instance {db.identifier!r} not found in region {db.region} at "
-                         f"{where.url('rds')}; check the identifier and region of "
-                         f"{request.address} (drydock does not create RDS instances)")
+        return ObservedResource(address=request.address, exists=False, attributes=attrs,
+                                facts={"endpoint": where.url("rds")})
     return ObservedResource(address=request.address, exists=True, attributes=attrs,
                             facts=found.facts())

@@ -138,13 +138,18 @@ def test_an_unreachable_rds_endpoint_fails_with_one_line_naming_it(
     one_line_with(proc.stdout + proc.stderr, f"cannot reach RDS endpoint {closed_endpoint}")
 
 
-def test_a_missing_rds_instance_fails_with_one_line_naming_it(
+def test_a_missing_rds_instance_is_a_warning_then_one_failed_action_naming_it(
         tmp_path: Path, moto_endpoint: str, aws: dict[str, str]) -> None:
     env, series = setup(tmp_path, moto_endpoint, "no-such-instance")
+    plan = env.run("plan", ".", env={**aws, **at(0)}, check=0).stdout
+    assert "warning: database.apim_db/create: RDS instance no-such-instance does not exist" \
+        in plan
     proc = env.run("apply", ".", "--auto-approve", env={**aws, **at(0)})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     one_line_with(proc.stdout + proc.stderr,
-                  "RDS instance 'no-such-instance' not found in region eu-west-1")
+                  "error: database.apim_db/create: RDS instance 'no-such-instance' is not in "
+                  "region eu-west-1")
+    assert "skipped: database.apim_db/create failed" in proc.stderr  # its backup waits
     assert in_aws(moto_endpoint, REGION, series) == []
 
 

@@ -161,3 +161,24 @@ def test_recover_refuses_to_map_an_rds_database_to_a_dump_replacement(
     line = [ln for ln in proc.stderr.splitlines() if "is an RDS snapshot" in ln]
     assert line and "map apim_db to a rds replacement" in line[0]
     assert not (env.world / "dr" / "apim.db").exists()
+
+
+def test_restore_an_rds_snapshot_into_a_new_instance_and_refuse_an_existing_one(
+        tmp_path: Path, moto_endpoint: str, aws: dict[str, str], instance: str) -> None:
+    import json
+
+    env, series, _scratch = setup(tmp_path, moto_endpoint, instance)
+    env.run("apply", ".", "--auto-approve", env={**aws, **at(0)}, check=0)
+    listed = json.loads(env.run("backups", "list", "--env", ".", "--format", "json",
+                                env={**aws, **at(0)}, check=0).stdout)["snapshots"]
+    sid = listed[0]["id"]
+    target = f"apim-restored-{uuid.uuid4().hex[:8]}"
+    (env.spec / "more.yaml").write_text(
+        f"databases:\n  restored: {{engine: rds, identifier: {target}, region: {DR_REGION}}}\n")
+    refused = env.run("restore", f"rds-dr:{series}/{sid}", "--to", "database.apim_db",
+                      "--env", ".", "--auto-approve", env={**aws, **at(0)}, check=1)
+    assert "RDS restores into a new instance" in refused.stderr
+    proc = env.run("restore", f"rds-dr:{series}/{sid}", "--to", "database.restored",
+                   "--env", ".", "--auto-approve", env={**aws, **at(0)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert exists(moto_endpoint, target)

@@ -47,15 +47,12 @@ def test_an_rds_database_is_observed_with_its_status_and_engine(
     assert seen.facts["allocated_storage_bytes"] == 20 << 30
 
 
-def test_a_missing_rds_instance_is_an_observation_error_naming_it(
+def test_a_missing_rds_instance_is_observed_as_absent(
         tmp_path: Path, moto_endpoint: str, aws_env: None, series: str) -> None:
     spec = spec_for(tmp_path, moto_endpoint, "no-such-instance", series)
-    with pytest.raises(ValueError) as caught:
-        observe(DatabaseProvider(), spec, "database.apim_db", "database")
-    message = str(caught.value)
-    assert "\n" not in message
-    assert "RDS instance 'no-such-instance' not found in region eu-west-1" in message
-    assert "database.apim_db" in message
+    seen = observe(DatabaseProvider(), spec, "database.apim_db", "database")
+    assert seen.exists is False and seen.error is None
+    assert seen.facts["endpoint"] == moto_endpoint
 
 
 def test_aws_repositories_open_as_rds_stores_and_not_as_byte_repositories(
