@@ -100,3 +100,18 @@ def tree_digest(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
         else:
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest() + f":{path.stat().st_mode:o}"
     return out
+
+
+def seed_apis(path: Path, names: tuple[str, ...] = ("a", "b")) -> Path:
+    """A small SQLite database with an `am_api` table holding one row per name."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        con.execute("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT)")
+        con.executemany("INSERT INTO am_api (name) VALUES (?)", [(n,) for n in names])
+        con.commit()
+    finally:
+        con.close()
+    return path

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.helpers.world import Env, make_env
+from tests.helpers.world import Env, make_env, seed_apis
 
 DATA = """\
 databases:
@@ -35,13 +34,7 @@ def at(days: float) -> dict[str, str]:
 
 def setup(tmp_path: Path) -> Env:
     env = make_env(tmp_path, {}, extra_yaml=DATA)
-    db = env.world / "primary" / "apim.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT);"
-                      "INSERT INTO am_api (name) VALUES ('a'), ('b');")
-    con.commit()
-    con.close()
+    seed_apis(env.world / "primary" / "apim.db")
     return env
 
 

@@ -5,14 +5,13 @@ every later plan (and the drift findings) until a drill passes; a zero RTO alway
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.drills_status import drill_findings
 from engine.spec.loader import load_spec
 from state.document import StateDocument, from_bytes
-from tests.helpers.world import Env, make_env
+from tests.helpers.world import Env, make_env, seed_apis
 
 DATA = """\
 databases:
@@ -45,13 +44,7 @@ def at(days: float) -> dict[str, str]:
 
 def setup(tmp_path: Path, *, expect: str = ">= 1", rto: str = "15m") -> Env:
     env = make_env(tmp_path, {}, extra_yaml=DATA.format(expect=expect, rto=rto))
-    db = env.world / "primary" / "apim.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT);"
-                      "INSERT INTO am_api (name) VALUES ('a'), ('b');")
-    con.commit()
-    con.close()
+    seed_apis(env.world / "primary" / "apim.db")
     return env
 
 

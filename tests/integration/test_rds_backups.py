@@ -35,19 +35,6 @@ backups:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Dummy credentials for this process and for the CLI child processes."""
-    values = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-              "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-              "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials")}
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return values
-
-
-@pytest.fixture
 def instance(moto_endpoint: str, aws: dict[str, str]) -> str:
     """A fresh RDS instance on the moto server (20 GiB of PostgreSQL)."""
     import boto3

@@ -12,7 +12,6 @@ from typing import Any
 from state.document import from_bytes
 from tests.helpers.world import Env, make_env
 from tests.integration.test_rds_backups import DR_REGION, REGION, at
-from tests.integration.test_rds_backups import aws as aws  # noqa: F401  (fixture)
 from tests.integration.test_rds_backups import instance as instance  # noqa: F401  (fixture)
 
 DATA = """\

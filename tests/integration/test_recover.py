@@ -28,6 +28,7 @@ from tests.helpers.servers import (
     server_status,
     stop_home,
 )
+from tests.helpers.world import seed_apis
 
 pytestmark = pytest.mark.integration
 
@@ -116,12 +117,7 @@ def test_site_loss_rebuilds_servers_and_data_at_the_dr_site(estate: Estate) -> N
     gateway = Gateway("gw-1", level=4, patches=(1, 3))
     estate.declare(gateway)
     home_at_level(estate, "gw-1", 2)
-    db = estate.world / "primary" / "apim.db"
-    con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT);"
-                      "INSERT INTO am_api (name) VALUES ('pizza'), ('weather'), ('pay');")
-    con.commit()
-    con.close()
+    db = seed_apis(estate.world / "primary" / "apim.db", ("pizza", "weather", "pay"))
     drydock(estate, "apply", ".", "--auto-approve", env=at(0), check=0)
     drydock(estate, "apply", ".", "--auto-approve", env=at(24), check=0)  # nightly backups
     before = facts(estate.home("gw-1"))

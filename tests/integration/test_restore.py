@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from state.document import StateDocument, from_bytes
-from tests.helpers.world import Env, make_env, server_yaml
+from tests.helpers.world import Env, make_env, seed_apis, server_yaml
 
 DATA = """\
 databases:
@@ -36,12 +36,7 @@ def at(days: float) -> dict[str, str]:
 def setup(tmp_path: Path, offset: int = 0) -> Env:
     env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1], offset=offset)},
                    extra_yaml=DATA)
-    db = env.world / "primary" / "apim.db"
-    con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT);"
-                      "INSERT INTO am_api (name) VALUES ('a'), ('b');")
-    con.commit()
-    con.close()
+    seed_apis(env.world / "primary" / "apim.db")
     return env
 
 

@@ -4,7 +4,6 @@ copied to an S3 repository (moto over HTTP), listed from the repositories and ve
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.world import Env, make_env
+from tests.helpers.world import Env, make_env, seed_apis
 
 REGION = "eu-west-1"
 NOW = {"DRYDOCK_NOW": datetime(2026, 1, 1, 2, 0, tzinfo=UTC).isoformat()}
@@ -34,19 +33,6 @@ backups:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Dummy credentials for this process and for the CLI child processes."""
-    values = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-              "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-              "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials")}
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return values
-
-
-@pytest.fixture
 def s3(moto_endpoint: str, aws: dict[str, str]) -> tuple[Any, str]:
     """A client of the moto server and a fresh bucket on it."""
     import boto3
@@ -61,12 +47,7 @@ def setup(tmp_path: Path, bucket: str, endpoint: str, *, primary: str, copy: str
     yaml = DATA.format(bucket=bucket, region=REGION, endpoint=endpoint, primary=primary,
                        copy=copy)
     env = make_env(tmp_path, {}, extra_yaml=yaml)
-    db = env.world / "primary" / "apim.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(db) as con:
-        con.executescript("CREATE TABLE am_api (id INTEGER PRIMARY KEY, name TEXT);"
-                          "INSERT INTO am_api (name) VALUES ('a'), ('b');")
-    con.close()
+    seed_apis(env.world / "primary" / "apim.db")
     return env
 
 
