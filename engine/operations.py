@@ -37,8 +37,12 @@ def interrupted(ws: Workspace) -> list[JournalIntent]:
 
 
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
-                   targets: Sequence[str] = (), doc: StateDocument | None = None) -> Plan:
-    """Make a plan for the workspace's environment against its current state."""
+                   targets: Sequence[str] = (), doc: StateDocument | None = None,
+                   on_observed: Callable[[str, int], None] = lambda _a, _t: None) -> Plan:
+    """Make a plan for the workspace's environment against its current state.
+
+    `on_observed(address, total)` reports refresh progress.
+    """
     doc = doc if doc is not None else ws.state.read()
     unfinished = interrupted(ws)
     warnings = [f"an earlier apply (run {i.run_id}) was interrupted during {i.action_id}; "
@@ -47,7 +51,7 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
 
     def observe(desired: Mapping[str, DesiredResource]) -> Mapping[str, ObservedResource]:
         if do_refresh:
-            return refresh(ws.registry, ws.spec, desired, doc.resources)
+            return refresh(ws.registry, ws.spec, desired, doc.resources, on_done=on_observed)
         wanted = {a: d for a, d in desired.items() if a in must_refresh}
         seen = refresh(ws.registry, ws.spec, wanted,
                        {a: r for a, r in doc.resources.items() if a in must_refresh})

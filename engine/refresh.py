@@ -19,11 +19,12 @@ def refresh(
     recorded: Mapping[str, ResourceRecord],
     *,
     parallelism: int = 10,
-    on_done: Callable[[str], None] = lambda _a: None,
+    on_done: Callable[[str, int], None] = lambda _a, _total: None,
 ) -> dict[str, ObservedResource]:
     """Observe the union of desired and recorded addresses; returns address -> observed.
 
     Observation errors do not raise: they come back in `ObservedResource.error`.
+    `on_done(address, total)` is called as each one finishes (for progress display).
     """
     addresses = sorted(set(desired) | set(recorded))
 
@@ -39,7 +40,7 @@ def refresh(
             resolve_secret=lambda ref: resolve_secret(ref, spec.directory),
         )
         result = registry.observe(request)
-        on_done(address)
+        on_done(address, len(addresses))
         return result
 
     if not addresses:

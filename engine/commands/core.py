@@ -20,6 +20,7 @@ from engine.commands.common import (
     print_text,
     workspace,
 )
+from engine.commands.progress import refresh_progress
 from engine.commands.reviewed import apply_reviewed, report
 from engine.model import Plan
 from engine.operations import plan_workspace
@@ -131,7 +132,9 @@ def plan(
         changed = spec_diff_against(ws.spec.directory, ws.spec.env, base) if base else None
     except GitError as exc:
         fail(str(exc))
-    made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [])
+    with refresh_progress() as observed:
+        made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
+                              on_observed=observed)
     if out is not None:
         from providers.hosts.local import atomic_write
 
@@ -209,7 +212,8 @@ def apply(
                      "from a commit, or pass --allow-dirty to apply it anyway")
             made = made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         else:
-            made = plan_workspace(ws, when, doc=doc)
+            with refresh_progress() as observed:
+                made = plan_workspace(ws, when, doc=doc, on_observed=observed)
             if fmt is Format.json:
                 print(render_text(made), file=sys.stderr, end="")
             else:
@@ -285,7 +289,8 @@ def drift(
     ws = workspace(env)
     when = clock_now()
     doc = ws.state.read()
-    made = plan_workspace(ws, when, doc=doc)
+    with refresh_progress() as observed:
+        made = plan_workspace(ws, when, doc=doc, on_observed=observed)
     found = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
     if out is not None or metrics_file is not None:
         from engine.render.metrics import render_metrics

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,3 +42,20 @@ def apply_progress(total: int) -> Iterator[Callbacks]:
         print(f"{prefix}{MARKS[r.status]} {r.id}  {r.message}", file=sys.stderr, flush=True)
 
     yield Callbacks(on_report=plain)
+
+
+@contextmanager
+def refresh_progress() -> Iterator[Callable[[str, int], None]]:
+    """A callback showing refresh progress as a bar on a terminal; silent elsewhere."""
+    if not err.is_terminal:
+        yield lambda _address, _total: None
+        return
+    with Progress(TextColumn("refreshing {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(address: str, total: int) -> None:
+            bar.update(task, total=total, advance=1, description=address)
+
+        yield advance
