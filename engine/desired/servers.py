@@ -11,6 +11,7 @@ from engine.desired.names import patch_dir, split_product
 from engine.model import DesiredResource
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Server
+from engine.spec.secret_tokens import tokenize
 from engine.spec.templating import TemplateRenderError, make_environment
 
 
@@ -51,7 +52,7 @@ def render_config(spec: LoadedSpec, name: str, server: Server,
     host = spec.env.hosts[server.host]
     product_name, version = split_product(server.product)
     base = {
-        **spec.env.vars,
+        **tokenize(spec.env.vars),
         "server": name,
         "host": server.host,
         "site": host.site,
@@ -63,7 +64,7 @@ def render_config(spec: LoadedSpec, name: str, server: Server,
     for target, cfg in server.config.items():
         text = spec.templates.get(cfg.template, "") if cfg.template else (cfg.content or "")
         try:
-            out[target] = templates.get(text).render({**base, **cfg.vars})
+            out[target] = templates.get(text).render({**base, **tokenize(cfg.vars)})
         except Exception as exc:  # jinja raises many types; all mean "cannot render"
             raise DesiredStateError(
                 f"servers.{name}.config.{target}: template {cfg.template or '(inline)'} "

@@ -6,10 +6,12 @@ level change (see `providers/product/level_facts.py`).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from engine.model import ObservedResource
+from engine.spec.secret_tokens import mask, mask_like, refs_in, substitute
 from providers.base import ObserveRequest
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
@@ -31,6 +33,31 @@ def read_patches(home: Path) -> list[str]:
         if p.is_dir() and p.name.startswith("patch") and p.name[5:].isdigit()
         and p.name != "patch0000"
     )
+
+
+class _Secrets:
+    """The resolved secrets of one managed file: its expected digest and their values."""
+
+    def __init__(self, expected_digest: str, values: list[str]) -> None:
+        self.expected_digest = expected_digest
+        self.values = values
+
+
+def _secret_values(request: ObserveRequest, rel: str) -> _Secrets | None:
+    """Resolve the secrets a managed file's desired text names, or None when it names none.
+
+    Raises ValueError naming the secret when one cannot be resolved.
+    """
+    text = request.desired.files.get(rel) if request.desired else None
+    if not text or request.resolve_secret is None:
+        return None
+    refs = refs_in(text)
+    if not refs:
+        return None
+    resolved = {r.describe(): request.resolve_secret(r) for r in refs}
+    real = substitute(text, lambda r: resolved[r.describe()])
+    return _Secrets("sha256:" + hashlib.sha256(real.encode("utf-8")).hexdigest(),
+                    list(resolved.values()))
 
 
 def observe_server(request: ObserveRequest) -> ObservedResource:
@@ -63,12 +90,21 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
         prints[rel] = fp
         wanted = request.desired.attributes.get(key) if request.desired else None
         recorded = (request.recorded or {}).get(key)
-        if fp.sha256 not in (wanted,) or (recorded is not None and fp.sha256 != recorded):
+        secrets = _secret_values(request, rel)
+        if secrets is not None and wanted is not None:
+            # The file holds resolved secrets; the spec side only ever sees their tokens.
+            expected = secrets.expected_digest
+            attributes[key] = wanted if fp.sha256 == expected else fp.sha256
+        current = attributes[key]
+        if current != wanted or (recorded is not None and current != recorded):
             if fp.size <= MAX_TEXT:
                 try:
-                    files[rel] = (home / rel).read_text(encoding="utf-8")
+                    text = (home / rel).read_text(encoding="utf-8")
                 except UnicodeDecodeError:
-                    files[rel] = "(binary file)\n"
+                    text = "(binary file)\n"
+                if secrets is not None:
+                    text = mask_like(mask(text, secrets.values), request.desired.files[rel])
+                files[rel] = text
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
                             files=files, fingerprints=prints,
                             facts=level_facts(request, home, attributes["update_level"]))

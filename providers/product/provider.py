@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
+from engine.spec.secret_tokens import refs_in, substitute
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
@@ -160,6 +161,8 @@ class CarbonProvider(Provider):
         if digest != p["sha256"]:
             raise ActionFailed(f"{action.id}: content digest mismatch (plan corrupted?)")
         target = contained(self._home(action), p["path"], what="config path")
+        if refs_in(p["content"]):
+            data = substitute(p["content"], ctx.resolve_secret).encode("utf-8")
         self.transport.put_file(target, data, mode=int(p.get("mode", 0o644)))
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
 
