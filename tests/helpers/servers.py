@@ -28,25 +28,11 @@ from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from providers.registry import default_registry
 from state.document import StateDocument
+from tests.helpers.world import BASE, DRYDOCK
 
-DRYDOCK = [sys.executable, "-m", "engine"]
 CHILD_ENV = {"DRYDOCK_PYTHON": sys.executable, "DRYDOCK_STOP_TIMEOUT": "20"}
 RUNTIME = ("repository/logs", "wso2carbon.pid", "repository/components/patches/patch0000",
            "repository/components/patches/.metadata")
-
-BASE = """\
-environment: {env}
-vars: {{world: world}}
-state: {{backend: local, path: state/{env}.json}}
-sites: {{primary: {{}}}}
-hosts:
-  node-a: {{site: primary, transport: local, root: "{{{{ world }}}}/primary"}}
-products:
-  wso2am-4.2.0:
-    pack: "{{{{ world }}}}/packs/wso2am-4.2.0.zip"
-    updates: "{{{{ world }}}}/updates"
-    patches: "{{{{ world }}}}/patches"
-"""
 
 TEMPLATE = """\
 [server]

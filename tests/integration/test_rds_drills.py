@@ -11,22 +11,11 @@ from typing import Any
 
 from state.document import from_bytes
 from tests.helpers.world import Env, make_env
+from tests.integration.test_rds_backups import DATA as BACKUPS
 from tests.integration.test_rds_backups import DR_REGION, REGION, at
 from tests.integration.test_rds_backups import instance as instance  # noqa: F401  (fixture)
 
-DATA = """\
-databases:
-  apim_db: {{engine: rds, identifier: {identifier}, region: {region}}}
-repositories:
-  rds-primary: {{site: primary, type: aws, region: {region}, endpoint_url: "{endpoint}"}}
-  rds-dr: {{site: dr, type: aws, region: {dr_region}, endpoint_url: "{endpoint}"}}
-backups:
-  {series}:
-    source: {{database: apim_db}}
-    every: 24h
-    keep: {{last: 2}}
-    repository: rds-primary
-    copies: [rds-dr]
+DATA = BACKUPS + """\
 drills:
   rds-restore:
     backup: {series}
