@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from providers.product.builder import build_world, install_home
+from testkit.builder import build_world, install_home
 
 TEMPLATE = "[server]\nhostname = \"{{ server }}\"\noffset = {{ offset }}\n"
 

@@ -60,7 +60,7 @@ def demo(
     again (no changes) → a hand edit → drift finds it → apply restores it. Running it
     again starts from a fresh world; the demo's servers are stopped at the end.
     """
-    from providers.demo_world import stop_servers
+    from testkit.demo_world import stop_servers
 
     # The demo's fake servers run on this interpreter (they need Python 3.11's tomllib).
     os.environ.setdefault("DRYDOCK_PYTHON", sys.executable)
@@ -72,7 +72,7 @@ def demo(
 
 
 def _story(env: Path) -> None:
-    from providers.demo_world import hand_edit, reset_world
+    from testkit.demo_world import hand_edit, reset_world
 
     spec = load_spec(env)
     banner("Building the demo world (fresh every run)")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.product.builder import corrupt
 from state.document import from_bytes
+from testkit.builder import corrupt
 from tests.helpers.world import DRYDOCK, Env, make_env, server_yaml, tree_digest
 
 BLOCK_SCRIPT = """#!/usr/bin/env bash

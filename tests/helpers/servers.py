@@ -23,11 +23,11 @@ from engine.apply import ApplyResult
 from engine.model import Plan
 from engine.operations import apply_plan, plan_workspace
 from engine.workspace import Workspace, open_workspace
-from providers.product.builder import build_pack, build_world
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from providers.registry import default_registry
 from state.document import StateDocument
+from testkit.builder import build_pack, build_world
 from tests.helpers.world import BASE, DRYDOCK
 
 CHILD_ENV = {"DRYDOCK_PYTHON": sys.executable, "DRYDOCK_STOP_TIMEOUT": "20"}

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from providers.product.builder import build_world, install_home
+from testkit.builder import build_world, install_home
 
 DRYDOCK = [sys.executable, "-m", "engine"]
 

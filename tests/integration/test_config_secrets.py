@@ -28,7 +28,7 @@ def setup(tmp_path: Path):
     env = make_env(tmp_path, {})
     (env.spec / "servers.yaml").write_text(SERVER)
     (env.spec / "templates" / "secret.toml.j2").write_text(TEMPLATE)
-    from providers.product.builder import build_world, install_home
+    from testkit.builder import build_world, install_home
 
     install_home(build_world(env.world).pack, env.home("gw-1"))
     return env

@@ -61,7 +61,7 @@ def _spec(**extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def applied(tmp_path: Path) -> Path:
     """A real product home and SQLite database, applied once: recorded == observed."""
-    from providers.product.builder import build_world, install_home
+    from testkit.builder import build_world, install_home
 
     spec = tmp_path / "shop"
     write_spec(spec, _spec())

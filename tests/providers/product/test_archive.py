@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
-from providers.product.builder import EVIL_KINDS, build_evil_zip, build_pack, corrupt
+from testkit.builder import EVIL_KINDS, build_evil_zip, build_pack, corrupt
 
 
 def _zip(path: Path, members: dict[str, bytes], *, modes: dict[str, int] | None = None) -> Path:

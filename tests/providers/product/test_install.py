@@ -11,7 +11,6 @@ import pytest
 import zstandard
 
 from providers.product.archive import ArchiveError
-from providers.product.builder import build_evil_zip, build_pack
 from providers.product.install import (
     InstallError,
     archive_home,
@@ -19,6 +18,7 @@ from providers.product.install import (
     pack_facts,
     remove_home,
 )
+from testkit.builder import build_evil_zip, build_pack
 from tests.helpers.servers import tree
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from providers.product.builder import build_pack, build_world
 from providers.product.install import install_pack
 from providers.product.patches import install_patch
 from providers.product.replace import (
@@ -19,6 +18,7 @@ from providers.product.replace import (
     swap_back,
 )
 from providers.product.updates import read_level
+from testkit.builder import build_pack, build_world
 from tests.helpers.servers import tree
 
 CONF = "repository/conf/deployment.toml"

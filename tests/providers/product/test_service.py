@@ -14,9 +14,9 @@ from engine.model import Action
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Environment
 from providers.base import ActionContext, ActionFailed
-from providers.product.builder import build_pack
 from providers.product.install import install_pack
 from providers.product.provider import CarbonProvider
+from testkit.builder import build_pack
 from tests.helpers.servers import free_port, http_get, stop_home
 
 START, STOP = "bin/api-manager.sh start", "bin/api-manager.sh stop"

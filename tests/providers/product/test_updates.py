@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from providers.product.builder import build_pack, build_updates, build_world
 from providers.product.install import install_pack
 from providers.product.level_facts import describe_levels
 from providers.product.updates import (
@@ -22,6 +21,7 @@ from providers.product.updates import (
     read_level,
     write_level,
 )
+from testkit.builder import build_pack, build_updates, build_world
 from tests.helpers.servers import tree, update_package
 
 PLUGINS = "repository/components/plugins"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.product import fake_server
 from providers.product.archive import extract_zip
-from providers.product.builder import build_pack, build_patch, install_home
+from testkit import fake_server
+from testkit.builder import build_pack, build_patch, install_home
 
 WAIT_SECONDS = 30.0
 

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict
 
 from providers.product.archive import ArchiveError, extract_zip, inspect_zip
-from providers.product.builder_content import (
+from testkit.builder_content import (
     EMPTY_DIRS,
     KERNEL,
     PATCH_TARGETS,
@@ -26,14 +26,14 @@ from providers.product.builder_content import (
     fake_jar,
     product_info,
 )
-from providers.product.builder_evil import EVIL_KINDS, build_evil_zip, corrupt
-from providers.product.builder_updates import (
+from testkit.builder_evil import EVIL_KINDS, build_evil_zip, corrupt
+from testkit.builder_updates import (
     apply_package,
     update_chain,
     update_file_name,
     update_package,
 )
-from providers.product.builder_zip import Entry, write_atomic, zip_bytes
+from testkit.builder_zip import Entry, write_atomic, zip_bytes
 
 __all__ = [
     "EVIL_KINDS", "WorldPaths", "build_evil_zip", "build_pack", "build_patch",

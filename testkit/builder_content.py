@@ -9,9 +9,9 @@ import sqlite3
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.product import fake_server
-from providers.product.builder_script import CONTROL_SCRIPT
-from providers.product.builder_zip import Entry, zip_bytes
+from testkit import fake_server
+from testkit.builder_script import CONTROL_SCRIPT
+from testkit.builder_zip import Entry, zip_bytes
 
 KERNEL = "4.9.0"
 PLUGINS = (

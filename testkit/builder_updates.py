@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.product.archive import ArchiveError, read_member
-from providers.product.builder_content import (
+from testkit.builder_content import (
     LEGACY_LIB,
     UPDATE_TARGETS,
     VELOCITY,
@@ -18,7 +18,7 @@ from providers.product.builder_content import (
     fake_jar,
     velocity_template,
 )
-from providers.product.builder_zip import Entry, zip_bytes
+from testkit.builder_zip import Entry, zip_bytes
 
 DESCRIPTOR = "update-descriptor3.yaml"
 PAYLOAD = "carbon.home"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from engine.spec.loader import LoadedSpec
 from providers.hosts.local import LocalTransport, atomic_write
-from providers.product.builder import build_world
 from providers.product.install import install_pack
 from providers.product.service import run_service_command
 from providers.product.updates import install_level, package_path
+from testkit.builder import build_world
 
 START_LEVEL = 10
 PORTS_FILE = "ports.local.yaml"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
-from providers.product.builder import (
+from testkit.builder import (
     EVIL_KINDS,
     build_evil_zip,
     build_pack,

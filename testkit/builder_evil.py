@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Literal
 
-from providers.product.builder_zip import FIXED_TIME, write_atomic
+from testkit.builder_zip import FIXED_TIME, write_atomic
 
 EvilKind = Literal["dotdot", "absolute", "symlink", "device", "fifo", "backslash",
                    "duplicate"]
