@@ -1,0 +1,23 @@
+"""Which transport reaches a host declared in the spec: `local` or `ssh`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.spec.infra import Host
+from providers.hosts.base import Transport
+from providers.hosts.local import LocalTransport
+
+
+def transport_for_host(name: str, host: Host, spec_dir: Path) -> Transport:
+    """A new transport for host `name`; ssh is imported only when a spec uses it.
+
+    `spec_dir` anchors relative paths in the host spec (identity, known_hosts files).
+    """
+    if host.transport == "local":
+        return LocalTransport(name)
+    if host.transport == "ssh":
+        from providers.hosts.ssh import SshTransport
+
+        return SshTransport.from_spec(name, host, spec_dir)
+    raise ValueError(f"host {name}: unknown transport {host.transport!r}")
