@@ -33,6 +33,7 @@ def service_params(server: Server) -> dict[str, Any]:
             "http": health.http, "command": health.command,
             "expect_status": health.expect_status,
             "timeout_seconds": health.timeout.total_seconds(),
+            **({"from": "controller"} if health.from_ == "controller" else {}),
         },
     }
 
@@ -226,7 +227,8 @@ def _plan_removal(change: Change, ctx: PlanContext, name: str) -> list[Action]:
     if not home:
         return []  # nothing recorded to stop or archive; the record is simply dropped
     host_root = str(data.get("host_root") or PurePath(home).parent)
-    base = {"server": name, "home": home, "host_root": host_root}
+    base = {"server": name, "home": home, "host_root": host_root,
+            **({"host": data["host"]} if data.get("host") else {})}
     chain = Chain(change.address)
     stop = (data.get("service") or {}).get("stop")
     if stop:

@@ -51,12 +51,18 @@ class ConfigFile(SpecModel):
 
 
 class HealthCheck(SpecModel):
-    """How to tell a started server is healthy: an HTTP URL or a command."""
+    """How to tell a started server is healthy: an HTTP URL or a command.
+
+    Both run where the service is, on the server's host (the URL is fetched there, so
+    `127.0.0.1` means the server's own machine); `from: controller` fetches the URL from
+    where drydock runs instead.
+    """
 
     http: str | None = None
     command: str | None = None
     expect_status: int = 200
     timeout: Duration = timedelta(seconds=120)
+    from_: Literal["host", "controller"] = Field(default="host", alias="from")
 
     @model_validator(mode="after")
     def _one_probe(self) -> HealthCheck:

@@ -320,3 +320,9 @@ def read_member(path: Path, name: str, *, max_size: int = DEFAULT_MAX_MEMBER_REA
                                    "header declares")
             return data
     raise ArchiveError(f"{label}: has no member {name!r}; check the archive's layout")
+
+
+
+def artifact_present(path: Path) -> bool:
+    """True when a controller-side artifact (pack, package, patch archive) is a file."""
+    return path.is_file()

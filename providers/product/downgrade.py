@@ -5,18 +5,19 @@ Every pre-change backup of an in-place level change also records `levels.json`
 holds `updates/` and every file those levels touched, as they were at the lower level.
 Rolling back from N to M restores, newest first, the backups whose levels chain from N
 down to M — only their level files and `updates/`: the configuration and the declared
-patches are the plan's own later steps.
+patches are the plan's own later steps. The backups are on the server's host and are
+read and restored there through its transport.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.hosts.local import atomic_write
+from providers.hosts.base import Transport
 from providers.product.change_backup import read_backup, restore_backup
 from providers.product.restore_patches import list_backups
 from providers.product.updates import read_level
@@ -40,18 +41,19 @@ class LevelBackup(BaseModel):
     to_level: int
 
 
-def write_levels(backup_dir: Path, from_level: int, to_level: int, strategy: str) -> None:
+def write_levels(t: Transport, backup_dir: PurePosixPath, from_level: int, to_level: int,
+                 strategy: str) -> None:
     """Record, beside a change backup, the level change it was taken for."""
     data = {"from": from_level, "to": to_level, "strategy": strategy}
-    atomic_write(backup_dir / LEVELS, (json.dumps(data) + "\n").encode())
+    t.write_atomic(backup_dir / LEVELS, (json.dumps(data) + "\n").encode())
 
 
-def level_backups(root: Path) -> list[LevelBackup]:
+def level_backups(t: Transport, root: PurePosixPath) -> list[LevelBackup]:
     """The complete in-place level-change backups under `root`, oldest first."""
     out = []
-    for folder in list_backups(root):
+    for folder in list_backups(t, root):
         try:
-            data = json.loads((folder / LEVELS).read_text(encoding="utf-8"))
+            data = json.loads(t.read_bytes(folder / LEVELS, limit=1 << 20).decode("utf-8"))
             if data.get("strategy") != "in-place":
                 continue
             out.append(LevelBackup(id=folder.name, dir=str(folder),
@@ -84,11 +86,11 @@ def find_chain(backups: Sequence[LevelBackup], now: int, want: int,
     return chain
 
 
-def touched_paths(chain: Sequence[LevelBackup]) -> list[str]:
+def touched_paths(t: Transport, chain: Sequence[LevelBackup]) -> list[str]:
     """The home paths restoring `chain` changes (for the downgrade's own pre-change backup)."""
     paths: set[str] = set()
     for backup in chain:
-        paths.update(p for p in read_backup(Path(backup.dir)) if not _kept(p))
+        paths.update(p for p in read_backup(t, PurePosixPath(backup.dir)) if not _kept(p))
     return sorted(paths)
 
 
@@ -96,19 +98,19 @@ def _kept(path: str) -> bool:
     return any(path == k or path.startswith(k + "/") for k in KEPT)
 
 
-def roll_back(home: Path, chain: Sequence[LevelBackup]) -> list[str]:
+def roll_back(t: Transport, home: PurePosixPath, chain: Sequence[LevelBackup]) -> list[str]:
     """Restore `chain` into `home` in order; returns the paths restored.
 
     Raises DowngradeError when a backup does not bring the home to its recorded level.
     """
     done: list[str] = []
     for backup in chain:
-        if read_level(home) <= backup.from_level:
+        if read_level(t, home) <= backup.from_level:
             continue
-        folder = Path(backup.dir)
-        only = [p for p in read_backup(folder) if not _kept(p)]
-        done += restore_backup(home, folder, only=only)
-        level = read_level(home)
+        folder = PurePosixPath(backup.dir)
+        only = [p for p in read_backup(t, folder) if not _kept(p)]
+        done += restore_backup(t, home, folder, only=only)
+        level = read_level(t, home)
         if level != backup.from_level:
             raise DowngradeError(f"change backup {folder} left {home} at level {level}, not "
                                  f"{backup.from_level}; it does not hold updates/")

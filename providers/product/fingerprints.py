@@ -1,39 +1,37 @@
-"""File digests with a stat-based cache: unchanged files cost one `stat`, not a re-hash."""
+"""File digests with a stat-based cache: unchanged files cost one `stat`, not a re-hash.
+
+The stat and the hash both happen on the file's host through its transport; only the
+digest travels.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 
 from engine.model import FileFingerprint
-
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """`sha256:<hex>` of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+from providers.hosts.base import Transport
 
 
 def fingerprint(
-    path: Path, cache: Mapping[str, FileFingerprint], key: str
+    t: Transport, path: PurePosixPath, cache: Mapping[str, FileFingerprint], key: str,
+    *, resolve: Callable[[PurePosixPath], PurePosixPath] | None = None,
 ) -> FileFingerprint | None:
-    """The file's fingerprint, re-hashing only when size, mtime or inode changed.
+    """The file's fingerprint, re-hashing (`Transport.sha256`) only when size, mtime or
+    inode changed since `cache[key]`. Returns None when no regular file is there.
 
-    Returns None when the file does not exist.
+    A link is followed only through `resolve` (which proves its target stays where it
+    must and raises otherwise); without it a link counts as no file.
     """
-    try:
-        st = path.stat()
-    except FileNotFoundError:
+    st = t.stat(path)
+    if st is not None and st.kind == "link" and resolve is not None:
+        path = resolve(path)
+        st = t.stat(path)
+    if st is None or st.kind != "file":
         return None
     old = cache.get(key)
-    if old is not None and (old.size, old.mtime_ns, old.inode) == (st.st_size, st.st_mtime_ns,
-                                                                    st.st_ino):
+    if old is not None and (old.size, old.mtime_ns, old.inode) == (st.size, st.mtime_ns,
+                                                                    st.inode):
         return old
-    return FileFingerprint(size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino,
-                           sha256=sha256_file(path))
+    return FileFingerprint(size=st.size, mtime_ns=st.mtime_ns, inode=st.inode,
+                           sha256=t.sha256(path))

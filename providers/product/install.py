@@ -1,26 +1,29 @@
 """New server homes from the product pack; archiving (then removing) a removed server's home.
 
-A home is archived as one `tar.zst` written to a temporary file, fsynced and renamed into
-place, then read back in full and compared member by member with the home (names, types,
-sha256 of every file). Only after that check passes is the home removed: a home is never
-deleted without a verified copy.
+The pack is read on the controller and streamed as tar into a staging folder on the
+server's host, renamed into place as the home. A home is archived on its host as one
+`tar.zst`: the host streams the home out as tar (`Transport.tar_out`), the controller
+compresses it on the way back into an atomic write on the host, then reads it back in full
+and compares it member by member with the home (names, types, sha256 of every file, the
+file digests computed on the host). Only after that check passes is the home removed: a
+home is never deleted without a verified copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import stat
 import tarfile
-import tempfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, is_dir, is_empty_dir, is_file, put_tree, read_text
+from providers.product.archive import ArchiveError, inspect_zip, read_member
 from providers.product.updates import LEVEL_FILE
+from providers.product.ziptar import write_zip_tar
 
 PRODUCT_FILE = "updates/product.txt"
 CHUNK = 1 << 20
@@ -69,128 +72,109 @@ def pack_facts(pack: Path) -> tuple[str, int]:
     return product, level
 
 
-def install_pack(pack: Path, home: Path) -> str:
-    """Unpack `pack` into the new home `home` (its top folder dropped), all or nothing.
+def install_pack(t: Transport, pack: Path, home: PurePosixPath) -> str:
+    """Unpack `pack` (on the controller) into the new home `home` on host `t` (its top
+    folder dropped), all or nothing.
 
     Idempotent: a home that already holds this pack's product is left alone. Returns a
     message. Raises InstallError when `home` holds something else, ArchiveError for an
     unsafe or corrupt pack (then nothing is written).
     """
     product, _level = pack_facts(pack)
-    marker = home / PRODUCT_FILE
-    if marker.is_file() and marker.read_text(encoding="utf-8").strip() == product:
+    marker = read_text(t, home / PRODUCT_FILE) if is_dir(t, home) else None
+    if marker is not None and marker.strip() == product:
         return f"{home} already holds {product}"
-    if home.is_symlink() or home.is_file() or (home.is_dir() and any(home.iterdir())):
+    if exists(t, home) and not is_empty_dir(t, home):
         raise InstallError(f"{home} exists and does not hold {product}; move it away or "
                            "point the server's home elsewhere")
-    extract_zip(pack, home, strip=pack_top(pack))
+    top = pack_top(pack)
+
+    def produce(sink: BinaryIO) -> None:
+        write_zip_tar(pack, sink, strip=top)
+
+    put_tree(t, home, produce)
     return f"installed {product} from {pack.name} into {home}"
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _walk(home: Path) -> list[tuple[str, Path]]:
-    """Every entry under `home` as (archive name, path), parents first, links not followed."""
-    out: list[tuple[str, Path]] = [(".", home)]
-    for dirpath, dirnames, filenames in os.walk(home, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(dirnames) + sorted(filenames):
-            path = base / name
-            out.append((path.relative_to(home).as_posix(), path))
-    return out
-
-
-def _expected(home: Path) -> dict[str, str]:
-    """name -> 'dir', 'link:<target>' or the sha256 of a regular file."""
+def _expected(t: Transport, home: PurePosixPath) -> dict[str, str]:
+    """name -> 'dir', 'link' or the sha256 (hex) of a regular file, computed on the host."""
     out: dict[str, str] = {}
-    for name, path in _walk(home):
-        mode = path.lstat().st_mode
-        if stat.S_ISLNK(mode):
-            out[name] = "link:" + str(path.readlink())
-        elif stat.S_ISDIR(mode):
-            out[name] = "dir"
-        elif stat.S_ISREG(mode):
-            out[name] = _digest(path)
+    for rel, st in t.walk(home):
+        if st.kind == "link":
+            out[rel.as_posix()] = "link"
+        elif st.kind == "dir":
+            out[rel.as_posix()] = "dir"
+        elif st.kind == "file":
+            out[rel.as_posix()] = t.sha256(home / rel).removeprefix("sha256:")
         else:
-            raise InstallError(f"{path} is a socket, FIFO or device; stop whatever uses it "
-                               "before archiving the home")
+            raise InstallError(f"{home / rel} is a socket, FIFO or device; stop whatever uses "
+                               "it before archiving the home")
     return out
 
 
-def _write_tar(home: Path, tmp: Path) -> None:
+def _compress(t: Transport, home: PurePosixPath, sink: BinaryIO) -> None:
     import zstandard
 
-    with tmp.open("wb") as raw:
-        with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as zst, \
-                tarfile.open(fileobj=zst, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-            for name, path in _walk(home):
-                tar.add(path, arcname=name, recursive=False)
-        raw.flush()
-        os.fsync(raw.fileno())
+    with t.tar_out(home) as tar_stream, \
+            zstandard.ZstdCompressor(level=3).stream_writer(sink, closefd=False) as zst:
+        while chunk := tar_stream.read(CHUNK):
+            zst.write(chunk)
 
 
-def _read_back(archive: Path) -> dict[str, str]:
+def _read_back(t: Transport, archive: PurePosixPath) -> dict[str, str]:
     import zstandard
 
     out: dict[str, str] = {}
-    with archive.open("rb") as raw, \
+    with t.open_read(archive) as raw, \
             zstandard.ZstdDecompressor().stream_reader(raw) as zst, \
             tarfile.open(fileobj=zst, mode="r|") as tar:
         for member in tar:
+            name = member.name.removeprefix("./")
             if member.issym():
-                out[member.name] = "link:" + member.linkname
+                out[name] = "link"
             elif member.isdir():
-                out[member.name] = "dir"
+                out[name] = "dir"
             elif member.isfile():
                 digest = hashlib.sha256()
                 handle = tar.extractfile(member)
                 while handle is not None and (chunk := handle.read(CHUNK)):
                     digest.update(chunk)
-                out[member.name] = digest.hexdigest()
+                out[name] = digest.hexdigest()
             else:
-                out[member.name] = "special"
+                out[name] = "special"
     return out
 
 
-def archive_home(home: Path, archive: Path) -> ArchiveResult:
-    """Write `home` into the tar.zst `archive` and verify it by reading it back.
+def archive_home(t: Transport, home: PurePosixPath, archive: PurePosixPath) -> ArchiveResult:
+    """Write `home` into the tar.zst `archive` (both on host `t`) and verify it by reading
+    it back.
 
     Returns what was archived. Raises InstallError when the home holds special files or
     the archive read back differs from the home (the archive is then removed and the
     home left untouched).
     """
-    if not home.is_dir():
+    if not is_dir(t, home):
         raise InstallError(f"{home} is not a directory; nothing to archive")
-    expected = _expected(home)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".tmp", dir=archive.parent)
-    os.close(fd)
-    tmp = Path(name)
+    expected = _expected(t, home)
+    t.mkdir(archive.parent)
     try:
-        _write_tar(home, tmp)
-        got = _read_back(tmp)
+        with t.open_write(archive, mode=0o600) as sink:
+            _compress(t, home, sink)
+        got = _read_back(t, archive)
         if got != expected:
             wrong = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
             raise InstallError(f"archive of {home} does not match the home at {wrong[0]} "
                                "(was it written to while archiving?); the home is kept")
-        tmp.replace(archive)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        t.remove(archive)
         raise
-    files = sum(1 for v in expected.values() if v != "dir" and not v.startswith("link:"))
-    return ArchiveResult(archive=str(archive), files=files, bytes=archive.stat().st_size)
+    files = sum(1 for v in expected.values() if v not in ("dir", "link"))
+    st = t.stat(archive)
+    return ArchiveResult(archive=str(archive), files=files, bytes=st.size if st else 0)
 
 
-def remove_home(home: Path, archive: Path) -> None:
+def remove_home(t: Transport, home: PurePosixPath, archive: PurePosixPath) -> None:
     """Remove `home` once `archive` exists; refuses without it."""
-    if not archive.is_file():
+    if not is_file(t, archive):
         raise InstallError(f"refusing to remove {home}: its archive {archive} is missing")
-    if home.is_dir():
-        shutil.rmtree(home)
+    t.remove_tree(home)

@@ -14,11 +14,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.desired.names import split_product
 from providers.base import ObserveRequest
+from providers.hosts.base import Transport
+from providers.hosts.paths import is_dir, is_file
 from providers.product.archive import ArchiveError
 from providers.product.downgrade import DowngradeError, find_chain, level_backups, touched_paths
 from providers.product.install import pack_facts
@@ -33,8 +35,8 @@ from providers.product.updates import (
 )
 
 
-def describe_levels(home: Path | None, updates_dir: Path, product: str, version: str,
-                    start: int, want: int) -> dict[str, dict[str, Any]]:
+def describe_levels(t: Transport, home: PurePosixPath | None, updates_dir: Path,
+                    product: str, version: str, start: int, want: int) -> dict[str, dict[str, Any]]:
     """Describe levels start+1..want from their descriptors: files added, modified and
     removed, problems (missing or unusable package) and conflicts with `home`'s files,
     checked while the chain of levels is unbroken."""
@@ -50,7 +52,7 @@ def describe_levels(home: Path | None, updates_dir: Path, product: str, version:
                                "problems": [str(exc)], "conflicts": []}
             chained = False
             continue
-        found = conflicts(home, files, known) if chained and home is not None else []
+        found = conflicts(t, home, files, known) if chained and home is not None else []
         known.update({p: frozenset({s.after}) for p, s in files.checksums.items()})
         out[str(level)] = {"added": list(files.added), "modified": list(files.modified),
                            "removed": list(files.removed), "problems": [],
@@ -70,34 +72,36 @@ def _replace(pack: Path, want: int) -> dict[str, Any]:
     return {"pack": str(target), "problems": problems}
 
 
-def _downgrade(host_root: Path, server: str, now: int, want: int) -> dict[str, Any]:
-    backups = level_backups(backups_root(host_root, server))
+def _downgrade(t: Transport, host_root: PurePosixPath, server: str, now: int,
+               want: int) -> dict[str, Any]:
+    backups = level_backups(t, backups_root(host_root, server))
     try:
         chain = find_chain(backups, now, want, server)
     except DowngradeError as exc:
         return {"chain": [], "problems": [str(exc)], "touched": []}
     return {"chain": [b.model_dump() for b in chain], "problems": [],
-            "touched": touched_paths(chain)}
+            "touched": touched_paths(t, chain)}
 
 
-def preflight(params: dict[str, Any]) -> list[str]:
+def preflight(t: Transport, params: dict[str, Any]) -> list[str]:
     """Check a planned level change again just before it starts (nothing is touched yet).
 
-    `params` are those of a `server.preflight` action. Returns one line per problem:
-    a missing or unusable package or pack, conflicting files (unless overwriting), or no
-    change backup to roll back to.
+    `params` are those of a `server.preflight` action, `t` the server's host. Returns one
+    line per problem: a missing or unusable package or pack, conflicting files (unless
+    overwriting), or no change backup to roll back to.
     """
-    home = Path(params["home"])
+    home = PurePosixPath(params["home"])
     now, want, strategy = int(params["from_level"]), int(params["to_level"]), params["strategy"]
     if strategy == "downgrade":
         chain = params.get("chain") or []
-        missing = [b["dir"] for b in chain if not (Path(b["dir"]) / "backup.json").is_file()]
+        missing = [b["dir"] for b in chain
+                   if not is_file(t, PurePosixPath(b["dir"]) / "backup.json")]
         if not chain:
             return [params.get("problem") or f"no change backup leads down to level {want}"]
         return [f"change backup {d} is gone or incomplete" for d in missing]
     if strategy == "replace":
         return _replace(Path(params["pack"]), want)["problems"]
-    levels = describe_levels(home, Path(params["updates"]), params["product_name"],
+    levels = describe_levels(t, home, Path(params["updates"]), params["product_name"],
                              params["platform_version"], now, want)
     out = [p for info in levels.values() for p in info["problems"]]
     if params.get("conflicts") != "overwrite":
@@ -106,10 +110,11 @@ def preflight(params: dict[str, Any]) -> list[str]:
     return out
 
 
-def level_facts(request: ObserveRequest, home: Path, level: int | None) -> dict[str, Any]:
+def level_facts(request: ObserveRequest, t: Transport, home: PurePosixPath,
+                level: int | None) -> dict[str, Any]:
     """Facts for the planner about the server's level change; {} when there is none.
 
-    `level` is the home's current level, None when the home does not exist.
+    `t` is the server's host, `level` the home's current level (None: no home yet).
     """
     name = request.address.split(".", 1)[1]
     server = request.spec.env.servers.get(name) if request.desired is not None else None
@@ -129,19 +134,19 @@ def level_facts(request: ObserveRequest, home: Path, level: int | None) -> dict[
             facts["problems"] = [f"cannot install {name}: {exc}"]
             level = -1
         facts["pack_update_level"] = level
-    exists = home.is_dir()
+    exists = is_dir(t, home)
     if want > level and exists and server.strategy == "replace":
         facts["replace"] = _replace(pack, want)
     elif want > level:
-        levels = describe_levels(home if exists else None, updates_dir, prod_name, version,
+        levels = describe_levels(t, home if exists else None, updates_dir, prod_name, version,
                                  level, want)
         facts["updates"] = levels
         facts["touched_files"] = sorted({p for info in levels.values()
                                          for k in ("added", "modified", "removed")
                                          for p in info[k]})
     elif want < level and exists:
-        host_root = request.spec.path(request.spec.env.hosts[server.host].root)
-        down = _downgrade(host_root, name, level, want)
+        host_root = PurePosixPath(request.spec.path(request.spec.env.hosts[server.host].root))
+        down = _downgrade(t, host_root, name, level, want)
         facts["downgrade"] = {"chain": down["chain"], "problems": down["problems"]}
         facts["touched_files"] = down["touched"]
     return facts

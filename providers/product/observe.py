@@ -1,5 +1,9 @@
 """Observe a carbon product home: product, update level, patches, managed config files.
 
+Everything is read on the server's host through its transport: a warm refresh costs one
+`stat` per managed file (see `fingerprints`), and a file's text is read only when it
+differs from what is wanted or recorded (for the diff).
+
 Besides the compared attributes, `facts` carries what the server planner needs to plan a
 level change (see `providers/product/level_facts.py`).
 """
@@ -7,32 +11,37 @@ level change (see `providers/product/level_facts.py`).
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from engine.model import ObservedResource
 from engine.spec.secret_tokens import mask, mask_like, refs_in, substitute
 from providers.base import ObserveRequest
+from providers.hosts.base import Transport
+from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
 from providers.product.updates import read_level
 
 __all__ = ["observe_server", "read_level", "read_patches"]
 
-PATCHES = Path("repository/components/patches")
+PATCHES = PurePosixPath("repository/components/patches")
 MAX_TEXT = 1 << 20
 
 
-def read_patches(home: Path) -> list[str]:
+def read_patches(t: Transport, home: PurePosixPath) -> list[str]:
     """Installed patch folders (`patchNNNN`), without the server's own `patch0000`."""
-    folder = home / PATCHES
-    if not folder.is_dir():
-        return []
     return sorted(
-        p.name for p in folder.iterdir()
-        if p.is_dir() and p.name.startswith("patch") and p.name[5:].isdigit()
-        and p.name != "patch0000"
+        e.name for e in t.list_dir(home / PATCHES)
+        if e.stat.kind == "dir" and e.name.startswith("patch") and e.name[5:].isdigit()
+        and e.name != "patch0000"
     )
+
+
+def read_product(t: Transport, home: PurePosixPath) -> str | None:
+    """The product a home holds (`updates/product.txt`), None when it has none."""
+    text = read_text(t, home / "updates" / "product.txt")
+    return text.strip() if text is not None else None
 
 
 class _Secrets:
@@ -60,21 +69,20 @@ def _secret_values(request: ObserveRequest, rel: str) -> _Secrets | None:
                     list(resolved.values()))
 
 
-def observe_server(request: ObserveRequest) -> ObservedResource:
-    """Read one server's home. The config digests use the fingerprint cache."""
+def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
+    """Read one server's home on its host `t`. The config digests use the fingerprint
+    cache; a managed file reached through a link must stay inside the home."""
     source = request.desired.attributes if request.desired else (request.recorded or {})
-    home = Path(source.get("home", ""))
-    if not home.is_dir():
+    home = PurePosixPath(source.get("home", ""))
+    if not is_dir(t, home):
         return ObservedResource(address=request.address, exists=False,
                                 attributes={"home": str(home)},
-                                facts=level_facts(request, home, None))
-    product_file = home / "updates" / "product.txt"
-    product = product_file.read_text(encoding="utf-8").strip() if product_file.exists() else None
+                                facts=level_facts(request, t, home, None))
     attributes: dict[str, Any] = {
-        "product": product,
+        "product": read_product(t, home),
         "home": str(home),
-        "update_level": read_level(home),
-        "patches": read_patches(home),
+        "update_level": read_level(t, home),
+        "patches": read_patches(t, home),
     }
     files: dict[str, str] = {}
     prints = {}
@@ -83,7 +91,9 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
         keys |= {k for k in request.recorded if k.startswith("config:")}
     for key in sorted(keys):
         rel = key.removeprefix("config:")
-        fp = fingerprint(home / rel, request.fingerprints, rel)
+        where = f"{request.address}: config file"
+        fp = fingerprint(t, home / rel, request.fingerprints, rel,
+                         resolve=lambda _p, rel=rel, where=where: inside(t, home, rel, what=where))
         attributes[key] = fp.sha256 if fp else None
         if fp is None:
             continue
@@ -99,7 +109,8 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
         if current != wanted or (recorded is not None and current != recorded):
             if fp.size <= MAX_TEXT:
                 try:
-                    text = (home / rel).read_text(encoding="utf-8")
+                    text = t.read_bytes(inside(t, home, rel, what=where),
+                                        limit=MAX_TEXT).decode("utf-8")
                 except UnicodeDecodeError:
                     text = "(binary file)\n"
                 if secrets is not None:
@@ -107,4 +118,4 @@ def observe_server(request: ObserveRequest) -> ObservedResource:
                 files[rel] = text
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
                             files=files, fingerprints=prints,
-                            facts=level_facts(request, home, attributes["update_level"]))
+                            facts=level_facts(request, t, home, attributes["update_level"]))

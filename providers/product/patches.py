@@ -1,47 +1,52 @@
-"""Install and remove patch folders from untrusted patch archives (DESIGN §6)."""
+"""Install and remove patch folders from untrusted patch archives (DESIGN §6).
+
+The archive is read on the controller; the patch folder is streamed as tar into a
+staging folder on the server's host and renamed into place there.
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from providers.base import ActionFailed
-from providers.product.archive import ArchiveError, extract_zip
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, is_empty_dir, stage_tree
+from providers.product.archive import ArchiveError, artifact_present
 from providers.product.observe import PATCHES
+from providers.product.ziptar import write_zip_tar
 
 
-def install_patch(home: Path, archive: Path, patch_id: str, patch_dir: str) -> Path:
+def install_patch(t: Transport, home: PurePosixPath, archive: Path, patch_id: str,
+                  patch_dir: str) -> PurePosixPath:
     """Copy `<patch_id>/<patch_dir>/` from the archive into the home's patches folder.
 
     The archive is checked whole (paths, links, CRCs) before anything is written to the
     home; the folder then appears by one rename. Raises ActionFailed naming the archive.
     """
-    if not archive.is_file():
+    if not artifact_present(archive):
         raise ActionFailed(f"patch archive {archive} not found; put it in the product's "
                            "patches folder")
     patches = home / PATCHES
-    patches.mkdir(parents=True, exist_ok=True)
     target = patches / patch_dir
-    with tempfile.TemporaryDirectory(prefix=".patch-", dir=patches) as tmp:
-        staged = Path(tmp) / "x"
-        try:
-            extract_zip(archive, staged, only=f"{patch_id}/{patch_dir}",
-                        strip=f"{patch_id}/{patch_dir}")
-        except ArchiveError as exc:
-            raise ActionFailed(f"patch {patch_id}: {exc}") from exc
-        if not any(staged.iterdir()):
-            raise ActionFailed(f"patch archive {archive} holds no {patch_id}/{patch_dir}/")
-        if target.exists():
-            shutil.rmtree(target)
-        staged.rename(target)
+    t.mkdir(patches)
+
+    def produce(sink: BinaryIO) -> None:
+        write_zip_tar(archive, sink, only=f"{patch_id}/{patch_dir}",
+                      strip=f"{patch_id}/{patch_dir}")
+
+    try:
+        staged = stage_tree(t, target, produce)
+    except ArchiveError as exc:
+        raise ActionFailed(f"patch {patch_id}: {exc}") from exc
+    if is_empty_dir(t, staged) or not exists(t, staged):
+        t.remove_tree(staged)
+        raise ActionFailed(f"patch archive {archive} holds no {patch_id}/{patch_dir}/")
+    t.remove_tree(target)
+    t.rename(staged, target)
     return target
 
 
-def remove_patch(home: Path, patch_dir: str) -> bool:
+def remove_patch(t: Transport, home: PurePosixPath, patch_dir: str) -> bool:
     """Remove a patch folder; False when it was not there (idempotent)."""
-    target = home / PATCHES / patch_dir
-    if not target.exists():
-        return False
-    shutil.rmtree(target)
-    return True
+    return t.remove_tree(home / PATCHES / patch_dir)

@@ -1,22 +1,23 @@
 """The carbon product provider: observes server homes and runs server actions.
 
 Handlers are thin: each turns an action's params into one call of the module that does
-the work (install, updates, replace, downgrade, patches, change backups, service).
+the work (install, updates, replace, downgrade, patches, change backups, service), on the
+transport of the host the action names (`host` in its params), taken from the run's pool.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
 from engine.spec.secret_tokens import refs_in, substitute
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.hosts.base import Transport
-from providers.hosts.local import LocalTransport
-from providers.pathsafety import contained
+from providers.hosts.paths import inside, is_dir, is_file
+from providers.hosts.pool import HostPool
 from providers.product import (
     change_backup,
     downgrade,
@@ -30,13 +31,15 @@ from providers.product import (
 )
 from providers.product.observe import observe_server
 
-Handler = Callable[[Action, ActionContext], ActionOutcome]
+Handler = Callable[[Action, ActionContext, Transport], ActionOutcome]
 
 
 def server_data(params: dict[str, Any]) -> dict[str, Any]:
     """What the state records about a server so it can later be stopped and archived
-    after it left the spec: its host root and service commands."""
+    after it left the spec: its host, host root and service commands."""
     data: dict[str, Any] = {}
+    if params.get("host"):
+        data["host"] = params["host"]
     if params.get("host_root"):
         data["host_root"] = params["host_root"]
     if params.get("stop"):
@@ -56,8 +59,8 @@ class CarbonProvider(Provider):
         "server.downgrade", "server.archive", "server.restore-patches", "server.preflight",
     )
 
-    def __init__(self, transport: Transport | None = None) -> None:
-        self.transport = transport or LocalTransport()
+    def __init__(self, hosts: HostPool | None = None) -> None:
+        self.hosts = hosts or HostPool()
         self._handlers: dict[str, Handler] = {
             "server.backup": self._backup,
             "server.restore-backup": self._restore,
@@ -78,24 +81,34 @@ class CarbonProvider(Provider):
         }
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Read a server's home, or a change backup (`change-backup.<server>@<id>`)."""
+        """Read a server's home, or a change backup (`change-backup.<server>@<id>`), on
+        the server's host."""
+        name = request.address.split(".", 1)[1].partition("@")[0]
+        declared = request.spec.env.servers.get(name)
+        host = declared.host if declared is not None else request.data.get("host")
+        t = self.hosts.get(request.spec, host)
         if request.kind == "change-backup":
-            return restore_patches.observe_change_backup(request)
-        return observe_server(request)
+            return restore_patches.observe_change_backup(request, t)
+        return observe_server(request, t)
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        """Dispatch to the handler of the action's type."""
+        """Dispatch to the handler of the action's type, on the host the action names."""
         try:
-            return self._handlers[action.type](action, ctx)
+            t = self.hosts.get(ctx.spec, action.params.get("host"))
+            return self._handlers[action.type](action, ctx, t)
         except (OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
 
-    @staticmethod
-    def _home(action: Action) -> Path:
-        return Path(action.params["home"])
+    def close(self) -> None:
+        """Release the run's host connections."""
+        self.hosts.close()
 
-    def _preflight(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        problems = level_facts.preflight(action.params)
+    @staticmethod
+    def _home(action: Action) -> PurePosixPath:
+        return PurePosixPath(action.params["home"])
+
+    def _preflight(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        problems = level_facts.preflight(t, action.params)
         if problems:
             more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
             raise ActionFailed(f"{action.id}: refused before anything changed: "
@@ -104,76 +117,79 @@ class CarbonProvider(Provider):
         return ActionOutcome(message=f"level {p['from_level']} → {p['to_level']} "
                                      f"({p['strategy']}) checked; nothing conflicts")
 
-    def _backup(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _backup(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        backup_dir = Path(p["backup_dir"])
-        existed = change_backup.take_backup(self._home(action), backup_dir, p["paths"])
+        backup_dir = PurePosixPath(p["backup_dir"])
+        existed = change_backup.take_backup(t, self._home(action), backup_dir, p["paths"])
         levels = p.get("levels")
         if levels:
-            downgrade.write_levels(backup_dir, levels["from"], levels["to"], levels["strategy"])
+            downgrade.write_levels(t, backup_dir, levels["from"], levels["to"],
+                                   levels["strategy"])
         kept = sum(existed.values())
         return ActionOutcome(message=f"backed up {kept} paths to {backup_dir}",
                              data={"last_change_backup": str(backup_dir), **server_data(p)})
 
-    def _restore(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        done = change_backup.restore_backup(self._home(action), Path(action.params["backup_dir"]),
+    def _restore(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        done = change_backup.restore_backup(t, self._home(action),
+                                            PurePosixPath(action.params["backup_dir"]),
                                             only=action.params.get("only"))
         return ActionOutcome(message=f"restored {len(done)} paths from the change backup")
 
-    def _stop(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _stop(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         params: dict[str, Any] = action.params
         if not params.get("stop"):
             return ActionOutcome(message="no service declared; nothing to stop")
         home = self._home(action)
-        if not home.is_dir() and params.get("if_running"):
+        if not is_dir(t, home) and params.get("if_running"):
             return ActionOutcome(message="home is gone; nothing to stop")
-        out = service.run_service_command(self.transport, home, params["stop"],
+        out = service.run_service_command(t, home, params["stop"],
                                           f"stopping {params['server']}")
         return ActionOutcome(message=out or "stopped")
 
-    def _start(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        out = service.run_service_command(self.transport, self._home(action),
+    def _start(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        out = service.run_service_command(t, self._home(action),
                                           action.params["start"],
                                           f"starting {action.params['server']}")
         return ActionOutcome(message=out or "started", data=server_data(action.params))
 
-    def _health(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _health(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         health = action.params.get("health")
         if not health:
             return ActionOutcome(message="no health check declared")
         return ActionOutcome(message=service.wait_healthy(
-            self.transport, self._home(action), health, action.params["server"]))
+            t, self._home(action), health, action.params["server"]))
 
-    def _patch_add(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _patch_add(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        target = patches.install_patch(self._home(action), Path(p["archive"]), p["patch_id"],
-                                       p["patch_dir"])
+        target = patches.install_patch(t, self._home(action), Path(p["archive"]),
+                                       p["patch_id"], p["patch_dir"])
         return ActionOutcome(message=f"installed {p['patch_id']} as {target.name}")
 
-    def _patch_remove(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        removed = patches.remove_patch(self._home(action), action.params["patch_dir"])
+    def _patch_remove(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        removed = patches.remove_patch(t, self._home(action), action.params["patch_dir"])
         return ActionOutcome(message="removed" if removed else "already absent")
 
-    def _config(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _config(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
         data = p["content"].encode("utf-8")
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if digest != p["sha256"]:
             raise ActionFailed(f"{action.id}: content digest mismatch (plan corrupted?)")
-        target = contained(self._home(action), p["path"], what="config path")
+        target = inside(t, self._home(action), p["path"],
+                        what=f"server {p.get('server', '?')}: config file")
         if refs_in(p["content"]):
             data = substitute(p["content"], ctx.resolve_secret).encode("utf-8")
-        self.transport.put_file(target, data, mode=int(p.get("mode", 0o644)))
+        t.write_atomic(target, data, mode=int(p.get("mode", 0o644)))
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
 
-    def _install(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        message = install.install_pack(Path(action.params["pack"]), self._home(action))
+    def _install(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        message = install.install_pack(t, Path(action.params["pack"]), self._home(action))
         return ActionOutcome(message=message, data=server_data(action.params))
 
-    def _update(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _update(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
         done = updates.install_level(
-            self._home(action), Path(p["package"]), product=p["product_name"],
+            t, self._home(action), Path(p["package"]), product=p["product_name"],
             version=p["platform_version"], level=int(p["level"]),
             overwrite=p.get("conflicts") == "overwrite")
         if done.already:
@@ -183,9 +199,10 @@ class CarbonProvider(Provider):
                                      f"{len(done.written)} files, removed {len(done.removed)}"
                                      f"{extra}")
 
-    def _replace(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _replace(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        done = replace.replace_home(self._home(action), Path(p["pack"]), level=int(p["to_level"]),
+        done = replace.replace_home(t, self._home(action), Path(p["pack"]),
+                                    level=int(p["to_level"]),
                                     patches=p.get("keep_patches", []), plan_id=p["plan_id"])
         if done.already:
             return ActionOutcome(message=f"already replaced; the old home is {done.previous}")
@@ -193,39 +210,43 @@ class CarbonProvider(Provider):
                                      f"{len(done.carried)} paths; old home kept as "
                                      f"{done.previous}", data={"previous_home": done.previous})
 
-    def _swap_back(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _swap_back(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
         home = self._home(action)
-        if p.get("stop") and home.is_dir() and replace.previous_home(home, p["plan_id"]).is_dir():
-            service.run_service_command(self.transport, home, p["stop"],
+        if p.get("stop") and is_dir(t, home) and \
+                is_dir(t, replace.previous_home(home, p["plan_id"])):
+            service.run_service_command(t, home, p["stop"],
                                         f"stopping the new home of {p['server']}")
-        return ActionOutcome(message=replace.swap_back(home, p["plan_id"]))
+        return ActionOutcome(message=replace.swap_back(t, home, p["plan_id"]))
 
-    def _downgrade(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _downgrade(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
         problems = p.get("problems") or []
         if problems or not p.get("chain"):
             raise ActionFailed(f"{action.id}: {problems[0] if problems else 'no change backup'}")
         chain = [downgrade.LevelBackup.model_validate(b) for b in p["chain"]]
-        done = downgrade.roll_back(self._home(action), chain)
+        done = downgrade.roll_back(t, self._home(action), chain)
         return ActionOutcome(message=f"rolled back to update level {p['to_level']} from "
                                      f"{len(chain)} change backup(s), {len(done)} paths")
 
-    def _archive(self, action: Action, ctx: ActionContext) -> ActionOutcome:
-        home, archive = self._home(action), Path(action.params["archive"])
+    def _archive(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
+        home, archive = self._home(action), PurePosixPath(action.params["archive"])
         if not home.is_absolute() or len(home.parts) < 3:
             raise ActionFailed(f"{action.id}: refusing to archive and remove {str(home)!r}; "
                                "the recorded home is not a product home path")
-        if not home.is_dir():
+        if not is_dir(t, home):
             return ActionOutcome(message=f"{home} is already gone"
-                                 + (f"; its archive is {archive}" if archive.is_file() else ""))
-        done = install.archive_home(home, archive)
-        install.remove_home(home, archive)
+                                 + (f"; its archive is {archive}" if is_file(t, archive)
+                                    else ""))
+        done = install.archive_home(t, home, archive)
+        install.remove_home(t, home, archive)
         return ActionOutcome(message=f"archived {done.files} files to {archive} "
                                      f"({done.bytes} bytes, verified), then removed {home}")
 
-    def _restore_patches(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+    def _restore_patches(self, action: Action, ctx: ActionContext,
+                         t: Transport) -> ActionOutcome:
         p = action.params
-        found = restore_patches.restore_patches(self._home(action), Path(p["source_dir"]))
+        found = restore_patches.restore_patches(t, self._home(action),
+                                                PurePosixPath(p["source_dir"]))
         return ActionOutcome(message=f"restored patches {', '.join(found) or '(none)'} from "
                                      f"{p['source']}")

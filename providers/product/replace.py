@@ -5,22 +5,23 @@ The updated pack is the product pack at the target level, found beside the produ
 It is unpacked into `<home>.next-<plan id>`, the runtime data (`CARRIED`, and the declared
 patch folders) is copied over from the current home, and the two are swapped by rename so
 the home path stays the same: the old home becomes `<home>.previous-<plan id>` and is kept
-for rollback (`swap_back`) until the next replacement of that home succeeds.
+for rollback (`swap_back`) until the next replacement of that home succeeds. The pack is
+read on the controller and streamed to the host; copies and swaps happen on the host.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Sequence
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
+from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import contained
-from providers.product.archive import extract_zip
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, inside, is_dir, read_text, stage_tree
 from providers.product.install import pack_facts, pack_top
 from providers.product.updates import read_level
+from providers.product.ziptar import write_zip_tar
 
 CARRIED = ("repository/conf", "repository/deployment/server", "repository/tenants",
            "repository/resources/security", "repository/database")
@@ -47,55 +48,43 @@ def level_pack(pack: str | PurePath, level: int) -> PurePath:
     return path.with_name(f"{path.name.removesuffix('.zip')}-level{level}.zip")
 
 
-def _sibling(home: Path, what: str, plan_id: str) -> Path:
+def _sibling(home: PurePosixPath, what: str, plan_id: str) -> PurePosixPath:
     return home.with_name(f"{home.name}.{what}-{plan_id}")
 
 
-def previous_home(home: Path, plan_id: str) -> Path:
+def previous_home(home: PurePosixPath, plan_id: str) -> PurePosixPath:
     """Where `replace_home` of `plan_id` keeps the old home: `<home>.previous-<plan id>`."""
     return _sibling(home, "previous", plan_id)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _copy_over(src_home: Path, dst_home: Path, rel: str) -> bool:
+def _copy_over(t: Transport, src_home: PurePosixPath, dst_home: PurePosixPath,
+               rel: str) -> bool:
     """Replace `rel` in `dst_home` with a copy of it from `src_home`; False when absent."""
-    src = contained(src_home, rel, what=f"{src_home} path")
-    dst = contained(dst_home, rel, what=f"{dst_home} path")
-    if not (src.exists() or src.is_symlink()):
+    src = inside(t, src_home, rel, what=f"{src_home} path")
+    dst = inside(t, dst_home, rel, what=f"{dst_home} path")
+    if not exists(t, src):
         return False
-    if dst.is_dir() and not dst.is_symlink():
-        shutil.rmtree(dst)
-    elif dst.exists() or dst.is_symlink():
-        dst.unlink()
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_dir() and not src.is_symlink():
-        shutil.copytree(src, dst, symlinks=True)
-    else:
-        shutil.copy2(src, dst, follow_symlinks=False)
+    t.remove_tree(dst)
+    t.mkdir(dst.parent)
+    t.copy_tree(src, dst)
     return True
 
 
-def prune_previous(home: Path, keep_plan: str) -> list[str]:
+def prune_previous(t: Transport, home: PurePosixPath, keep_plan: str) -> list[str]:
     """Remove `<home>.previous-*` and `<home>.failed-*` left by earlier plans."""
     removed = []
     for prefix in ("previous", "failed"):
-        for old in sorted(home.parent.glob(f"{home.name}.{prefix}-*")):
-            if old.name.endswith(f"-{keep_plan}") or not old.is_dir():
+        for old in t.list_dir(home.parent):
+            if not old.name.startswith(f"{home.name}.{prefix}-") or \
+                    old.name.endswith(f"-{keep_plan}") or old.stat.kind != "dir":
                 continue
-            shutil.rmtree(old)
+            t.remove_tree(home.parent / old.name)
             removed.append(old.name)
     return removed
 
 
-def replace_home(home: Path, pack: Path, *, level: int, patches: Sequence[str],
-                 plan_id: str) -> ReplaceResult:
+def replace_home(t: Transport, home: PurePosixPath, pack: Path, *, level: int,
+                 patches: Sequence[str], plan_id: str) -> ReplaceResult:
     """Put the product of `pack` (at `level`) in place of `home`, keeping its runtime data.
 
     `patches` are the patch folders to carry over (the declared ones). Idempotent for
@@ -103,53 +92,56 @@ def replace_home(home: Path, pack: Path, *, level: int, patches: Sequence[str],
     ArchiveError for an unsafe or corrupt pack; the home is then unchanged.
     """
     previous, staging = _sibling(home, "previous", plan_id), _sibling(home, "next", plan_id)
-    if previous.is_dir() and home.is_dir() and read_level(home) == level:
+    if is_dir(t, previous) and is_dir(t, home) and read_level(t, home) == level:
         return ReplaceResult(previous=str(previous), carried=(), already=True)
-    if previous.is_dir() and not home.exists() and staging.is_dir():
-        staging.rename(home)  # an interrupted swap: finish it
+    if is_dir(t, previous) and not exists(t, home) and is_dir(t, staging):
+        t.rename(staging, home)  # an interrupted swap: finish it
         return ReplaceResult(previous=str(previous), carried=(), already=True)
-    if not home.is_dir():
+    if not is_dir(t, home):
         raise ReplaceError(f"{home} does not exist; nothing to replace")
     product, pack_level = pack_facts(pack)
-    have = (home / "updates" / "product.txt").read_text(encoding="utf-8").strip()
+    have = (read_text(t, home / "updates" / "product.txt") or "").strip()
     if product != have:
         raise ReplaceError(f"{pack.name} holds {product}, but {home} is {have}")
     if pack_level != level:
         raise ReplaceError(f"{pack.name} is at update level {pack_level}, not {level}; "
                            "rebuild the updated pack")
-    prune_previous(home, plan_id)
-    if staging.exists():
-        shutil.rmtree(staging)
+    prune_previous(t, home, plan_id)
+    t.remove_tree(staging)
+    top = pack_top(pack)
+
+    def produce(sink: BinaryIO) -> None:
+        write_zip_tar(pack, sink, strip=top)
+
+    staged = stage_tree(t, staging, produce)
     try:
-        extract_zip(pack, staging, strip=pack_top(pack))
-        carried = [rel for rel in CARRIED if _copy_over(home, staging, rel)]
+        t.rename(staged, staging)
+        carried = [rel for rel in CARRIED if _copy_over(t, home, staging, rel)]
         for name in sorted(set(patches)):
-            if _copy_over(home, staging, f"{PATCHES}/{name}"):
+            if _copy_over(t, home, staging, f"{PATCHES}/{name}"):
                 carried.append(f"{PATCHES}/{name}")
-        home.rename(previous)
+        t.rename(home, previous)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        t.remove_tree(staged)
+        t.remove_tree(staging)
         raise
     try:
-        staging.rename(home)
+        t.rename(staging, home)
     except BaseException:
-        previous.rename(home)
+        t.rename(previous, home)
         raise
-    _fsync_dir(home.parent)
     return ReplaceResult(previous=str(previous), carried=tuple(carried))
 
 
-def swap_back(home: Path, plan_id: str) -> str:
+def swap_back(t: Transport, home: PurePosixPath, plan_id: str) -> str:
     """Undo `replace_home` of `plan_id`: the new home becomes `<home>.failed-<plan id>` and
     the previous one returns. Idempotent; returns a message."""
     previous = _sibling(home, "previous", plan_id)
-    if not previous.is_dir():
+    if not is_dir(t, previous):
         return f"no {previous.name} to swap back; {home} is unchanged"
     failed = _sibling(home, "failed", plan_id)
-    if home.exists():
-        if failed.exists():
-            shutil.rmtree(failed)
-        home.rename(failed)
-    previous.rename(home)
-    _fsync_dir(home.parent)
+    if exists(t, home):
+        t.remove_tree(failed)
+        t.rename(home, failed)
+    t.rename(previous, home)
     return f"swapped {previous.name} back into place (the new home is kept as {failed.name})"

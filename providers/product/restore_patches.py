@@ -5,21 +5,23 @@ plan id that took it; ids sort by time) and are complete once `backup.json` exis
 Restoring patches from one — of the same server or of another — replaces the declared
 patch folders (`patchNNNN`) with the backup's, while the server's own parts of the
 patches directory (`patch0000`, Carbon's originals of the plugins, and `.metadata`) stay:
-they describe that server's plugins, not the backed-up one's.
+they describe that server's plugins, not the backed-up one's. Everything happens on the
+server's host through its transport.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.model import ObservedResource
 from providers.base import ObserveRequest
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, inside, is_dir, is_file
+from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup
 
 PATCHES = "repository/components/patches"
@@ -44,63 +46,64 @@ class ChangeBackup(BaseModel):
     has_patches: bool
 
 
-def backups_root(host_root: Path, server: str) -> Path:
+def backups_root(host_root: PurePosixPath, server: str) -> PurePosixPath:
     """`<host_root>/.drydock/change-backups/<server>`."""
     return host_root / ".drydock" / "change-backups" / server
 
 
-def _level(backup_dir: Path) -> int:
+def _level(t: Transport, backup_dir: PurePosixPath) -> int:
     try:
-        data = json.loads((backup_dir / "files" / "updates" / "config.json").read_text("utf-8"))
-        return int(data.get("update-level", -1))
+        raw = t.read_bytes(backup_dir / "files" / "updates" / "config.json", limit=1 << 20)
+        return int(json.loads(raw.decode("utf-8")).get("update-level", -1))
     except (OSError, ValueError, AttributeError, TypeError):
         return -1
 
 
-def describe(server: str, backup_dir: Path) -> ChangeBackup:
+def describe(t: Transport, server: str, backup_dir: PurePosixPath) -> ChangeBackup:
     """Read one change backup. Raises ChangeBackupError when it is incomplete."""
     try:
-        existed = read_backup(backup_dir)
+        existed = read_backup(t, backup_dir)
     except (ValueError, KeyError, TypeError) as exc:
         raise ChangeBackupError(str(exc)) from exc
     folder = backup_dir / "files" / PATCHES
-    has = existed.get(PATCHES, False) and folder.is_dir()
-    found = sorted(p.name for p in folder.iterdir() if p.is_dir() and PATCH_DIR.match(p.name)
-                   and p.name != "patch0000") if has else []
+    has = existed.get(PATCHES, False) and is_dir(t, folder)
+    found = sorted(e.name for e in t.list_dir(folder) if e.stat.kind == "dir"
+                   and PATCH_DIR.match(e.name) and e.name != "patch0000") if has else []
     return ChangeBackup(server=server, id=backup_dir.name, dir=str(backup_dir),
-                        level=_level(backup_dir), patches=tuple(found), has_patches=bool(has))
+                        level=_level(t, backup_dir), patches=tuple(found),
+                        has_patches=bool(has))
 
 
-def list_backups(root: Path) -> list[Path]:
+def list_backups(t: Transport, root: PurePosixPath) -> list[PurePosixPath]:
     """The complete change backups under `root` (those with `backup.json`), oldest first."""
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
+    return [root / e.name for e in t.list_dir(root)
+            if e.stat.kind == "dir" and is_file(t, root / e.name / MANIFEST)]
 
 
-def resolve(host_root: Path, server: str, backup_id: str) -> ChangeBackup:
+def resolve(t: Transport, host_root: PurePosixPath, server: str,
+            backup_id: str) -> ChangeBackup:
     """The change backup `backup_id` (a folder name, or `latest`) of `server`.
 
     Raises ChangeBackupError naming the folder searched and what exists there.
     """
     root = backups_root(host_root, server)
-    complete = list_backups(root)
+    complete = list_backups(t, root)
     if backup_id == "latest":
         if not complete:
             raise ChangeBackupError(f"{server} has no complete change backup under {root}")
-        return describe(server, complete[-1])
+        return describe(t, server, complete[-1])
     try:
         name = safe_member_name(backup_id, archive="change backup id")
     except UnsafePathError as exc:
         raise ChangeBackupError(str(exc)) from exc
-    if len(name.parts) != 1 or not (root / backup_id / MANIFEST).is_file():
+    if len(name.parts) != 1 or not is_file(t, root / backup_id / MANIFEST):
         known = ", ".join(p.name for p in complete[-3:]) or "none"
         raise ChangeBackupError(f"{server} has no complete change backup {backup_id!r} under "
                                 f"{root} (newest: {known}); use {server}@latest or one of those")
-    return describe(server, root / backup_id)
+    return describe(t, server, root / backup_id)
 
 
-def observe_change_backup(request: ObserveRequest) -> ObservedResource:
+def observe_change_backup(request: ObserveRequest, t: Transport) -> ObservedResource:
     """Observe `change-backup.<server>@<id>` (id: a folder name or `latest`) of a server
     declared in the spec; its attributes are a `ChangeBackup`.
 
@@ -111,47 +114,45 @@ def observe_change_backup(request: ObserveRequest) -> ObservedResource:
     if declared is None:
         raise ChangeBackupError(f"server {server!r} is not in the spec, so its change backups "
                                 "cannot be located; declare it or name another server")
-    host_root = request.spec.path(request.spec.env.hosts[declared.host].root)
-    found = resolve(host_root, server, backup_id or "latest")
+    host_root = PurePosixPath(request.spec.path(request.spec.env.hosts[declared.host].root))
+    found = resolve(t, host_root, server, backup_id or "latest")
     return ObservedResource(address=request.address, exists=True,
                             attributes=found.model_dump())
 
 
-def _check_no_links(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_symlink() or not (path.is_dir() or path.is_file()):
-            raise ChangeBackupError(f"{path} is a link or special file; a patches backup may "
-                                    "hold only folders and files")
+def _check_no_links(t: Transport, folder: PurePosixPath) -> None:
+    for rel, st in t.walk(folder):
+        if st.kind not in ("dir", "file"):
+            raise ChangeBackupError(f"{folder / rel} is a link or special file; a patches "
+                                    "backup may hold only folders and files")
 
 
-def restore_patches(home: Path, backup_dir: Path) -> list[str]:
+def restore_patches(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath) -> list[str]:
     """Replace `home`'s declared patch folders with those of the change backup.
 
     The new patches directory is assembled beside the old one and swapped in by rename.
     Returns the patch folders now installed. Raises ChangeBackupError when the backup is
     incomplete, holds no patches directory, or holds links or special files.
     """
-    source = describe(backup_dir.parent.name, backup_dir)
+    source = describe(t, backup_dir.parent.name, backup_dir)
     if not source.has_patches:
         raise ChangeBackupError(f"change backup {backup_dir} holds no {PATCHES}; "
                                 "pick a backup that has one")
     src = backup_dir / "files" / PATCHES
-    _check_no_links(src)
-    target = contained(home, PATCHES, what=f"{home} patches")
+    _check_no_links(t, src)
+    target = inside(t, home, PATCHES, what=f"{home} patches")
     staged = target.with_name(f".{target.name}.drydock-restore")
     old = target.with_name(f".{target.name}.drydock-old")
     for leftover in (staged, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    staged.mkdir(parents=True)
+        t.remove_tree(leftover)
+    t.mkdir(staged)
     for name in source.patches:
-        shutil.copytree(src / name, staged / name)
+        t.copy_tree(src / name, staged / name)
     for name in OWN_PARTS:
-        if (target / name).is_dir():
-            shutil.copytree(target / name, staged / name, symlinks=True)
-    if target.exists():
-        target.rename(old)
-    staged.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
+        if is_dir(t, target / name):
+            t.copy_tree(target / name, staged / name)
+    if exists(t, target):
+        t.rename(target, old)
+    t.rename(staged, target)
+    t.remove_tree(old)
     return list(source.patches)

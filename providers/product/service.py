@@ -1,4 +1,10 @@
-"""Start, stop and health-check a server through its declared service commands."""
+"""Start, stop and health-check a server through its declared service commands.
+
+Everything runs where the service is, on the server's host through its transport: the
+start and stop commands, a health command, and the HTTP probe of a health URL (with
+`curl` when the host has it, else a small Python probe passed as an argument list; never
+a shell string). `from: controller` fetches the URL from where drydock runs instead.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,37 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from providers.base import ActionFailed
 from providers.hosts.base import Transport
 
 POLL_SECONDS = 0.2
+PROBE_SECONDS = 2
+PROBE = (
+    "import sys, urllib.error, urllib.request\n"
+    "try:\n"
+    "    print(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).status)\n"
+    "except urllib.error.HTTPError as exc:\n"
+    "    print(exc.code)\n"
+    "except Exception:\n"
+    "    print('000')\n"
+)
+"""The probe for hosts without curl: prints the status, `000` when nothing answers."""
 
 
-def _argv(home: Path, command: str) -> list[str]:
+def _argv(home: PurePosixPath, command: str) -> list[str]:
     argv = shlex.split(command)
     if not argv:
         raise ActionFailed("empty service command")
-    first = Path(argv[0])
+    first = PurePosixPath(argv[0])
     if not first.is_absolute() and "/" in argv[0]:
         argv[0] = str(home / first)
     return argv
 
 
-def run_service_command(transport: Transport, home: Path, command: str, what: str,
+def run_service_command(transport: Transport, home: PurePosixPath, command: str, what: str,
                         timeout: float = 300) -> str:
     """Run a start/stop command in the home; ActionFailed with its stderr on failure."""
     result = transport.run(_argv(home, command), cwd=home, timeout=timeout)
@@ -38,13 +55,17 @@ def run_service_command(transport: Transport, home: Path, command: str, what: st
     return result.stdout.strip()
 
 
+def _check_url(url: str) -> None:
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ActionFailed(f"health URL {url!r} must start with http:// or https://")
+
+
 def http_status(url: str, timeout: float) -> int | None:
-    """The HTTP status of a GET, or None when nothing answers.
+    """The HTTP status of a GET from this machine, or None when nothing answers.
 
     Raises ActionFailed for a URL that is not http(s).
     """
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ActionFailed(f"health URL {url!r} must start with http:// or https://")
+    _check_url(url)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (spec URL)
             return int(resp.status)
@@ -54,7 +75,32 @@ def http_status(url: str, timeout: float) -> int | None:
         return None
 
 
-def wait_healthy(transport: Transport, home: Path, health: dict[str, Any], what: str) -> str:
+def _status_of(output: str) -> int | None:
+    code = output.strip()[-3:]
+    return int(code) if code.isdigit() and code != "000" else None
+
+
+def host_http_status(transport: Transport, url: str, timeout: float = PROBE_SECONDS
+                     ) -> int | None:
+    """The HTTP status of a GET made on the host itself, or None when nothing answers.
+
+    Uses curl; on a host without it (exit 127) the Python probe. Raises ActionFailed for
+    a URL that is not http(s), or when the host has neither curl nor python3.
+    """
+    _check_url(url)
+    limit = timeout + 10
+    result = transport.run(["curl", "--silent", "--output", "/dev/null", "--write-out",
+                            "%{http_code}", "--max-time", f"{timeout:g}", url], timeout=limit)
+    if result.returncode == 127:
+        result = transport.run(["python3", "-c", PROBE, url, f"{timeout:g}"], timeout=limit)
+        if result.returncode == 127:
+            raise ActionFailed(f"{transport.host} has neither curl nor python3 to probe {url}; "
+                               "install one or set 'health: {from: controller}'")
+    return _status_of(result.stdout)
+
+
+def wait_healthy(transport: Transport, home: PurePosixPath, health: dict[str, Any],
+                 what: str) -> str:
     """Poll the health check until it passes or its timeout ends; ActionFailed then."""
     limit = float(health.get("timeout_seconds") or 120)
     deadline = time.monotonic() + limit
@@ -62,11 +108,12 @@ def wait_healthy(transport: Transport, home: Path, health: dict[str, Any], what:
     last = "no answer"
     while True:
         if health.get("http"):
-            status = http_status(health["http"], timeout=2)
+            url = health["http"]
+            status = http_status(url, timeout=PROBE_SECONDS) \
+                if health.get("from") == "controller" else host_http_status(transport, url)
             if status == expect:
-                return f"{what}: {health['http']} answered {status}"
-            last = f"{health['http']} answered {status}" if status else \
-                f"{health['http']} did not answer"
+                return f"{what}: {url} answered {status}"
+            last = f"{url} answered {status}" if status else f"{url} did not answer"
         else:
             left = max(1.0, min(30.0, deadline - time.monotonic()))
             result = transport.run(_argv(home, health["command"]), cwd=home, timeout=left)

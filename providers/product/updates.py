@@ -3,7 +3,9 @@
 A package (`WSO2-CARBON-UPDATE-<version>-<NNNN>.zip`, DESIGN §6) is untrusted input: every
 member and every path its descriptor names is checked, the `after` checksum of every file
 it carries is verified, and the `before` checksum of every file it modifies or removes is
-compared with the home — all before the first byte is written to the home. Plugin jars
+compared with the home — all before the first byte is written to the home. The package
+is read on the controller and its payload streamed as tar into a staging folder on the
+server's host; files then move into the home one rename each. Plugin jars
 that Carbon overlaid with a patch are compared through the server's own copy of the
 originals in `repository/components/patches/patch0000`.
 """
@@ -11,18 +13,18 @@ originals in `repository/components/patches/patch0000`.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from providers.hosts.local import atomic_write
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
-from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
-from providers.product.fingerprints import sha256_file
+from providers.hosts.base import Transport
+from providers.hosts.paths import fresh_sibling, inside, is_file, stage_tree
+from providers.pathsafety import UnsafePathError, safe_member_name
+from providers.product.archive import ArchiveError, artifact_present, inspect_zip, read_member
+from providers.product.ziptar import write_zip_tar
 
 DESCRIPTOR = "update-descriptor3.yaml"
 PAYLOAD = "carbon.home"
@@ -75,32 +77,32 @@ def package_path(updates_dir: Path, version: str, level: int) -> Path:
     return updates_dir / f"WSO2-CARBON-UPDATE-{version}-{level:04d}.zip"
 
 
-def read_level(home: Path) -> int:
+def read_level(t: Transport, home: PurePosixPath) -> int:
     """The update level from `updates/config.json`; -1 when absent (never updated).
 
     Raises ValueError naming the file when it exists but cannot be read.
     """
     path = home / LEVEL_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if t.stat(path) is None:
         return -1
+    try:
+        data = json.loads(t.read_bytes(path, limit=1 << 20).decode("utf-8"))
     except (ValueError, OSError) as exc:
         raise ValueError(f"{path}: unreadable update level ({exc})") from exc
     level = data.get("update-level", -1) if isinstance(data, dict) else -1
     return int(level) if isinstance(level, int | str) and str(level).lstrip("-").isdigit() else -1
 
 
-def write_level(home: Path, level: int) -> None:
+def write_level(t: Transport, home: PurePosixPath, level: int) -> None:
     """Record `level` in `updates/config.json` atomically, keeping its other keys."""
     path = home / LEVEL_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(t.read_bytes(path, limit=1 << 20).decode("utf-8"))
     except (OSError, ValueError):
         data = {}
     data = data if isinstance(data, dict) else {}
     data["update-level"] = level
-    atomic_write(path, (json.dumps(data) + "\n").encode())
+    t.write_atomic(path, (json.dumps(data) + "\n").encode())
 
 
 def _rel(raw: object, package: Path) -> str:
@@ -124,7 +126,7 @@ def read_descriptor(package: Path, *, product: str, version: str, level: int) ->
     special files). Raises UpdateError naming the package when it is missing, unsafe,
     for another product, version or level, or lacks a checksum for a file it changes.
     """
-    if not package.is_file():
+    if not artifact_present(package):
         raise UpdateError(f"update level {level}: {package.name} is missing from "
                           f"{package.parent}; add it to the product's updates folder")
     try:
@@ -163,31 +165,31 @@ def read_descriptor(package: Path, *, product: str, version: str, level: int) ->
     return files
 
 
-def _laid_by_patch(home: Path, name: str, digest: str | None) -> bool:
+def _laid_by_patch(t: Transport, home: PurePosixPath, name: str, digest: str | None) -> bool:
     """True when a patch folder (`patchNNNN`, not `patch0000`) holds this jar's content."""
-    folder = home / BASE_PATCH.parent
-    if digest is None or not folder.is_dir():
+    if digest is None:
         return False
-    for patch in folder.iterdir():
+    folder = home / BASE_PATCH.parent
+    for patch in t.list_dir(folder):
         if patch.name == BASE_PATCH.name or not patch.name.startswith("patch"):
             continue
-        jar = patch / name
-        if jar.is_file() and sha256_file(jar) == digest:
+        jar = folder / patch.name / name
+        if is_file(t, jar) and t.sha256(jar) == digest:
             return True
     return False
 
 
-def current_sums(home: Path, path: str) -> frozenset[str | None]:
+def current_sums(t: Transport, home: PurePosixPath, path: str) -> frozenset[str | None]:
     """The checksums a home file counts as: its own, and for a plugin jar that Carbon laid a
     patch over, also the original it keeps in `patches/patch0000` (None: file absent)."""
-    target = contained(home, path, what=f"{home} file")
-    own = sha256_file(target) if target.is_file() else None
+    target = inside(t, home, path, what=f"{home} file")
+    own = t.sha256(target) if is_file(t, target) else None
     sums: set[str | None] = {own}
     rel = PurePosixPath(path)
     if rel.parent == PLUGINS:
         original = home / BASE_PATCH / rel.name
-        if original.is_file() and _laid_by_patch(home, rel.name, own):
-            sums.add(sha256_file(original))
+        if is_file(t, original) and _laid_by_patch(t, home, rel.name, own):
+            sums.add(t.sha256(original))
     return frozenset(sums)
 
 
@@ -195,7 +197,7 @@ def _short(value: str | None) -> str:
     return "absent" if value is None else value[:19] + "…"
 
 
-def conflicts(home: Path, files: LevelFiles,
+def conflicts(t: Transport, home: PurePosixPath, files: LevelFiles,
               known: Mapping[str, frozenset[str | None]] | None = None) -> list[str]:
     """One message per file of `files` whose current checksum is neither `before` nor
     already `after`. `known` overrides what the home holds (levels planned before)."""
@@ -203,7 +205,7 @@ def conflicts(home: Path, files: LevelFiles,
     for path in (*files.added, *files.modified, *files.removed):
         sums = files.checksums[path]
         try:
-            now = (known or {}).get(path) or current_sums(home, path)
+            now = (known or {}).get(path) or current_sums(t, home, path)
         except UnsafePathError:
             out.append(f"{path}: resolves outside {home} through a link")
             continue
@@ -224,74 +226,92 @@ def refusal(level: int, found: list[str]) -> str:
             "are kept in the change backup)")
 
 
-def _stage(files: LevelFiles, staging: Path) -> None:
-    """Extract the package's payload into `staging` and verify every carried file."""
+def _check_carried(files: LevelFiles, carried: Mapping[str, str]) -> None:
+    """Refuse a payload that carries more or less than its descriptor says, or a file
+    that fails its `after` checksum."""
     package = Path(files.package)
-    try:
-        extract_zip(package, staging, only=PAYLOAD, strip=PAYLOAD)
-    except ArchiveError as exc:
-        raise UpdateError(f"update level {files.level}: {exc}") from exc
-    carried = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}
     declared = set(files.added) | set(files.modified)
-    extra = sorted(carried - declared)
+    extra = sorted(set(carried) - declared)
     if extra:
         raise UpdateError(f"{package.name} carries {extra[0]}, which its descriptor does not "
                           "list; the package is refused")
     for path in sorted(declared):
         if path not in carried:
             raise UpdateError(f"{package.name} lacks {PAYLOAD}/{path}; the package is refused")
-        got = sha256_file(staging / path)
-        if got != files.checksums[path].after:
+        if carried[path] != files.checksums[path].after:
             raise UpdateError(f"{package.name}: {PAYLOAD}/{path} does not match its 'after' "
                               "checksum; fetch the package again")
 
 
-def _put(home: Path, staged: Path, path: str) -> None:
-    """Copy one staged file over the home's file: temp file, fsync, rename."""
-    target = contained(home, path, what=f"{home} file")
-    mode = target.stat().st_mode & 0o777 if target.is_file() else staged.stat().st_mode & 0o777
-    atomic_write(target, staged.read_bytes(), mode=mode)
+def _stage(t: Transport, files: LevelFiles, home: PurePosixPath) -> PurePosixPath:
+    """Stream the package's payload into a staging folder beside `home` and verify every
+    carried file; returns the folder (removed again when the payload is refused)."""
+    package = Path(files.package)
+    carried: dict[str, str] = {}
+
+    def produce(sink: BinaryIO) -> None:
+        carried.update(write_zip_tar(package, sink, only=PAYLOAD, strip=PAYLOAD))
+
+    try:
+        staging = stage_tree(t, fresh_sibling(home, f"update-{files.level:04d}"), produce)
+    except ArchiveError as exc:
+        raise UpdateError(f"update level {files.level}: {exc}") from exc
+    try:
+        _check_carried(files, {k: v for k, v in carried.items()})
+    except BaseException:
+        t.remove_tree(staging)
+        raise
+    return staging
 
 
-def install_level(home: Path, package: Path, *, product: str, version: str, level: int,
-                  overwrite: bool = False) -> LevelResult:
-    """Install update `level` from `package` into `home`, then record the level.
+def _put(t: Transport, home: PurePosixPath, staged: PurePosixPath, path: str) -> None:
+    """Move one staged file over the home's file by rename, keeping the file's mode."""
+    target = inside(t, home, path, what=f"{home} file")
+    old = t.stat(target)
+    if old is not None and old.kind == "file":
+        t.chmod(staged, old.mode & 0o777)
+    t.mkdir(target.parent)
+    t.rename(staged, target)
+
+
+def install_level(t: Transport, home: PurePosixPath, package: Path, *, product: str,
+                  version: str, level: int, overwrite: bool = False) -> LevelResult:
+    """Install update `level` from `package` (on the controller) into `home` on host `t`,
+    then record the level.
 
     Idempotent: a home already at `level` or above is left alone, and files already at
     their `after` checksum are not rewritten. Raises UpdateError (nothing written) when
     the home is not at `level - 1`, the package is missing, unsafe, for another product,
     carries files that fail their checksum, or a file conflicts and not `overwrite`.
     """
-    now = read_level(home)
+    now = read_level(t, home)
     if now >= level:
         return LevelResult(level=level, already=True)
     if max(now, 0) != level - 1:
         raise UpdateError(f"{home} is at update level {now}; level {level} needs level "
                           f"{level - 1} first")
     files = read_descriptor(package, product=product, version=version, level=level)
-    found = conflicts(home, files)
+    found = conflicts(t, home, files)
     if found and not overwrite:
         raise UpdateError(refusal(level, found))
-    home.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.update-{level:04d}.", dir=home.parent))
+    staging = _stage(t, files, home)
     try:
-        payload = staging / "payload"
-        _stage(files, payload)
         written = []
         for path in (*files.added, *files.modified):
-            if files.checksums[path].after in current_sums(home, path) and \
-                    contained(home, path).is_file():
+            if files.checksums[path].after in current_sums(t, home, path) and \
+                    is_file(t, inside(t, home, path)):
                 continue
-            _put(home, payload / path, path)
+            _put(t, home, staging / path, path)
             written.append(path)
         removed = []
         for path in files.removed:
-            target = contained(home, path, what=f"{home} file")
-            if target.is_file() or target.is_symlink():
-                target.unlink()
+            target = inside(t, home, path, what=f"{home} file")
+            st = t.stat(target)
+            if st is not None and st.kind in ("file", "link"):
+                t.remove(target)
                 removed.append(path)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    write_level(home, level)
+        t.remove_tree(staging)
+    write_level(t, home, level)
     return LevelResult(level=level, written=tuple(written), removed=tuple(removed),
                        overwritten=tuple(f.split(":", 1)[0] for f in found))

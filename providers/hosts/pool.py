@@ -1,0 +1,197 @@
+"""The host pool of a run: one transport per spec host, made on first use, shared, closed.
+
+Every provider that touches hosts gets the run's pool from the composition root and asks
+it for the transport of the host an action or a resource names. A transport is created
+once per host (lazily, under a lock, so concurrent actions share it) and reused by every
+later action; `close()` at the end of a run releases them all (a later `get` opens new
+ones). A host found unreachable stays unreachable for the rest of the run: its other
+resources fail at once with the same one-line error instead of waiting for the timeout
+again, while every other host carries on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, TypeVar
+
+from engine.spec.infra import Host
+from engine.spec.loader import LoadedSpec
+from providers.hosts.base import (
+    CommandResult,
+    DirEntry,
+    FileStat,
+    HostError,
+    HostUnreachable,
+    Transport,
+)
+from providers.hosts.factory import transport_for_host
+from providers.hosts.local import LocalTransport
+
+CONTROLLER = "controller"
+"""The name of this machine when a path is the controller's own (plain `root` paths
+backups, `dir:` restore targets, drill folders without a host)."""
+
+T = TypeVar("T")
+Factory = Callable[[str, Host, Path], Transport]
+
+
+class HostPool:
+    """Maps spec host names to their transports for the length of a run (thread-safe)."""
+
+    def __init__(self, factory: Factory = transport_for_host) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._open: dict[str, _Guarded] = {}
+        self._controller = LocalTransport(CONTROLLER)
+
+    def get(self, spec: LoadedSpec, host: str | None) -> Transport:
+        """The transport of spec host `host`; this machine for None (paths of the controller
+        and records written before actions named their host).
+
+        Raises HostError when the spec declares no such host.
+        """
+        if host is None:
+            return self._controller
+        with self._lock:
+            found = self._open.get(host)
+            if found is None:
+                declared = spec.env.hosts.get(host)
+                if declared is None:
+                    raise HostError(f"host {host!r} is not declared in the spec")
+                found = self._open[host] = _Guarded(
+                    self._factory(host, declared, spec.directory))
+            return found
+
+    @property
+    def controller(self) -> Transport:
+        """The transport of this machine."""
+        return self._controller
+
+    def hosts(self) -> list[str]:
+        """The hosts with an open transport, sorted."""
+        with self._lock:
+            return sorted(self._open)
+
+    def close(self) -> None:
+        """Close every transport of the run; errors while closing are ignored."""
+        with self._lock:
+            opened, self._open = list(self._open.values()), {}
+        for transport in opened:
+            try:
+                transport.close()
+            except OSError:
+                pass
+
+
+class _Guarded(Transport):
+    """A transport that remembers the host went unreachable and fails fast from then on."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.host = inner.host
+        self._down: HostUnreachable | None = None
+
+    def _call(self, func: Callable[[], T]) -> T:
+        if self._down is not None:
+            raise HostUnreachable(str(self._down))
+        try:
+            return func()
+        except HostUnreachable as exc:
+            self._down = exc
+            raise
+
+    @contextmanager
+    def _stream(self, opener: Callable[[], AbstractContextManager[BinaryIO]]
+                ) -> Iterator[BinaryIO]:
+        manager = self._call(opener)
+        try:
+            with manager as handle:
+                yield handle
+        except HostUnreachable as exc:
+            self._down = exc
+            raise
+
+    def stat(self, path: PurePosixPath) -> FileStat | None:
+        """See Transport."""
+        return self._call(lambda: self.inner.stat(path))
+
+    def list_dir(self, path: PurePosixPath) -> list[DirEntry]:
+        """See Transport."""
+        return self._call(lambda: self.inner.list_dir(path))
+
+    def walk(self, path: PurePosixPath) -> Iterator[tuple[PurePosixPath, FileStat]]:
+        """See Transport."""
+        return iter(self._call(lambda: list(self.inner.walk(path))))
+
+    def realpath(self, path: PurePosixPath) -> PurePosixPath:
+        """See Transport."""
+        return self._call(lambda: self.inner.realpath(path))
+
+    def sha256(self, path: PurePosixPath) -> str:
+        """See Transport."""
+        return self._call(lambda: self.inner.sha256(path))
+
+    def open_read(self, path: PurePosixPath) -> AbstractContextManager[BinaryIO]:
+        """See Transport."""
+        return self._stream(lambda: self.inner.open_read(path))
+
+    def read_bytes(self, path: PurePosixPath, *, limit: int = 1 << 24) -> bytes:
+        """See Transport."""
+        return self._call(lambda: self.inner.read_bytes(path, limit=limit))
+
+    def open_write(self, path: PurePosixPath, *, mode: int = 0o644
+                   ) -> AbstractContextManager[BinaryIO]:
+        """See Transport."""
+        return self._stream(lambda: self.inner.open_write(path, mode=mode))
+
+    def write_atomic(self, path: PurePosixPath, data: bytes, *, mode: int = 0o644) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.write_atomic(path, data, mode=mode))
+
+    def mkdir(self, path: PurePosixPath, *, mode: int = 0o755, parents: bool = True) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.mkdir(path, mode=mode, parents=parents))
+
+    def rename(self, src: PurePosixPath, dst: PurePosixPath) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.rename(src, dst))
+
+    def remove(self, path: PurePosixPath) -> bool:
+        """See Transport."""
+        return self._call(lambda: self.inner.remove(path))
+
+    def remove_tree(self, path: PurePosixPath) -> bool:
+        """See Transport."""
+        return self._call(lambda: self.inner.remove_tree(path))
+
+    def copy_tree(self, src: PurePosixPath, dst: PurePosixPath, *, link: bool = False) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.copy_tree(src, dst, link=link))
+
+    def chmod(self, path: PurePosixPath, mode: int) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.chmod(path, mode))
+
+    def run(self, argv: Sequence[str], *, cwd: PurePosixPath | None = None,
+            env: Mapping[str, str] | None = None, timeout: float = 600,
+            stdin: bytes | None = None) -> CommandResult:
+        """See Transport."""
+        return self._call(lambda: self.inner.run(argv, cwd=cwd, env=env, timeout=timeout,
+                                                 stdin=stdin))
+
+    def tar_out(self, root: PurePosixPath, members: Sequence[str] = ()
+                ) -> AbstractContextManager[BinaryIO]:
+        """See Transport."""
+        return self._stream(lambda: self.inner.tar_out(root, members))
+
+    def tar_in(self, root: PurePosixPath, stream: BinaryIO) -> None:
+        """See Transport."""
+        self._call(lambda: self.inner.tar_in(root, stream))
+
+    def close(self) -> None:
+        """Close the inner transport (a later use reconnects)."""
+        self._down = None
+        self.inner.close()
