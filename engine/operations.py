@@ -58,9 +58,12 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
         return seen
 
     plan_id = new_id(now)
-    return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
-                     plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                     targets=targets, warnings=warnings)
+    try:
+        return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
+                         plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
+                         targets=targets, warnings=warnings)
+    finally:
+        ws.registry.close()  # the refresh's host connections
 
 
 def check_fresh(plan: Plan, doc: StateDocument, spec_digest: str) -> None:
@@ -106,8 +109,11 @@ def apply_plan(ws: Workspace, plan: Plan, now: datetime, *, parallelism: int = 1
         for old_run in sorted({i.run_id for i in journal.unfinished()}):
             journal.end_run(old_run)
         journal.begin_run(run_id, plan.id)
-        result = execute(plan, ws.registry, ctx, journal, parallelism=parallelism,
-                         callbacks=both)
+        try:
+            result = execute(plan, ws.registry, ctx, journal, parallelism=parallelism,
+                             callbacks=both)
+        finally:
+            ws.registry.close()  # the run's host connections
         recorder.record_without_actions()
         ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
         summary = f"{ok} ok, {failed} failed, {skipped} skipped"

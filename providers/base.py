@@ -81,6 +81,9 @@ class Provider(ABC):
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Perform one action; raise ActionFailed with a one-line reason on failure."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
+        """Release what the provider held for a run (host connections); it stays usable."""
+
 
 class Registry:
     """Maps resource kinds and action types to the providers that handle them."""
@@ -113,6 +116,11 @@ class Registry:
         if provider is None:
             raise ActionFailed(f"{action.id}: no provider runs actions of type {action.type!r}")
         return provider.run(action, ctx)
+
+    def close(self) -> None:
+        """End of a run: every provider releases its connections (reopened on next use)."""
+        for provider in dict.fromkeys([*self._by_kind.values(), *self._by_type.values()]):
+            provider.close()
 
     def handles(self, action_type: str) -> bool:
         """True when some provider runs this action type."""

@@ -14,10 +14,11 @@ import sqlite3
 from pathlib import Path
 
 from engine.spec.loader import LoadedSpec
-from providers.hosts.local import LocalTransport, atomic_write
+from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.service import run_service_command
 from providers.product.updates import install_level, package_path
+from state.atomicfile import write_atomic
 from testkit.builder import build_world
 
 START_LEVEL = 10
@@ -45,6 +46,7 @@ def reset_world(spec: LoadedSpec) -> list[str]:
                 raise ValueError(f"refusing to remove {resolved}: outside {spec.directory}")
             shutil.rmtree(resolved)
     made = []
+    transport = LocalTransport()
     paths = build_world(world)
     made.append(f"packs, {len(paths.update_files)} update packages and "
                 f"{len(paths.patch_files)} patch archives under {world}")
@@ -57,9 +59,9 @@ def reset_world(spec: LoadedSpec) -> list[str]:
         home = spec.path(host.root) / server.home
         if spec.env.hosts[server.host].site != "primary":
             continue
-        install_pack(paths.pack, home)
+        install_pack(transport, paths.pack, home)
         for level in range(1, START_LEVEL + 1):
-            install_level(home, package_path(paths.updates, paths.version, level),
+            install_level(transport, home, package_path(paths.updates, paths.version, level),
                           product=paths.product, version=paths.version, level=level)
         made.append(f"product home of {name} at update level {START_LEVEL} at {home}")
     for name, db in spec.env.databases.items():
@@ -81,7 +83,7 @@ def write_ports(spec: LoadedSpec) -> dict[str, int]:
     ports = {f"{name.replace('-', '_')}_port": _free_port()
              for name, server in spec.env.servers.items() if server.service is not None}
     lines = "".join(f"  {key}: {port}\n" for key, port in ports.items())
-    atomic_write(spec.directory / PORTS_FILE,
+    write_atomic(spec.directory / PORTS_FILE,
                  ("# Free ports picked by `drydock demo` on this machine; rewritten every run.\n"
                   + (f"vars:\n{lines}" if ports else "vars: {}\n")).encode())
     return ports

@@ -55,7 +55,7 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
     if src.server is not None:
         server = spec.env.servers[src.server]
         return {"kind": "server", "server": src.server, "address": f"server.{src.server}",
-                "root": str(server_home(spec, server)),
+                "host": server.host, "root": str(server_home(spec, server)),
                 "paths": list(src.paths or SERVER_PATHS)}
     return {"kind": "paths", "address": f"paths:{src.root}",
             "root": str(PurePath(spec.path(src.root or "."))), "paths": list(src.paths or ["."])}

@@ -50,8 +50,18 @@ def drill_repository(spec: LoadedSpec, drill: Drill) -> str:
     return drill.from_ or spec.env.backups[drill.backup].repository
 
 
+def scratch_folder(spec: LoadedSpec, drill: Drill) -> PurePath:
+    """A directory target's folder: under its host's root, else relative to the spec."""
+    if drill.into.host is not None:
+        return PurePath(spec.path(spec.env.hosts[drill.into.host].root)) / (
+            drill.into.directory or ".")
+    return PurePath(spec.path(drill.into.directory or "."))
+
+
 def target_label(spec: LoadedSpec, drill: Drill) -> str:
     """A one-line description of the scratch target, without secrets."""
+    if drill.into.directory is not None and drill.into.host is not None:
+        return f"directory {scratch_folder(spec, drill)} on {drill.into.host}"
     if drill.into.directory is not None:
         return f"directory {spec.path(drill.into.directory)}"
     attrs = database_attributes(spec, drill.into.database)  # type: ignore[arg-type]
@@ -99,7 +109,7 @@ def scratch_problems(spec: LoadedSpec, name: str, drill: Drill) -> list[str]:
         return [f"drill.{name}: the scratch database is database.{db_name} itself; a drill "
                 "never touches a declared database — give it its own scratch target"
                 for db_name, db in spec.env.databases.items() if _identity(spec, db) == mine]
-    folder = PurePath(spec.path(drill.into.directory or "."))
+    folder = scratch_folder(spec, drill)
     out = []
     for sname, server in spec.env.servers.items():
         if server.host in spec.env.hosts and _inside(folder, server_home(spec, server)):
@@ -200,7 +210,9 @@ def _run_action(ctx: PlanContext, name: str, drill: Drill, chosen: Candidate, wh
     target: dict[str, Any] = {"kind": "database" if drill.into.database else "directory",
                               "label": label}
     if drill.into.directory is not None:
-        target["path"] = str(spec.path(drill.into.directory))
+        target["path"] = str(scratch_folder(spec, drill))
+    if drill.into.host is not None:
+        target["host"] = drill.into.host
     problems = scratch_problems(spec, name, drill)
     if (kind == "database") != (drill.into.database is not None):
         problems.append(f"drill.{name}: backup {drill.backup} holds a "

@@ -121,15 +121,19 @@ class BackupPolicy(SpecModel):
 
 
 class DrillTarget(SpecModel):
-    """The scratch target a drill restores into."""
+    """The scratch target a drill restores into: a database, or a directory (on the
+    controller, or relative to the root of `host` when one is named)."""
 
     database: Database | None = None
     directory: str | None = None
+    host: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> DrillTarget:
         if (self.database is None) == (self.directory is None):
             raise ValueError("a drill target needs exactly one of 'database' or 'directory'")
+        if self.host is not None and self.directory is None:
+            raise ValueError("'host' goes with a 'directory' target")
         return self
 
 

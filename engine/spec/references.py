@@ -133,6 +133,8 @@ def _rds_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
 
 def _drill_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
     for name, drill in env.drills.items():
+        if drill.into.host is not None and drill.into.host not in env.hosts:
+            yield ("drills", name, "into", "host"), _missing("host", drill.into.host, env.hosts)
         policy = env.backups.get(drill.backup)
         if policy is None:
             yield ("drills", name, "backup"), _missing("backup", drill.backup, env.backups)

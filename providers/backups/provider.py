@@ -1,6 +1,7 @@
 """Backup policies: observe their catalog in every repository; create, copy, prune, verify.
 
-Byte repositories (local, S3) get files and dumps; `type: aws` repositories hold RDS
+Byte repositories (local, S3) get files and dumps (a server's paths are streamed from its
+host through the run's host pool); `type: aws` repositories hold RDS
 snapshots, taken, copied across regions and deleted through the RDS API
 (`providers.aws.rds`). Listing, pruning and verifying go through the storage-agnostic
 `SnapshotStore` interface, so they are the same for both.
@@ -9,7 +10,7 @@ snapshots, taken, copied across regions and deleted through the RDS API
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
 from engine.catalog import CatalogEntry, catalog_to_data
@@ -19,6 +20,8 @@ from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRe
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
+from providers.hosts.base import Transport
+from providers.hosts.pool import HostPool
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
@@ -61,6 +64,13 @@ class BackupProvider(Provider):
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
     action_types: ClassVar[tuple[str, ...]] = (
         "backup.create", "backup.copy", "backup.prune", "backup.verify")
+
+    def __init__(self, hosts: HostPool | None = None) -> None:
+        self.hosts = hosts or HostPool()
+
+    def close(self) -> None:
+        """Release the run's host connections."""
+        self.hosts.close()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """List the series in the policy's repository and every copy target."""
@@ -115,23 +125,23 @@ class BackupProvider(Provider):
                 kind="database", address=src["address"], engine=target.engine, facts=facts),
                 created=ctx.now, tags=tags)
             return repo.put(series, sid, [engine.dump_part(target)], fields)
-        root = Path(src["root"])
-        facts = self._server_facts(root) if src["kind"] == "server" else {}
+        root = PurePosixPath(src["root"])
+        host = self.hosts.get(ctx.spec, src.get("host") if src["kind"] == "server" else None)
+        facts = self._server_facts(host, root) if src["kind"] == "server" else {}
         fields = SnapshotFields(source=SnapshotSource(
             kind="server" if src["kind"] == "server" else "paths", address=src["address"],
             facts=facts), created=ctx.now, tags=tags)
-        result = backup_paths(repo, series, sid, root, src["paths"], fields)
+        result = backup_paths(repo, series, sid, host, root, src["paths"], fields)
         for warning in result.warnings:
             ctx.progress(f"{series}: {warning}")
         return result.manifest
 
     @staticmethod
-    def _server_facts(home: Path) -> dict[str, Any]:
-        from providers.product.observe import read_level, read_patches
+    def _server_facts(t: Transport, home: PurePosixPath) -> dict[str, Any]:
+        from providers.product.observe import read_level, read_patches, read_product
 
-        product = home / "updates" / "product.txt"
-        return {"update_level": read_level(home), "patches": read_patches(home),
-                "product": product.read_text().strip() if product.exists() else None}
+        return {"update_level": read_level(t, home), "patches": read_patches(t, home),
+                "product": read_product(t, home)}
 
     def _create_rds(self, store: RdsSnapshotStore, action: Action,
                     ctx: ActionContext) -> ActionOutcome:

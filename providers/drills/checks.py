@@ -7,34 +7,26 @@
 - `command`: an argument list (no shell) run in the restored folder must exit 0; a
   program named with a `/` is relative to that folder.
 
-A check that cannot run fails with the reason; it never stops the other checks.
+A check that cannot run fails with the reason; it never stops the other checks. Files
+are hashed and commands run on the host of the restored folder, through its transport.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from engine.drills_status import CheckResult
 from engine.spec.data import DrillCheck, parse_expect
 from providers.databases.errors import DatabaseError
 from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory
-from providers.hosts.base import Transport
-from providers.pathsafety import UnsafePathError, contained
+from providers.hosts.paths import inside, is_file
+from providers.pathsafety import UnsafePathError
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.restore.snapshots import tar_members
 
 SHOWN = 3
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_sql(check: DrillCheck, scratch: Scratch) -> CheckResult:
@@ -62,13 +54,13 @@ def check_files(check: DrillCheck, scratch: Scratch, repo: Repository, series: s
             problems.append(f"{path} is not in the snapshot")
     for name, member in sorted(members.items()):
         try:
-            restored = contained(scratch.path, name, what="restored file")
+            restored = inside(scratch.t, scratch.path, name, what="restored file")
         except UnsafePathError as exc:
             problems.append(str(exc))
             continue
-        if not restored.is_file():
+        if not is_file(scratch.t, restored):
             problems.append(f"{name} is missing after the restore")
-        elif _sha256(restored) != member.sha256:
+        elif scratch.t.sha256(restored) != "sha256:" + member.sha256:
             problems.append(f"{name} differs from the snapshot")
     if problems:
         more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
@@ -78,22 +70,22 @@ def check_files(check: DrillCheck, scratch: Scratch, repo: Repository, series: s
                        detail=f"{len(members)} file(s) match the snapshot")
 
 
-def check_command(check: DrillCheck, scratch: Scratch, transport: Transport) -> CheckResult:
-    """Run the command in the restored folder; it passes when it exits 0."""
+def check_command(check: DrillCheck, scratch: Scratch) -> CheckResult:
+    """Run the command in the restored folder, on its host; it passes when it exits 0."""
     if not isinstance(scratch, ScratchDirectory):
         return CheckResult(check=check.describe(), passed=False,
                            detail="a command check needs a restored folder")
     argv = list(check.command or [])
-    if "/" in argv[0] and not Path(argv[0]).is_absolute():
+    if "/" in argv[0] and not PurePosixPath(argv[0]).is_absolute():
         argv[0] = str(scratch.path / argv[0])
-    result = transport.run(argv, cwd=scratch.path, timeout=check.timeout.total_seconds())
+    result = scratch.t.run(argv, cwd=scratch.path, timeout=check.timeout.total_seconds())
     lines = (result.stderr or result.stdout).strip().splitlines()
     detail = f"exit {result.returncode}" + (f": {lines[-1][:200]}" if lines else "")
     return CheckResult(check=check.describe(), passed=result.returncode == 0, detail=detail)
 
 
 def run_checks(checks: Sequence[DrillCheck], scratch: Scratch, repo: Repository, series: str,
-               snapshot_id: str, transport: Transport) -> list[CheckResult]:
+               snapshot_id: str) -> list[CheckResult]:
     """Run every check in order; returns one result per check (failures included)."""
     out = []
     for check in checks:
@@ -103,7 +95,7 @@ def run_checks(checks: Sequence[DrillCheck], scratch: Scratch, repo: Repository,
             elif check.kind == "files":
                 out.append(check_files(check, scratch, repo, series, snapshot_id))
             else:
-                out.append(check_command(check, scratch, transport))
+                out.append(check_command(check, scratch))
         except (DatabaseError, RepositoryError, OSError, ValueError) as exc:
             out.append(CheckResult(check=check.describe(), passed=False,
                                    detail=str(exc).splitlines()[0][:300]))

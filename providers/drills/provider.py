@@ -23,7 +23,9 @@ from providers.base import (
     ObserveRequest,
     Provider,
 )
-from providers.drills.runner import read_report, run_drill, write_report
+from providers.drills.report import read_report, write_report
+from providers.drills.runner import run_drill
+from providers.hosts.pool import HostPool
 
 
 class DrillProvider(Provider):
@@ -31,6 +33,13 @@ class DrillProvider(Provider):
 
     kinds: ClassVar[tuple[str, ...]] = ("drill",)
     action_types: ClassVar[tuple[str, ...]] = ("drill.run", "drill.verdict")
+
+    def __init__(self, hosts: HostPool | None = None) -> None:
+        self.hosts = hosts or HostPool()
+
+    def close(self) -> None:
+        """Release the run's host connections."""
+        self.hosts.close()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """A drill exists as declared; its runs are data, not observed attributes."""
@@ -44,7 +53,7 @@ class DrillProvider(Provider):
         if action.type == "drill.verdict":
             return self._verdict(action)
         p = action.params
-        run = run_drill(ctx, p)
+        run = run_drill(ctx, p, self.hosts)
         try:
             write_report(Path(p["report"]), run)
         except OSError as exc:

@@ -5,14 +5,16 @@ time is measured around the restore alone and compared with the RTO; an RTO of 0
 never met (every restore takes some time). The run's start is the apply's time (so
 schedules follow `DRYDOCK_NOW`), its end that plus the measured duration. A drill into
 an `engine: rds` database restores an RDS snapshot store's snapshot into a new scratch
-instance (`providers.drills.rds_scratch`) and runs that scratch's own checks.
+instance (`providers.drills.rds_scratch`) and runs that scratch's own checks. A folder
+target is on the host the drill names (through the run's host pool), else on the
+controller.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from engine.drills_status import CheckResult, DrillRun
@@ -24,8 +26,7 @@ from providers.databases.targets import target_of
 from providers.drills.checks import run_checks
 from providers.drills.rds_scratch import ScratchRdsInstance
 from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory
-from providers.hosts.base import Transport
-from providers.hosts.local import LocalTransport, atomic_write
+from providers.hosts.pool import HostPool
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository, open_store
 from providers.restore.actions import RestoreRefused
@@ -33,7 +34,7 @@ from providers.restore.actions import RestoreRefused
 _FAILURES = (RepositoryError, DatabaseError, PathsError, RestoreRefused, OSError, ValueError)
 
 
-def scratch_for(ctx: ActionContext, params: dict[str, Any]) -> Scratch:
+def scratch_for(ctx: ActionContext, params: dict[str, Any], hosts: HostPool) -> Scratch:
     """The drill's scratch target, its secrets resolved now (never from the plan)."""
     drill = ctx.spec.env.drills[params["drill"]]
     if isinstance(drill.into.database, RdsDatabase):
@@ -41,7 +42,9 @@ def scratch_for(ctx: ActionContext, params: dict[str, Any]) -> Scratch:
                                   ctx.progress)
     if drill.into.database is not None:
         return ScratchDatabase(target_of(ctx.spec, drill.into.database, ctx.resolve_secret))
-    return ScratchDirectory(Path(params["target"]["path"]))
+    target = params["target"]
+    return ScratchDirectory(hosts.get(ctx.spec, target.get("host")),
+                            PurePosixPath(target["path"]))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -49,7 +52,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_drill(ctx: ActionContext, params: dict[str, Any],
-              transport: Transport | None = None) -> DrillRun:
+              hosts: HostPool | None = None) -> DrillRun:
     """Perform the drill a `drill.run` action describes; returns the run to record.
 
     Never raises for a failing drill: a refused, damaged or failing restore, failing
@@ -71,7 +74,7 @@ def run_drill(ctx: ActionContext, params: dict[str, Any],
     torn_down = True
     scratch: Scratch | None = None
     try:
-        scratch = scratch_for(ctx, params)
+        scratch = scratch_for(ctx, params, hosts or HostPool())
         rds = isinstance(scratch, ScratchRdsInstance)
         repo = (open_store if rds else open_repository)(ctx.spec, params["repository"])
         ctx.progress(f"drill {params['drill']}: restoring {params['snapshot_id']} into "
@@ -87,7 +90,7 @@ def run_drill(ctx: ActionContext, params: dict[str, Any],
             checks = scratch.checks(wanted)
         else:
             checks = run_checks(wanted, scratch, repo, params["series"],  # type: ignore[arg-type]
-                                params["snapshot_id"], transport or LocalTransport())
+                                params["snapshot_id"])
     except _FAILURES as exc:
         error = _first_line(exc)
     finally:
@@ -102,17 +105,3 @@ def run_drill(ctx: ActionContext, params: dict[str, Any],
     return DrillRun(**base, finished=started + timedelta(seconds=time.monotonic() - begin),
                     seconds=round(seconds, 6), within_rto=within, passed=passed,
                     checks=tuple(checks), error=error, torn_down=torn_down)
-
-
-def write_report(path: Path, run: DrillRun) -> None:
-    """Keep the run as a JSON report (written atomically) beside the environment."""
-    atomic_write(path, run.model_dump_json(indent=2).encode() + b"\n")
-
-
-def read_report(path: Path) -> DrillRun:
-    """The run a report holds; ValueError when it is missing or unreadable."""
-    try:
-        return DrillRun.model_validate_json(path.read_bytes())
-    except OSError as exc:
-        raise ValueError(f"drill report {path} cannot be read ({exc.strerror}); the drill's "
-                         "run did not finish") from exc

@@ -1,17 +1,19 @@
 """Scratch targets of a drill: a database (SQLite file, PostgreSQL or MariaDB database
-created by name) or a folder. A scratch target is only ever torn down when this drill put
-data into it: one that already held something is refused and left alone.
+created by name) or a folder on a host (the controller's own, or a spec host's, reached
+through its transport). A scratch target is only ever torn down when this drill put data
+into it: one that already held something is refused and left alone.
 """
 
 from __future__ import annotations
 
-import shutil
 from abc import ABC, abstractmethod
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from providers.databases.base import DatabaseTarget, engine_for
 from providers.databases.errors import DatabaseNotEmpty
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, is_empty_dir
 from providers.repositories.base import Repository
 from providers.restore.actions import RestoreRefused, restore_tree
 from providers.restore.snapshots import data_part
@@ -65,7 +67,8 @@ class ScratchDatabase(Scratch):
 class ScratchDirectory(Scratch):
     """A scratch folder: must be missing or empty; removed (or emptied) afterwards."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, t: Transport, path: PurePosixPath) -> None:
+        self.t = t
         self.path = path
         self.label = f"directory {path}"
         self._created = False
@@ -73,23 +76,20 @@ class ScratchDirectory(Scratch):
 
     def restore(self, repo: Repository, series: str, snapshot_id: str) -> None:
         """Restore every path of the snapshot into the folder."""
-        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+        if exists(self.t, self.path) and not is_empty_dir(self.t, self.path):
             raise RestoreRefused(f"scratch folder {self.path} is not empty; a drill only "
                                  "restores into an empty scratch folder — empty it or name "
                                  "another one")
-        self._created = not self.path.exists()
+        self._created = not exists(self.t, self.path)
         self._used = True
-        restore_tree(repo, series, snapshot_id, self.path, require_empty=True)
+        restore_tree(repo, series, snapshot_id, self.t, self.path, require_empty=True)
 
     def teardown(self) -> None:
         """Remove the folder when the drill created it, else empty it again."""
-        if not self._used or not self.path.exists():
+        if not self._used or not exists(self.t, self.path):
             return
         if self._created:
-            shutil.rmtree(self.path)
+            self.t.remove_tree(self.path)
             return
-        for child in self.path.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+        for child in self.t.list_dir(self.path):
+            self.t.remove_tree(self.path / child.name)

@@ -20,12 +20,6 @@ from providers.hosts.tarsafe import safe_extract
 CHUNK = 1 << 20
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` to `path` via a temp file in the same folder, fsync, rename, fsync dir."""
-    with _atomic_stream(Path(path), mode) as handle:
-        handle.write(data)
-
-
 @contextmanager
 def _atomic_stream(path: Path, mode: int) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,15 +240,6 @@ class LocalTransport(Transport):
         Path(root).mkdir(parents=True, exist_ok=True)
         safe_extract(stream, Path(root), host=self.host)
 
-    # Old names, kept while callers move to the primitives above.
-    def put_file(self, path: PurePosixPath, data: bytes, *, mode: int = 0o644) -> None:
-        """Deprecated alias of `write_atomic`."""
-        self.write_atomic(path, data, mode=mode)
-
-    def get_file(self, path: PurePosixPath) -> bytes:
-        """Deprecated alias of `read_bytes`."""
-        return Path(path).read_bytes()
-
 
 def _link_or_copy(src: str, dst: str) -> str:
     try:
@@ -262,10 +247,3 @@ def _link_or_copy(src: str, dst: str) -> str:
     except OSError:
         shutil.copy2(src, dst)
     return dst
-
-
-def transport_for(kind: str) -> Transport:
-    """Deprecated: use `providers.hosts.factory.transport_for_host`."""
-    if kind == "local":
-        return LocalTransport()
-    raise ValueError(f"unknown transport {kind!r}")

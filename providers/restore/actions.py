@@ -3,13 +3,14 @@
 Both restores re-hash the stored part before the first byte is written: a database loads
 into a staging copy that is swapped in only when the load worked (see
 `DatabaseEngine.restore`), paths are extracted beside the target and swapped in (see
-`restore_paths`). A folder that must be empty is refused when it is not.
+`restore_paths`, on the host the folder is on, through its transport). A folder that
+must be empty is refused when it is not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +20,8 @@ from providers.backup_sources import PathsError, restore_paths
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
+from providers.hosts.base import Transport
+from providers.hosts.paths import exists, is_empty_dir
 from providers.repositories.base import Repository
 from providers.restore.snapshots import SnapshotReadError, data_part, tar_tops
 
@@ -64,15 +67,17 @@ def restore_database(spec: LoadedSpec, resolve: Callable[[SecretRef], str], repo
     return f"restored snapshot {snapshot_id} ({part.raw_size} bytes) into {target.label}"
 
 
-def restore_tree(repo: Repository, series: str, snapshot_id: str, dest: Path, *,
-                 only: Sequence[str] | None = None, require_empty: bool = False) -> RestoredPaths:
-    """Restore a paths snapshot under `dest`: everything, or only the `only` paths it holds.
+def restore_tree(repo: Repository, series: str, snapshot_id: str, t: Transport,
+                 dest: PurePosixPath, *, only: Sequence[str] | None = None,
+                 require_empty: bool = False) -> RestoredPaths:
+    """Restore a paths snapshot under `dest` on host `t`: everything, or only the `only`
+    paths it holds.
 
     With `require_empty`, `dest` must be missing or empty. Paths of `only` the snapshot
     does not hold are skipped (and listed). Raises RestoreRefused, PathsError,
     RepositoryError; `dest` is left as it was on failure.
     """
-    if require_empty and dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+    if require_empty and exists(t, dest) and not is_empty_dir(t, dest):
         raise RestoreRefused(f"{dest} is not an empty folder; restore into an empty or new "
                              "folder so nothing is overwritten")
     part = data_part(repo, series, snapshot_id)
@@ -86,7 +91,7 @@ def restore_tree(repo: Repository, series: str, snapshot_id: str, dest: Path, *,
         skipped = tuple(p for p in only if p not in wanted)
         if not wanted:
             return RestoredPaths(paths=(), entries=0, skipped=skipped)
-    done = restore_paths(repo, series, snapshot_id, part.name, dest, only=wanted)
+    done = restore_paths(repo, series, snapshot_id, part.name, t, dest, only=wanted)
     return RestoredPaths(paths=done.paths, entries=done.entries, skipped=skipped)
 
 

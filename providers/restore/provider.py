@@ -12,18 +12,20 @@ Observed kinds (read-only, for planning restores and recoveries):
 - `pack.<product>`: facts `update_level` (the level the product's pack installs) and
   `product`.
 
-Actions: `restore.database` and `restore.paths`.
+Actions: `restore.database` and `restore.paths` (into a folder on the host the action
+names, through the run's host pool; a `dir:` target without a host is on the controller).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
 from providers.backup_sources import PathsError
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError
+from providers.hosts.pool import HostPool
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository, open_store
@@ -48,6 +50,13 @@ class RestoreProvider(Provider):
 
     kinds: ClassVar[tuple[str, ...]] = ("repository", "snapshot", "server-files", "pack")
     action_types: ClassVar[tuple[str, ...]] = ("restore.database", "restore.paths")
+
+    def __init__(self, hosts: HostPool | None = None) -> None:
+        self.hosts = hosts or HostPool()
+
+    def close(self) -> None:
+        """Release the run's host connections."""
+        self.hosts.close()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """Describe a repository, a snapshot or the found bytes of a server's files."""
@@ -99,10 +108,13 @@ class RestoreProvider(Provider):
         return ObservedResource(address=request.address, exists=True,
                                 facts={"update_level": level, "product": found})
 
-    @staticmethod
-    def _server_files(request: ObserveRequest) -> ObservedResource:
+    def _server_files(self, request: ObserveRequest) -> ObservedResource:
         server = request.address.split(".", 1)[1]
-        found = find_server_files(request.spec, server, dict(request.data.get("wanted", {})))
+        declared = request.spec.env.servers.get(server)
+        if declared is None:
+            raise ValueError(f"server {server!r} is not in the spec")
+        found = find_server_files(request.spec, self.hosts.get(request.spec, declared.host),
+                                  server, dict(request.data.get("wanted", {})))
         return ObservedResource(address=request.address, exists=bool(found),
                                 facts={"found": {k: v.model_dump() for k, v in found.items()}})
 
@@ -119,8 +131,10 @@ class RestoreProvider(Provider):
                                            p["snapshot_id"], p["database"],
                                            replace=bool(p.get("replace")))
                 return ActionOutcome(message=message, data=restored)
-            done = restore_tree(repo, p["series"], p["snapshot_id"], Path(p["dest"]),
-                                only=p.get("only"), require_empty=bool(p.get("require_empty")))
+            done = restore_tree(repo, p["series"], p["snapshot_id"],
+                                self.hosts.get(ctx.spec, p.get("host")),
+                                PurePosixPath(p["dest"]), only=p.get("only"),
+                                require_empty=bool(p.get("require_empty")))
         except _FAILURES as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
         skipped = f"; not in the snapshot: {', '.join(done.skipped)}" if done.skipped else ""

@@ -2,19 +2,22 @@
 snapshots of its paths backup policies (primary repository first, then copies).
 
 Used to bring a server back to a recorded version: each wanted file is named with the
-sha256 the state recorded, and only bytes with that digest are returned.
+sha256 the state recorded, and only bytes with that digest are returned. Change backups
+are read on the server's host through its transport.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.spec.loader import LoadedSpec
-from providers.pathsafety import UnsafePathError, contained
+from providers.hosts.base import Transport
+from providers.hosts.paths import inside, is_file
+from providers.pathsafety import UnsafePathError
 from providers.product.restore_patches import backups_root, list_backups
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository
@@ -41,19 +44,19 @@ def _text(data: bytes) -> str | None:
         return None
 
 
-def _from_change_backups(host_root: Path, server: str, wanted: Mapping[str, str],
-                         found: dict[str, FoundFile]) -> None:
-    for backup in reversed(list_backups(backups_root(host_root, server))):
+def _from_change_backups(t: Transport, host_root: PurePosixPath, server: str,
+                         wanted: Mapping[str, str], found: dict[str, FoundFile]) -> None:
+    for backup in reversed(list_backups(t, backups_root(host_root, server))):
         for rel, digest in wanted.items():
             if rel in found:
                 continue
             try:
-                path = contained(backup / "files", rel, what=f"change backup {backup}")
+                path = inside(t, backup / "files", rel, what=f"change backup {backup}")
             except UnsafePathError:
                 continue
-            if not path.is_file() or path.is_symlink():
+            if not is_file(t, path):
                 continue
-            data = path.read_bytes()
+            data = t.read_bytes(path)
             text = _text(data)
             if _digest(data) == digest and text is not None:
                 found[rel] = FoundFile(source=f"change backup {server}@{backup.name}", text=text)
@@ -86,20 +89,20 @@ def _from_snapshots(spec: LoadedSpec, server: str, wanted: Mapping[str, str],
                     return
 
 
-def find_server_files(spec: LoadedSpec, server: str,
+def find_server_files(spec: LoadedSpec, t: Transport, server: str,
                       wanted: Mapping[str, str]) -> dict[str, FoundFile]:
     """For each relative path -> `sha256:<hex>` in `wanted`, text with exactly that digest.
 
-    Searches the server's change backups newest first, then the snapshots of the paths
-    policies that back the server up. Files not found are absent from the result.
-    Raises ValueError when the server is not declared.
+    Searches the server's change backups (on its host `t`) newest first, then the
+    snapshots of the paths policies that back the server up. Files not found are absent
+    from the result. Raises ValueError when the server is not declared.
     """
     declared = spec.env.servers.get(server)
     if declared is None:
         raise ValueError(f"server {server!r} is not in the spec")
     found: dict[str, FoundFile] = {}
-    host_root = spec.path(spec.env.hosts[declared.host].root)
-    _from_change_backups(host_root, server, wanted, found)
+    host_root = PurePosixPath(spec.path(spec.env.hosts[declared.host].root))
+    _from_change_backups(t, host_root, server, wanted, found)
     if len(found) < len(wanted):
         _from_snapshots(spec, server, wanted, found)
     return found
