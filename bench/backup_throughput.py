@@ -22,8 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from providers.backup_sources import backup_paths, restore_paths
+from providers.hosts.local import LocalTransport
 from providers.repositories.local import LocalRepository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource, new_snapshot_id
+
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
 
 TREE_VERSION = 1
 MIB = 1 << 20
@@ -143,10 +147,10 @@ def _one_round(tree: Path, cache: Path, files: int, raw: int) -> dict[str, float
         snapshot_id = new_snapshot_id(datetime.now(UTC))
         fields = SnapshotFields(source=SnapshotSource(kind="paths", address="backup.bench"),
                                 created=datetime.now(UTC))
-        ours_backup = _timed(lambda: backup_paths(repo, "bench", snapshot_id, tree, ["data"],
+        ours_backup = _timed(lambda: backup_paths(repo, "bench", snapshot_id, T, tree, ["data"],
                                                   fields))
         ours_restore = _timed(lambda: restore_paths(repo, "bench", snapshot_id, "paths.tar",
-                                                    scratch / "ours"))
+                                                    T, scratch / "ours"))
         if _tree_bytes(scratch / "ours" / "data") != (files, raw):
             raise SystemExit("drydock restore did not reproduce the tree")
         archive = scratch / "tar.tar.zst"

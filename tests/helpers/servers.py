@@ -23,12 +23,16 @@ from engine.apply import ApplyResult
 from engine.model import Plan
 from engine.operations import apply_plan, plan_workspace
 from engine.workspace import Workspace, open_workspace
+from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from providers.registry import default_registry
 from state.document import StateDocument
 from testkit.builder import build_pack, build_world
 from tests.helpers.world import BASE, DRYDOCK
+
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
 
 CHILD_ENV = {"DRYDOCK_PYTHON": sys.executable, "DRYDOCK_STOP_TIMEOUT": "20"}
 RUNTIME = ("repository/logs", "wso2carbon.pid", "repository/components/patches/patch0000",
@@ -166,9 +170,9 @@ def home_at_level(estate: Estate, name: str, level: int) -> Path:
     """Install the product pack as `name`'s home and apply levels 1..level with the
     update installer."""
     home = estate.home(name)
-    install_pack(estate.world / "packs" / "wso2am-4.2.0.zip", home)
+    install_pack(T, estate.world / "packs" / "wso2am-4.2.0.zip", home)
     for n in range(1, level + 1):
-        install_level(home, package_path(estate.world / "updates", "4.2.0", n),
+        install_level(T, home, package_path(estate.world / "updates", "4.2.0", n),
                       product="wso2am", version="4.2.0", level=n)
     return home
 

@@ -12,9 +12,13 @@ from typing import BinaryIO
 import pytest
 
 from providers.backup_sources import PathsError, backup_paths, restore_paths
+from providers.hosts.local import LocalTransport
 from providers.repositories.base import IntegrityError, PartSource
 from providers.repositories.local import LocalRepository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource, new_snapshot_id
+
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
 
 NOW = datetime(2026, 11, 25, 17, 2, 33, tzinfo=UTC)
 DECLARED = ["repository/conf", "repository/components/patches", "updates"]
@@ -49,7 +53,7 @@ def make_home(home: Path) -> None:
 def snapshot_of(tmp_path: Path, home: Path) -> tuple[LocalRepository, str, list[str]]:
     repo = LocalRepository("vault", tmp_path / "vault")
     snapshot_id = new_snapshot_id(NOW)
-    result = backup_paths(repo, "gw-1-runtime", snapshot_id, home, DECLARED, fields())
+    result = backup_paths(repo, "gw-1-runtime", snapshot_id, T, home, DECLARED, fields())
     return repo, snapshot_id, list(result.warnings)
 
 
@@ -75,7 +79,7 @@ def test_restore_into_a_new_root_reproduces_the_declared_paths(tmp_path):
     manifest = repo.get_manifest("gw-1-runtime", snapshot_id)
     assert manifest.parts[0].kind == "tar" and manifest.source.facts["update_level"] == 14
     target = tmp_path / "dr-home"
-    result = restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", target)
+    result = restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, target)
     assert sorted(result.paths) == sorted(DECLARED)
     expected = {k: v for k, v in tree(home).items() if not k.startswith("bin")}
     expected.pop("repository/conf/absolute-inside")
@@ -97,7 +101,7 @@ def test_links_pointing_outside_and_special_files_are_skipped_with_warnings(tmp_
         "repository/conf/escape", "repository/conf/via-dotdot", "updates/pipe"]
     assert all("skipped" in w for w in warnings)
     target = tmp_path / "restored"
-    restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", target)
+    restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, target)
     assert not (target / "repository/conf/escape").is_symlink()
     assert not (target / "updates/pipe").exists()
 
@@ -109,7 +113,7 @@ def test_declared_paths_must_stay_inside_the_root(tmp_path):
     repo = LocalRepository("vault", tmp_path / "vault")
     for bad in ["/etc", "../x", "outside-link/vault"]:
         with pytest.raises(PathsError, match="declare paths relative to the root"):
-            backup_paths(repo, "s", new_snapshot_id(NOW), home, [bad], fields())
+            backup_paths(repo, "s", new_snapshot_id(NOW), T, home, [bad], fields())
     assert repo.list() == []
 
 
@@ -120,7 +124,7 @@ def test_restore_replaces_each_path_and_leaves_undeclared_ones(tmp_path):
     (home / "repository/conf/deployment.toml").write_text("broken")
     (home / "repository/conf/extra.toml").write_text("added after the backup")
     (home / "bin/run.sh").write_text("changed, not declared")
-    restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", home)
+    restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, home)
     assert (home / "repository/conf/deployment.toml").read_text() == "[server]\noffset = 0\n"
     assert not (home / "repository/conf/extra.toml").exists()
     assert (home / "bin/run.sh").read_text() == "changed, not declared"
@@ -133,13 +137,13 @@ def test_only_restores_the_chosen_paths(tmp_path):
     repo, snapshot_id, _ = snapshot_of(tmp_path, home)
     (home / "repository/conf/deployment.toml").write_text("broken")
     (home / "updates/config.json").write_text("changed")
-    result = restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", home,
+    result = restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, home,
                            only=["repository/conf/deployment.toml"])
     assert result.paths == ("repository/conf/deployment.toml",)
     assert (home / "repository/conf/deployment.toml").read_text() == "[server]\noffset = 0\n"
     assert (home / "updates/config.json").read_text() == "changed"
     with pytest.raises(PathsError, match="does not hold repository/nothing"):
-        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", home,
+        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, home,
                       only=["repository/nothing"])
 
 
@@ -154,11 +158,11 @@ def test_a_flipped_byte_is_found_before_anything_is_written(tmp_path):
     (home / "repository/conf/deployment.toml").write_text("current")
     before = tree(home)
     with pytest.raises(IntegrityError, match="part paths.tar"):
-        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", home)
+        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, home)
     assert tree(home) == before
     empty = tmp_path / "empty"
     with pytest.raises(IntegrityError):
-        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", empty)
+        restore_paths(repo, "gw-1-runtime", snapshot_id, "paths.tar", T, empty)
     assert not empty.exists()
 
 
@@ -181,7 +185,7 @@ def test_an_unsafe_snapshot_is_refused_and_the_target_untouched(tmp_path):
     (target / "repository/conf/ok.toml").write_text("mine")
     before = tree(target)
     with pytest.raises(PathsError, match="climbs out with '..'; the snapshot is not safe"):
-        restore_paths(repo, "s", snapshot_id, "paths.tar", target)
+        restore_paths(repo, "s", snapshot_id, "paths.tar", T, target)
     assert tree(target) == before
     assert not (tmp_path / "evil").exists()
 
@@ -192,4 +196,4 @@ def test_a_dump_part_is_not_restored_as_paths(tmp_path):
     repo.put("s", snapshot_id, [PartSource(name="db", kind="dump", write=lambda s: None)],
              fields())
     with pytest.raises(PathsError, match="is a dump part, not a tar"):
-        restore_paths(repo, "s", snapshot_id, "db", tmp_path / "t")
+        restore_paths(repo, "s", snapshot_id, "db", T, tmp_path / "t")

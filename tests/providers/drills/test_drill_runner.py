@@ -23,6 +23,7 @@ from providers.base import ALSO, ActionContext, ActionFailed
 from providers.databases.base import DatabaseTarget, engine_for
 from providers.drills.provider import DrillProvider
 from providers.drills.runner import run_drill
+from providers.hosts.local import LocalTransport
 from providers.repositories.factory import open_repository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource
 
@@ -176,8 +177,8 @@ def paths_setup(tmp_path: Path, checks: list[dict[str, Any]]) -> LoadedSpec:
     (home / "repository" / "conf" / "carbon.xml").write_text("<carbon/>\n")
     fields = SnapshotFields(source=SnapshotSource(kind="server", address="server.gw"),
                             created=NOW)
-    backup_paths(open_repository(spec, "vault"), "gw-runtime", "snap1", home,
-                 ["repository/conf"], fields)
+    backup_paths(open_repository(spec, "vault"), "gw-runtime", "snap1", LocalTransport(),
+                 home, ["repository/conf"], fields)
     return spec
 
 

@@ -14,10 +14,14 @@ from engine.model import Action
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Environment
 from providers.base import ActionContext, ActionFailed
+from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.provider import CarbonProvider
 from testkit.builder import build_pack
 from tests.helpers.servers import free_port, http_get, stop_home
+
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
 
 START, STOP = "bin/api-manager.sh start", "bin/api-manager.sh stop"
 
@@ -28,7 +32,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path
     monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
     monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
     home = tmp_path / "opt" / "gw-1"
-    install_pack(build_pack(tmp_path / "packs"), home)
+    install_pack(T, build_pack(tmp_path / "packs"), home)
     port = free_port()
     (home / "repository/conf/deployment.toml").write_text(f"[server]\nhttp_port = {port}\n")
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.level_facts import describe_levels
 from providers.product.updates import (
@@ -24,6 +25,9 @@ from providers.product.updates import (
 from testkit.builder import build_pack, build_updates, build_world
 from tests.helpers.servers import tree, update_package
 
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
+
 PLUGINS = "repository/components/plugins"
 IMPL = f"{PLUGINS}/org.wso2.carbon.apimgt.impl_9.28.116.jar"  # level 11 modifies it
 
@@ -35,13 +39,13 @@ def world(tmp_path: Path):
 
 def fresh_home(world, root: Path) -> Path:
     home = root / "home"
-    install_pack(world.pack, home)
+    install_pack(T, world.pack, home)
     return home
 
 
 def apply_levels(world, home: Path, upto: int, start: int = 1) -> None:
     for n in range(start, upto + 1):
-        install_level(home, package_path(world.updates, "4.2.0", n), product="wso2am",
+        install_level(T, home, package_path(world.updates, "4.2.0", n), product="wso2am",
                       version="4.2.0", level=n)
 
 
@@ -54,8 +58,8 @@ def test_levels_installed_one_by_one_equal_the_pack_built_at_that_level(world, t
     home = fresh_home(world, tmp_path)
     apply_levels(world, home, 7)  # level 5 and 7 remove files, 4 modifies the velocity template
     reference = tmp_path / "reference"
-    install_pack(build_pack(tmp_path / "packs", level=7, updates_dir=world.updates), reference)
-    assert read_level(home) == 7
+    install_pack(T, build_pack(tmp_path / "packs", level=7, updates_dir=world.updates), reference)
+    assert read_level(T, home) == 7
     assert tree(home) == tree(reference)
     assert not (home / "repository/components/lib/commons-legacy_1.0.0.jar").exists()
 
@@ -64,7 +68,7 @@ def test_installing_a_level_again_is_a_no_op(world, tmp_path):
     home = fresh_home(world, tmp_path)
     apply_levels(world, home, 2)
     before = tree(home)
-    done = install_level(home, package_path(world.updates, "4.2.0", 2), product="wso2am",
+    done = install_level(T, home, package_path(world.updates, "4.2.0", 2), product="wso2am",
                          version="4.2.0", level=2)
     assert done.already and tree(home) == before
 
@@ -74,7 +78,7 @@ def test_a_level_out_of_order_is_refused(world, tmp_path):
     apply_levels(world, home, 2)
     before = tree(home)
     with pytest.raises(UpdateError, match="at update level 2; level 4 needs level 3 first"):
-        install_level(home, package_path(world.updates, "4.2.0", 4), product="wso2am",
+        install_level(T, home, package_path(world.updates, "4.2.0", 4), product="wso2am",
                       version="4.2.0", level=4)
     assert tree(home) == before
 
@@ -90,7 +94,7 @@ def test_a_package_for_another_product_is_refused(world, tmp_path):
     home = fresh_home(world, tmp_path)
     before = tree(home)
     with pytest.raises(UpdateError, match="is for wso2is-4.2.0, not wso2am-4.2.0"):
-        install_level(home, other, product="wso2am", version="4.2.0", level=1)
+        install_level(T, home, other, product="wso2am", version="4.2.0", level=1)
     assert tree(home) == before
 
 
@@ -108,23 +112,23 @@ def test_a_conflicting_file_is_refused_with_its_name_and_nothing_is_written(worl
     (home / IMPL).write_bytes(b"hand-made hotfix")
     before = tree(home)
     with pytest.raises(UpdateError) as err:
-        install_level(home, package_path(world.updates, "4.2.0", 11), product="wso2am",
+        install_level(T, home, package_path(world.updates, "4.2.0", 11), product="wso2am",
                       version="4.2.0", level=11)
     assert IMPL in str(err.value) and "conflicts: overwrite" in str(err.value)
-    assert tree(home) == before and read_level(home) == 10
+    assert tree(home) == before and read_level(T, home) == 10
 
 
 def test_overwrite_takes_the_packages_file(world, tmp_path):
     home = fresh_home(world, tmp_path)
     apply_levels(world, home, 10)
     (home / IMPL).write_bytes(b"hand-made hotfix")
-    done = install_level(home, package_path(world.updates, "4.2.0", 11), product="wso2am",
+    done = install_level(T, home, package_path(world.updates, "4.2.0", 11), product="wso2am",
                          version="4.2.0", level=11, overwrite=True)
     assert done.overwritten == (IMPL,)
     reference = tmp_path / "reference"
-    install_pack(build_pack(tmp_path / "packs", level=11, updates_dir=world.updates), reference)
+    install_pack(T, build_pack(tmp_path / "packs", level=11, updates_dir=world.updates), reference)
     assert (home / IMPL).read_bytes() == (reference / IMPL).read_bytes()
-    assert read_level(home) == 11
+    assert read_level(T, home) == 11
 
 
 def _started(home: Path) -> Path:
@@ -145,9 +149,9 @@ def test_a_plugin_laid_over_by_a_patch_is_compared_with_its_patch0000_original(w
     patch.mkdir()
     (patch / Path(IMPL).name).write_bytes(b"patched by patch0007")
     (home / IMPL).write_bytes(b"patched by patch0007")  # Carbon laid the patch over it
-    install_level(home, package_path(world.updates, "4.2.0", 11), product="wso2am",
+    install_level(T, home, package_path(world.updates, "4.2.0", 11), product="wso2am",
                   version="4.2.0", level=11)
-    assert read_level(home) == 11
+    assert read_level(T, home) == 11
     assert (home / IMPL).read_bytes() not in (original, b"patched by patch0007")
 
 
@@ -157,7 +161,7 @@ def test_a_hand_edited_plugin_of_a_started_server_is_still_a_conflict(world, tmp
     _started(home)
     (home / IMPL).write_bytes(b"copied in by hand")
     with pytest.raises(UpdateError, match="conflicts with 1 file"):
-        install_level(home, package_path(world.updates, "4.2.0", 11), product="wso2am",
+        install_level(T, home, package_path(world.updates, "4.2.0", 11), product="wso2am",
                       version="4.2.0", level=11)
     assert (home / IMPL).read_bytes() == b"copied in by hand"
 
@@ -175,7 +179,7 @@ def test_a_carried_file_failing_its_after_checksum_is_refused(world, tmp_path):
             dst.writestr(info, data)
     before = tree(home)
     with pytest.raises(UpdateError, match="does not match its 'after' checksum"):
-        install_level(home, tampered, product="wso2am", version="4.2.0", level=1)
+        install_level(T, home, tampered, product="wso2am", version="4.2.0", level=1)
     assert tree(home) == before
 
 
@@ -200,7 +204,7 @@ def test_an_unsafe_member_refuses_the_package_before_anything_is_written(world, 
                              raw=[_evil_member(kind)])
     before = everything(tmp_path / "site")
     with pytest.raises(UpdateError) as err:
-        install_level(home, package, product="wso2am", version="4.2.0", level=1)
+        install_level(T, home, package, product="wso2am", version="4.2.0", level=1)
     assert package.name in str(err.value)
     assert everything(tmp_path / "site") == before
     assert not (tmp_path / "escaped.txt").exists() and not (home / "bin" / "link").exists()
@@ -219,7 +223,7 @@ def test_write_level_keeps_the_other_keys_of_config_json(tmp_path):
     (home / "updates").mkdir(parents=True)
     config = {"update-level": 3, "channel": "full"}
     (home / "updates" / "config.json").write_text(json.dumps(config))
-    write_level(home, 4)
+    write_level(T, home, 4)
     assert json.loads((home / "updates" / "config.json").read_text()) == {
         "update-level": 4, "channel": "full"}
 
@@ -229,7 +233,7 @@ def test_describe_levels_lists_files_conflicts_and_missing_levels(world, tmp_pat
     apply_levels(world, home, 10)
     (home / IMPL).write_bytes(b"hand-made hotfix")
     package_path(world.updates, "4.2.0", 13).unlink()
-    facts = describe_levels(home, world.updates, "wso2am", "4.2.0", 10, 14)
+    facts = describe_levels(T, home, world.updates, "wso2am", "4.2.0", 10, 14)
     assert sorted(facts, key=int) == ["11", "12", "13", "14"]
     assert facts["11"]["modified"] == [IMPL]
     assert facts["11"]["conflicts"] and facts["11"]["conflicts"][0].startswith(IMPL)

@@ -15,6 +15,7 @@ from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
 from providers.base import ObserveRequest
 from providers.databases.base import DatabaseTarget, engine_for
+from providers.hosts.local import LocalTransport
 from providers.product.change_backup import take_backup
 from providers.repositories.errors import IntegrityError
 from providers.repositories.factory import open_repository
@@ -23,6 +24,9 @@ from providers.restore.actions import RestoreRefused, restore_database, restore_
 from providers.restore.provider import RestoreProvider
 from providers.restore.server_files import find_server_files
 from providers.restore.snapshots import list_snapshots, tar_members
+
+T = LocalTransport()
+"""The local host, for calls of host-side functions on this machine."""
 
 NOW = datetime(2026, 11, 25, 17, 2, 33, tzinfo=UTC)
 SPEC = """\
@@ -65,7 +69,7 @@ def paths_snapshot(spec: LoadedSpec, sid: str = "s1") -> str:
     home = spec.directory / "world" / "h" / "opt" / "gw"
     fields = SnapshotFields(source=SnapshotSource(kind="server", address="server.gw",
                                                   facts={"update_level": 3}), created=NOW)
-    backup_paths(repo, "gw-runtime", sid, home, ["repository/conf", "updates"], fields)
+    backup_paths(repo, "gw-runtime", sid, T, home, ["repository/conf", "updates"], fields)
     return sid
 
 
@@ -110,7 +114,7 @@ def test_restore_tree_replaces_only_the_chosen_paths_it_holds(tmp_path: Path) ->
     (dest / "repository" / "conf" / "stale.xml").write_text("old\n")
     (dest / "updates").mkdir()
     (dest / "updates" / "config.json").write_text("untouched")
-    done = restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, dest,
+    done = restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, T, dest,
                         only=["repository/conf", "repository/tenants"])
     assert done.paths == ("repository/conf",) and done.skipped == ("repository/tenants",)
     assert (dest / "repository" / "conf" / "deployment.toml").read_text() == "port = 1\n"
@@ -126,11 +130,11 @@ def test_restore_tree_into_a_folder_that_must_be_empty_refuses_a_full_one(
     full.mkdir()
     (full / "keep.txt").write_text("mine")
     with pytest.raises(RestoreRefused, match="not an empty folder"):
-        restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, full,
+        restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, T, full,
                      require_empty=True)
     assert [p.name for p in full.iterdir()] == ["keep.txt"]
     fresh = tmp_path / "fresh"
-    restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, fresh, require_empty=True)
+    restore_tree(open_repository(spec, "vault"), "gw-runtime", sid, T, fresh, require_empty=True)
     assert (fresh / "updates" / "config.json").is_file()
 
 
@@ -156,19 +160,19 @@ def test_server_files_come_from_change_backups_then_snapshots_by_digest(tmp_path
     spec = setup(tmp_path)
     home = tmp_path / "world" / "h" / "opt" / "gw"
     root = tmp_path / "world" / "h" / ".drydock" / "change-backups" / "gw"
-    take_backup(home, root / "20260101T000000Z-aaaaaa", ["repository/conf"])
+    take_backup(T, home, root / "20260101T000000Z-aaaaaa", ["repository/conf"])
     paths_snapshot(spec)
     (home / "repository" / "conf" / "deployment.toml").write_text("port = 2\n")
-    take_backup(home, root / "20260102T000000Z-bbbbbb", ["repository/conf"])
+    take_backup(T, home, root / "20260102T000000Z-bbbbbb", ["repository/conf"])
     (home / "repository" / "conf" / "deployment.toml").write_text("port = 3\n")
     conf = "repository/conf/deployment.toml"
-    found = find_server_files(spec, "gw", {conf: "sha256:" + sha(b"port = 1\n")})
+    found = find_server_files(spec, T, "gw", {conf: "sha256:" + sha(b"port = 1\n")})
     assert found[conf].text == "port = 1\n"
     assert found[conf].source == "change backup gw@20260101T000000Z-aaaaaa"
     shutil.rmtree(root)
-    found = find_server_files(spec, "gw", {conf: "sha256:" + sha(b"port = 1\n")})
+    found = find_server_files(spec, T, "gw", {conf: "sha256:" + sha(b"port = 1\n")})
     assert found[conf].source == "snapshot vault:gw-runtime/s1"
-    assert find_server_files(spec, "gw", {conf: "sha256:" + sha(b"never\n")}) == {}
+    assert find_server_files(spec, T, "gw", {conf: "sha256:" + sha(b"never\n")}) == {}
 
 
 def test_provider_describes_repositories_and_verifies_snapshots(tmp_path: Path) -> None:
