@@ -18,13 +18,15 @@ names, through the run's host pool; a `dir:` target without a host is on the con
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
 from providers.backup_sources import PathsError
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError
+from providers.hosts.base import Transport
+from providers.hosts.paths import is_dir
 from providers.hosts.pool import HostPool
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
@@ -71,11 +73,11 @@ class RestoreProvider(Provider):
         except RepositoryError as exc:
             raise ValueError(str(exc)) from exc
 
-    @staticmethod
-    def _repository(request: ObserveRequest) -> ObservedResource:
+    def _repository(self, request: ObserveRequest) -> ObservedResource:
         repo = open_store(request.spec, request.address.split(".", 1)[1])
         snaps = [s.model_dump(mode="json") for s in list_snapshots(repo)]
-        return ObservedResource(address=request.address, exists=repo_exists(repo),
+        return ObservedResource(address=request.address,
+                                exists=repo_exists(repo, self.hosts.controller),
                                 facts={"snapshots": snaps})
 
     @staticmethod
@@ -143,7 +145,8 @@ class RestoreProvider(Provider):
                              data=restored)
 
 
-def repo_exists(repo: object) -> bool:
-    """True when a local repository's folder exists (other kinds: assumed reachable)."""
+def repo_exists(repo: object, controller: Transport) -> bool:
+    """True when a local repository's folder exists on the controller (other kinds:
+    assumed reachable)."""
     path = getattr(repo, "path", None)
-    return True if path is None else Path(path).is_dir()
+    return True if path is None else is_dir(controller, PurePosixPath(path))
