@@ -101,6 +101,8 @@ FIELD_NOTES: dict[str, str] = {
     "HealthCheck.http": "URL that must answer `expect_status`.",
     "HealthCheck.command": "Command that must exit 0, relative to the home.",
     "HealthCheck.expect_status": "HTTP status that means healthy.",
+    "HealthCheck.from": "Where the URL is fetched: `host` (on the server's host, through its "
+                         "transport) or `controller` (where drydock runs).",
     "Rollout.group": "Group name shared by servers that must not all change at once.",
     "SqliteDatabase.site": "The site the database lives at (recovery, backups).",
     "ServerDatabase.host": "Server address.",
@@ -128,6 +130,8 @@ FIELD_NOTES: dict[str, str] = {
     "Drill.window": "Restore a snapshot from within this age (with `pick: random`).",
     "DrillTarget.database": "A scratch database declared inline.",
     "DrillTarget.directory": "A scratch folder for file snapshots.",
+    "DrillTarget.host": "The host the folder is on (relative to its root); default: where "
+                        "drydock runs.",
     "DrillCheck.sql": "A query run on the restored database.",
     "DrillCheck.files": "Paths that must exist in the restored files.",
     "DrillCheck.command": "A command that must exit 0 (no shell).",
