@@ -24,6 +24,7 @@ from providers.databases.base import DatabaseTarget, engine_for
 from providers.drills.provider import DrillProvider
 from providers.drills.runner import run_drill
 from providers.hosts.local import LocalTransport
+from providers.hosts.pool import HostPool
 from providers.repositories.factory import open_repository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource
 
@@ -208,6 +209,29 @@ def test_files_that_differ_from_the_snapshot_fail_the_drill(tmp_path: Path) -> N
     assert "repository/conf/carbon.xml differs from the snapshot" in detail
     assert not run.checks[2].passed and run.checks[2].detail.startswith("exit 4")
     assert not (tmp_path / "world" / "scratch" / "gw").exists()
+
+
+def test_a_directory_drill_on_a_host_restores_under_its_root_through_its_transport(
+        tmp_path: Path) -> None:
+    spec = paths_setup(tmp_path, [{"files": ["repository/conf"]}])
+    text = (tmp_path / "t.yaml").read_text().replace(
+        "into: {directory: world/scratch/gw}", "into: {directory: scratch/gw, host: h}")
+    (tmp_path / "t.yaml").write_text(text)
+    spec = load_spec(tmp_path)
+    used: list[str] = []
+
+    def factory(name: str, host: object, spec_dir: Path) -> LocalTransport:
+        used.append(name)
+        return LocalTransport(name)
+
+    params = drill_run_action(spec, "gw-runtime").params
+    assert params["target"] == {"kind": "directory", "host": "h",
+                                "label": f"directory {tmp_path}/world/h/scratch/gw on h",
+                                "path": f"{tmp_path}/world/h/scratch/gw"}
+    run = run_drill(context(spec), params, HostPool(factory))  # type: ignore[arg-type]
+    assert run.passed, run.reason()
+    assert used == ["h"]
+    assert not (tmp_path / "world" / "h" / "scratch" / "gw").exists()
 
 
 # ----- PostgreSQL and MariaDB on 127.0.0.1 (their own uniquely named databases) -------------

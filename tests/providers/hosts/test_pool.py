@@ -10,6 +10,7 @@ import pytest
 
 from engine.spec.infra import Host
 from engine.spec.loader import LoadedSpec, load_spec
+from providers.base import Registry
 from providers.hosts.base import HostError, HostUnreachable, Transport
 from providers.hosts.local import LocalTransport
 from providers.hosts.pool import CONTROLLER, HostPool
@@ -122,3 +123,18 @@ def test_a_host_found_unreachable_fails_at_once_for_the_rest_of_the_run(
     with pytest.raises(HostUnreachable):
         pool.get(spec, "node-b").stat(PurePosixPath("/"))
     assert GoesSilent.calls == 2
+
+
+def test_every_host_provider_shares_the_registrys_pool_and_closing_the_run_closes_it(
+        spec: LoadedSpec) -> None:
+    from providers.registry import default_providers
+
+    factory = Counting()
+    pool = HostPool(factory)
+    providers = default_providers(pool)
+    sharing = [p for p in providers if getattr(p, "hosts", None) is pool]
+    assert {type(p).__name__ for p in sharing} == {
+        "CarbonProvider", "BackupProvider", "DrillProvider", "RestoreProvider"}
+    pool.get(spec, "node-a")
+    Registry(providers).close()
+    assert factory.closed == ["node-a"] and pool.hosts() == []
