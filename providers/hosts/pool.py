@@ -94,6 +94,13 @@ class _Guarded(Transport):
         self.host = inner.host
         self._down: HostUnreachable | None = None
 
+    def __getattr__(self, name: str) -> object:
+        """Anything beyond the interface (a transport's own extras) comes from the inner one."""
+        inner = self.__dict__.get("inner")
+        if inner is None:
+            raise AttributeError(name)
+        return getattr(inner, name)
+
     def _call(self, func: Callable[[], T]) -> T:
         if self._down is not None:
             raise HostUnreachable(str(self._down))
