@@ -72,3 +72,15 @@ def test_missing_template_points_at_its_line(tmp_path: Path) -> None:
     first = proc.stderr.splitlines()[0]
     assert first.endswith("b.yaml:8:19: template templates/missing.j2 cannot be read (No such "
                           "file or directory); paths are relative to the spec folder")
+
+
+def test_a_drill_folder_on_an_undeclared_host_is_refused_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(ENV + (
+        "repositories: {v: {type: local, site: primary, path: /v}}\n"
+        "backups: {b: {source: {root: /data}, every: 24h, repository: v}}\n"
+        "drills:\n  d:\n    backup: b\n    every: 7d\n"
+        "    into: {directory: scratch, host: node-z}\n"))
+    proc = run(tmp_path)
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"{tmp_path / 'a.yaml'}:") and "node-z" in first
