@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
+from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.gitinfo import git_info
-from engine.model import DesiredResource, ObservedResource, Plan
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh

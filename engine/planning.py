@@ -6,11 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from engine.desired import build_desired
-from engine.diff import IgnoreMatcher, diff_resource, drift_resource
-from engine.drills_status import drill_findings, failed_drill_warnings
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
+from engine.contracts.models import (
     Action,
     Change,
     DesiredResource,
@@ -22,6 +18,10 @@ from engine.model import (
     RecordUpdate,
     StateRef,
 )
+from engine.desired import build_desired
+from engine.diff import IgnoreMatcher, diff_resource, drift_resource
+from engine.drills_status import drill_findings, failed_drill_warnings
+from engine.graph import build_graph, with_graph_dependencies
 from engine.planners import PlanContext, plan_change
 from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.drills import desired_drills, plan_drills

@@ -18,9 +18,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from engine.desired.servers import server_home
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
+from engine.contracts.models import (
     Action,
     AttrDiff,
     Change,
@@ -32,6 +30,8 @@ from engine.model import (
     RecordUpdate,
     StateRef,
 )
+from engine.desired.servers import server_home
+from engine.graph import build_graph, with_graph_dependencies
 from engine.planners.backups import snapshot_id_for, source_params
 from engine.planners.base import Chain, PlanContext
 from engine.planners.server import BACKUP_PATHS, change_backup_dir, restore_steps, service_params

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.model import Action, DesiredResource, FileFingerprint, ObservedResource
+from engine.contracts.models import Action, DesiredResource, FileFingerprint, ObservedResource
 from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 

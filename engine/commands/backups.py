@@ -12,7 +12,7 @@ import typer
 from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.clock import now as clock_now
 from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
-from engine.model import Action
+from engine.contracts.models import Action
 from engine.retention import RetentionSnapshot
 from engine.workspace import Workspace
 from providers.base import ActionContext, ActionFailed, ObserveRequest

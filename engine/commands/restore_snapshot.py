@@ -16,9 +16,9 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import fail, guarded, workspace
 from engine.commands.reviewed import apply_reviewed, report
+from engine.contracts.models import ObservedResource
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.model import ObservedResource
 from engine.operations import new_id
 from engine.refresh import refresh
 from engine.restoring import (

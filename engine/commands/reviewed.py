@@ -10,7 +10,7 @@ import typer
 from engine.apply import ApplyResult
 from engine.commands.common import confirm, fail, print_json, print_text
 from engine.commands.progress import apply_progress
-from engine.model import Plan
+from engine.contracts.models import Plan
 from engine.operations import apply_plan
 from engine.render.text import render_text
 from engine.workspace import Workspace

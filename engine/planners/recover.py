@@ -22,11 +22,11 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
+from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
 from engine.desired.names import patch_dir, split_product, update_package_name
 from engine.desired.servers import sha256_text
-from engine.model import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.planners.base import Chain
 from engine.planners.server import service_params
 from engine.restoring import RUNTIME_PATHS, SnapshotInfo, patch_ids, plan_document

@@ -16,9 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from engine.desired.names import patch_dir
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
+from engine.contracts.models import (
     AttrDiff,
     Change,
     Frozen,
@@ -28,6 +26,8 @@ from engine.model import (
     RecordUpdate,
     StateRef,
 )
+from engine.desired.names import patch_dir
+from engine.graph import build_graph, with_graph_dependencies
 from engine.planners.base import Chain
 from engine.planners.server import (
     BACKUP_PATHS,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.model import Action
+from engine.contracts.models import Action
 from providers.aws.rds_instances import rds_endpoint
 from providers.aws.rds_restore import RdsInstances, RestoredInstance
 from providers.base import ActionContext, ActionFailed, ActionOutcome, Provider

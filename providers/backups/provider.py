@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
 from engine.catalog import CatalogEntry, catalog_to_data
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
 from providers.backup_sources import backup_paths
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.base import engine_for

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
 from engine.spec.models import RdsDatabase
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.base import engine_for

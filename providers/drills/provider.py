@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from engine.contracts.models import Action, ObservedResource
 from engine.drills_status import drill_runs, runs_to_keep
-from engine.model import Action, ObservedResource
 from providers.base import (
     ALSO,
     ActionContext,

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from engine.model import FileFingerprint
+from engine.contracts.models import FileFingerprint
 
 CHUNK = 1 << 20
 

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from engine.model import ObservedResource
+from engine.contracts.models import ObservedResource
 from engine.spec.secret_tokens import mask, mask_like, refs_in, substitute
 from providers.base import ObserveRequest
 from providers.product.fingerprints import fingerprint

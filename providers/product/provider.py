@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
 from engine.spec.secret_tokens import refs_in, substitute
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.hosts.base import Transport

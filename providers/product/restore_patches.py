@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.model import ObservedResource
+from engine.contracts.models import ObservedResource
 from providers.base import ObserveRequest
 from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup

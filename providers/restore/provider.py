@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
 from providers.backup_sources import PathsError
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from engine.model import Action, Plan, RecordUpdate, StateRef
+from engine.contracts.models import Action, Plan, RecordUpdate, StateRef
 from engine.operations import apply_plan
 from engine.workspace import open_workspace
 from providers.base import ALSO, ActionContext, ActionFailed, ActionOutcome, Provider, Registry

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.models import ObservedResource
 from engine.desired.servers import sha256_text
-from engine.model import ObservedResource
 from engine.restoring import (
     RestoreError,
     SnapshotInfo,

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from engine.apply import ApplyResult
-from engine.model import Plan
+from engine.contracts.models import Plan
 from engine.operations import apply_plan, plan_workspace
 from engine.workspace import Workspace, open_workspace
 from providers.product.install import install_pack

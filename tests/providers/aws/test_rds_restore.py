@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine.model import Action
+from engine.contracts.models import Action
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.aws.provider import AwsProvider
 from providers.aws.rds import RdsSnapshotStore

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
 from engine.planners.base import PlanContext
 from engine.planners.drills import plan_drills
 from engine.spec.loader import LoadedSpec, load_spec

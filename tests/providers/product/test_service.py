@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.model import Action
+from engine.contracts.models import Action
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Environment
 from providers.base import ActionContext, ActionFailed
