@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 import networkx as nx
 
 from engine.contracts.models import Action, Frozen, Plan, Step
-from providers.base import ActionContext, ActionFailed, ActionOutcome, Registry
+from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
 
 Status = Literal["ok", "failed", "skipped"]
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from engine.apply import ActionReport
 from engine.contracts.models import Action, Plan
-from providers.base import ALSO, ActionOutcome
+from engine.contracts.provider import ALSO, ActionOutcome
 from state.document import AppliedInfo, ResourceRecord, StateDocument
 from state.manager import StateManager
 

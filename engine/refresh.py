@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.contracts.models import DesiredResource, ObservedResource
+from engine.contracts.provider import ObserveRequest, Registry
 from engine.secrets import resolve_secret
 from engine.spec.loader import LoadedSpec
-from providers.base import ObserveRequest, Registry
 from state.document import ResourceRecord
 
 

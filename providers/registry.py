@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.base import Provider, Registry
+from engine.contracts.provider import Provider, Registry
 
 
 def default_providers() -> list[Provider]:

@@ -13,9 +13,9 @@ from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.clock import now as clock_now
 from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
 from engine.contracts.models import Action
+from engine.contracts.provider import ActionContext, ActionFailed, ObserveRequest
 from engine.retention import RetentionSnapshot
 from engine.workspace import Workspace
-from providers.base import ActionContext, ActionFailed, ObserveRequest
 from state.document import AppliedInfo, ResourceRecord, StateDocument
 
 app = typer.Typer(help="Backup catalog, verification, pins and retention.",

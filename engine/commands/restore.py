@@ -9,6 +9,7 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import fail, guarded, workspace
 from engine.commands.reviewed import apply_reviewed, report
+from engine.contracts.provider import ObserveRequest
 from engine.desired import build_desired
 from engine.gitinfo import git_info
 from engine.operations import new_id
@@ -21,7 +22,6 @@ from engine.planners.restore import (
     plan_patch_restore,
 )
 from engine.refresh import refresh
-from providers.base import ObserveRequest
 
 
 @guarded

@@ -17,6 +17,7 @@ from engine.clock import now as clock_now
 from engine.commands.common import fail, guarded, workspace
 from engine.commands.reviewed import apply_reviewed, report
 from engine.contracts.models import ObservedResource
+from engine.contracts.provider import ObserveRequest
 from engine.desired import build_desired
 from engine.gitinfo import git_info
 from engine.operations import new_id
@@ -37,7 +38,6 @@ from engine.restoring import (
     succeeded,
 )
 from engine.workspace import Workspace
-from providers.base import ObserveRequest
 from state.document import StateDocument
 from state.errors import StateError
 

@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_ch
 
 from engine.catalog import CatalogEntry, catalog_to_data
 from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
 from providers.backup_sources import backup_paths
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for

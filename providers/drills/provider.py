@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from engine.contracts.models import Action, ObservedResource
-from engine.drills_status import drill_runs, runs_to_keep
-from providers.base import (
+from engine.contracts.provider import (
     ALSO,
     ActionContext,
     ActionFailed,
@@ -23,6 +22,7 @@ from providers.base import (
     ObserveRequest,
     Provider,
 )
+from engine.drills_status import drill_runs, runs_to_keep
 from providers.drills.runner import read_report, run_drill, write_report
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.contracts.models import ObservedResource
+from engine.contracts.provider import ObserveRequest
 from engine.spec.secret_tokens import mask, mask_like, refs_in, substitute
-from providers.base import ObserveRequest
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
 from providers.product.updates import read_level

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from providers.base import ActionFailed
+from engine.contracts.provider import ActionFailed
 from providers.product.archive import ArchiveError, extract_zip
 from providers.product.observe import PATCHES
 

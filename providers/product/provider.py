@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
 from engine.spec.secret_tokens import refs_in, substitute
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
 from providers.pathsafety import contained

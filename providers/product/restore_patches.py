@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from engine.contracts.models import ObservedResource
-from providers.base import ObserveRequest
+from engine.contracts.provider import ObserveRequest
 from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup
 

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from providers.base import ActionFailed
+from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
 
 POLL_SECONDS = 0.2

@@ -21,8 +21,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
 from providers.backup_sources import PathsError
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError

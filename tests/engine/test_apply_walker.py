@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from engine.apply import execute
 from engine.contracts.models import Action, Plan, StateRef, Step
-from providers.base import ActionContext, ActionFailed, ActionOutcome, Provider, Registry
+from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Provider, Registry
 from state.journal import Journal
 
 

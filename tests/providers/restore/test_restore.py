@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.provider import ObserveRequest
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
-from providers.base import ObserveRequest
 from providers.databases.base import DatabaseTarget, engine_for
 from providers.product.change_backup import take_backup
 from providers.repositories.errors import IntegrityError
