@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.clock import now as clock_now
 from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
+from engine.contracts.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.contracts.models import Action
 from engine.contracts.provider import ActionContext, ActionFailed, ObserveRequest
 from engine.retention import RetentionSnapshot

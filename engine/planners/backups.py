@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
-from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
+from engine.contracts.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.contracts.models import Action, Freshness
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home

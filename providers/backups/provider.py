@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
-from engine.catalog import CatalogEntry, catalog_to_data
+from engine.contracts.catalog import CatalogEntry, catalog_to_data
 from engine.contracts.models import Action, ObservedResource
 from engine.contracts.provider import (
     ActionContext,

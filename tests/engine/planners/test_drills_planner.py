@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import CatalogEntry, catalog_to_data
+from engine.contracts.catalog import CatalogEntry, catalog_to_data
 from engine.contracts.models import Action, ObservedResource
 from engine.drills_status import DrillRun, drill_findings, failed_drill_warnings
 from engine.planners.backups import plan_backups
