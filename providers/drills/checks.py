@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.drills_status import CheckResult
+from engine.contracts.drills import CheckResult
 from engine.spec.data import DrillCheck, parse_expect
 from providers.databases.errors import DatabaseError
 from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from engine.contracts.drills import drill_runs, runs_to_keep
 from engine.contracts.models import Action, ObservedResource
 from engine.contracts.provider import (
     ALSO,
@@ -22,7 +23,6 @@ from engine.contracts.provider import (
     ObserveRequest,
     Provider,
 )
-from engine.drills_status import drill_runs, runs_to_keep
 from providers.drills.runner import read_report, run_drill, write_report
 
 

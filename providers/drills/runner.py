@@ -15,8 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.contracts.drills import CheckResult, DrillRun
 from engine.contracts.provider import ActionContext
-from engine.drills_status import CheckResult, DrillRun
 from engine.spec.data import DrillCheck, RdsDatabase
 from providers.backup_sources import PathsError
 from providers.databases.errors import DatabaseError
