@@ -1,20 +1,38 @@
 """The one interface between the engine and the world: observe, run actions, a registry.
 
-The engine only ever sees `Provider` and `Registry`; concrete providers are wired in
-`providers/registry.py`, the composition root.
+The engine only ever sees `Provider`, the query ports and `Registry`; concrete providers
+are picked in `engine/wiring.py`, the composition root.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.contracts.catalog import SeriesCatalog
+from engine.contracts.facts import (
+    ChangeBackup,
+    FoundFile,
+    PackFacts,
+    RepositoryListing,
+    SnapshotInfo,
+    SnapshotInspection,
+)
 from engine.contracts.models import Action, DesiredResource, FileFingerprint, ObservedResource
+from engine.contracts.queries import (
+    PORTS,
+    CatalogPort,
+    ChangeBackupPort,
+    PackPort,
+    QueryFailed,
+    ServerFilesPort,
+    SnapshotPort,
+)
 from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 
@@ -39,6 +57,7 @@ class ObserveRequest:
     recorded: dict[str, Any] | None
     fingerprints: dict[str, FileFingerprint] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    """The resource's recorded data (e.g. a series' cached catalog)."""
     resolve_secret: Callable[[SecretRef], str] | None = None
 
 
@@ -74,36 +93,57 @@ class Provider(ABC):
     action_types: ClassVar[tuple[str, ...]] = ()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Read the current state of one resource (I/O). Default: nothing observable."""
-        return ObservedResource(address=request.address, exists=True)
+        """Read the current state of one resource of one of `kinds` (I/O)."""
+        raise ActionFailed(f"{type(self).__name__} observes no resources of kind "
+                           f"{request.kind!r}")
 
     @abstractmethod
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Perform one action; raise ActionFailed with a one-line reason on failure."""
 
 
+Port = TypeVar("Port")
+_FAILURES = (OSError, ValueError, ActionFailed, QueryFailed)
+
+
 class Registry:
-    """Maps resource kinds and action types to the providers that handle them."""
+    """Maps resource kinds, action types and query ports to the providers serving them.
+
+    Raises ValueError when two providers claim one kind, action type or port.
+    """
 
     def __init__(self, providers: list[Provider]) -> None:
         self._by_kind: dict[str, Provider] = {}
         self._by_type: dict[str, Provider] = {}
+        self._ports: dict[type, Provider] = {}
         for provider in providers:
             for kind in provider.kinds:
+                if kind in self._by_kind:
+                    raise ValueError(f"two providers claim resource kind {kind!r}")
                 self._by_kind[kind] = provider
             for type_ in provider.action_types:
                 if type_ in self._by_type:
                     raise ValueError(f"two providers claim action type {type_!r}")
                 self._by_type[type_] = provider
+            for port in PORTS:
+                if isinstance(provider, port):
+                    if port in self._ports:
+                        raise ValueError(f"two providers serve the query port {port.__name__}")
+                    self._ports[port] = provider
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Observe through the provider of the request's kind; errors become `error`."""
+        """Observe through the provider of the request's kind; errors become `error`.
+
+        A kind no provider claims is an error too, never a silent `exists=True`.
+        """
         provider = self._by_kind.get(request.kind)
         if provider is None:
-            return ObservedResource(address=request.address, exists=True)
+            return ObservedResource(address=request.address, exists=False,
+                                    error=f"{request.address}: no provider observes resources "
+                                          f"of kind {request.kind!r}")
         try:
             return provider.observe(request)
-        except (OSError, ValueError, ActionFailed) as exc:
+        except _FAILURES as exc:
             return ObservedResource(address=request.address, exists=False,
                                     error=f"{request.address}: cannot observe: {exc}")
 
@@ -117,3 +157,57 @@ class Registry:
     def handles(self, action_type: str) -> bool:
         """True when some provider runs this action type."""
         return action_type in self._by_type
+
+    def _port(self, port: type[Port]) -> Port:
+        provider = self._ports.get(port)
+        if provider is None:
+            raise QueryFailed(f"no provider serves {port.__name__}")
+        return provider  # type: ignore[return-value]
+
+    # The query ports. Each raises QueryFailed with one line: `<what>: cannot observe: why`.
+
+    def read_catalog(self, spec: LoadedSpec, series: str) -> SeriesCatalog:
+        """The catalog of `series` read from its repositories alone."""
+        try:
+            return self._port(CatalogPort).read_catalog(spec, series)
+        except _FAILURES as exc:
+            raise QueryFailed(f"backup.{series}: cannot observe: {exc}") from exc
+
+    def list_repository(self, spec: LoadedSpec, repository: str) -> RepositoryListing:
+        """Every complete snapshot in `repository`."""
+        try:
+            return self._port(SnapshotPort).list_repository(spec, repository)
+        except _FAILURES as exc:
+            raise QueryFailed(f"repository.{repository}: cannot observe: {exc}") from exc
+
+    def inspect_snapshot(self, spec: LoadedSpec, snapshot: SnapshotInfo, *,
+                         files: Sequence[str] = (), verify: bool = False) -> SnapshotInspection:
+        """Re-hash `snapshot`'s parts (when `verify`) and digest `files` in it."""
+        try:
+            return self._port(SnapshotPort).inspect_snapshot(spec, snapshot, files=files,
+                                                             verify=verify)
+        except _FAILURES as exc:
+            raise QueryFailed(f"snapshot.{snapshot.label}: cannot observe: {exc}") from exc
+
+    def find_server_files(self, spec: LoadedSpec, server: str,
+                          wanted: Mapping[str, str]) -> dict[str, FoundFile]:
+        """The bytes with the wanted digests of `server`'s files, where found."""
+        try:
+            return self._port(ServerFilesPort).find_server_files(spec, server, wanted)
+        except _FAILURES as exc:
+            raise QueryFailed(f"server-files.{server}: cannot observe: {exc}") from exc
+
+    def pack_facts(self, spec: LoadedSpec, product: str) -> PackFacts:
+        """What the pack of `product` installs."""
+        try:
+            return self._port(PackPort).pack_facts(spec, product)
+        except _FAILURES as exc:
+            raise QueryFailed(f"pack.{product}: cannot observe: {exc}") from exc
+
+    def change_backup(self, spec: LoadedSpec, server: str, backup_id: str) -> ChangeBackup:
+        """The change backup `backup_id` (or `latest`) of `server`."""
+        try:
+            return self._port(ChangeBackupPort).change_backup(spec, server, backup_id)
+        except _FAILURES as exc:
+            raise QueryFailed(f"change-backup.{server}@{backup_id}: cannot observe: "
+                              f"{exc}") from exc

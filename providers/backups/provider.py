@@ -12,7 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
-from engine.contracts.catalog import CatalogEntry, catalog_to_data
+from engine.contracts.catalog import (
+    CatalogEntry,
+    SeriesCatalog,
+    catalog_from_data,
+    catalog_to_data,
+)
 from engine.contracts.models import Action, ObservedResource
 from engine.contracts.provider import (
     ActionContext,
@@ -21,6 +26,8 @@ from engine.contracts.provider import (
     ObserveRequest,
     Provider,
 )
+from engine.contracts.queries import CatalogPort
+from engine.spec.loader import LoadedSpec
 from providers.backup_sources import backup_paths
 from providers.databases.base import engine_for
 from providers.databases.errors import DatabaseError
@@ -61,7 +68,7 @@ def series_listing(repo: SnapshotStore, series: str) -> list[dict[str, Any]]:
     return catalog_to_data(entries).get(repo.name, [])
 
 
-class BackupProvider(Provider):
+class BackupProvider(Provider, CatalogPort):
     """Runs backup actions against repositories and database engines."""
 
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
@@ -84,6 +91,19 @@ class BackupProvider(Provider):
         attrs = dict(request.desired.attributes) if request.desired else {}
         return ObservedResource(address=request.address, exists=True, attributes=attrs,
                                 facts={"catalog": catalog})
+
+    def read_catalog(self, spec: LoadedSpec, series: str) -> SeriesCatalog:
+        """The catalog of `series` in its policy's repository and every copy target."""
+        policy = spec.env.backups.get(series)
+        if policy is None:
+            raise ValueError(f"no backup policy {series!r} in the spec")
+        catalog: dict[str, list[dict[str, Any]]] = {}
+        for name in [policy.repository, *policy.copies]:
+            try:
+                catalog[name] = series_listing(open_store(spec, name), series)
+            except RepositoryError as exc:
+                raise ValueError(str(exc)) from exc
+        return catalog_from_data(series, {"catalog": catalog})
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Dispatch on the action type; repository and database errors become ActionFailed."""

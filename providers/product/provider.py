@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from engine.contracts.facts import ChangeBackup
 from engine.contracts.models import Action, ObservedResource
 from engine.contracts.provider import (
     ActionContext,
@@ -19,6 +20,8 @@ from engine.contracts.provider import (
     ObserveRequest,
     Provider,
 )
+from engine.contracts.queries import ChangeBackupPort
+from engine.spec.loader import LoadedSpec
 from engine.spec.secret_tokens import refs_in, substitute
 from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
@@ -51,10 +54,10 @@ def server_data(params: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class CarbonProvider(Provider):
+class CarbonProvider(Provider, ChangeBackupPort):
     """Servers of the carbon layout: install, levels, patches, config, service, archive."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("server", "change-backup")
+    kinds: ClassVar[tuple[str, ...]] = ("server",)
     action_types: ClassVar[tuple[str, ...]] = (
         "server.backup", "server.restore-backup", "server.stop", "server.start",
         "server.health", "server.patch.add", "server.patch.remove", "server.config",
@@ -84,10 +87,12 @@ class CarbonProvider(Provider):
         }
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Read a server's home, or a change backup (`change-backup.<server>@<id>`)."""
-        if request.kind == "change-backup":
-            return restore_patches.observe_change_backup(request)
+        """Read a server's home."""
         return observe_server(request)
+
+    def change_backup(self, spec: LoadedSpec, server: str, backup_id: str) -> ChangeBackup:
+        """The change backup `backup_id` (or `latest`) kept on `server`'s host."""
+        return restore_patches.find_change_backup(spec, server, backup_id)
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Dispatch to the handler of the action's type."""

@@ -15,10 +15,8 @@ import re
 import shutil
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from engine.contracts.models import ObservedResource
-from engine.contracts.provider import ObserveRequest
+from engine.contracts.facts import ChangeBackup
+from engine.spec.loader import LoadedSpec
 from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup
 
@@ -29,19 +27,6 @@ PATCH_DIR = re.compile(r"^patch\d{4,}$")
 
 class ChangeBackupError(ValueError):
     """A change backup is missing, incomplete or unusable; the message says which."""
-
-
-class ChangeBackup(BaseModel):
-    """One complete change backup of a server."""
-
-    model_config = ConfigDict(frozen=True)
-
-    server: str
-    id: str
-    dir: str
-    level: int
-    patches: tuple[str, ...]
-    has_patches: bool
 
 
 def backups_root(host_root: Path, server: str) -> Path:
@@ -100,21 +85,18 @@ def resolve(host_root: Path, server: str, backup_id: str) -> ChangeBackup:
     return describe(server, root / backup_id)
 
 
-def observe_change_backup(request: ObserveRequest) -> ObservedResource:
-    """Observe `change-backup.<server>@<id>` (id: a folder name or `latest`) of a server
-    declared in the spec; its attributes are a `ChangeBackup`.
+def find_change_backup(spec: LoadedSpec, server: str, backup_id: str) -> ChangeBackup:
+    """The change backup `backup_id` (a folder name or `latest`) of a server declared in
+    the spec.
 
     Raises ChangeBackupError when the server is not declared or the backup is not there.
     """
-    server, _, backup_id = request.address.split(".", 1)[1].partition("@")
-    declared = request.spec.env.servers.get(server)
+    declared = spec.env.servers.get(server)
     if declared is None:
         raise ChangeBackupError(f"server {server!r} is not in the spec, so its change backups "
                                 "cannot be located; declare it or name another server")
-    host_root = request.spec.path(request.spec.env.hosts[declared.host].root)
-    found = resolve(host_root, server, backup_id or "latest")
-    return ObservedResource(address=request.address, exists=True,
-                            attributes=found.model_dump())
+    host_root = spec.path(spec.env.hosts[declared.host].root)
+    return resolve(host_root, server, backup_id or "latest")
 
 
 def _check_no_links(folder: Path) -> None:

@@ -11,23 +11,13 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from engine.contracts.facts import FoundFile
 from engine.spec.loader import LoadedSpec
 from providers.pathsafety import UnsafePathError, contained
 from providers.product.restore_patches import backups_root, list_backups
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository
 from providers.restore.snapshots import tar_members
-
-
-class FoundFile(BaseModel):
-    """Bytes with the wanted digest, as text, and where they were found."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    text: str
 
 
 def _digest(data: bytes) -> str:

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.restoring import SnapshotInfo
+from engine.contracts.facts import SnapshotInfo
 from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
