@@ -15,7 +15,7 @@ from engine.contracts.models import (
     Plan,
     StateRef,
 )
-from engine.planning import summarise
+from engine.planners.assemble import summarise
 from engine.render.markdown import LIMIT, plan_marker, render_markdown, summary_rows
 from engine.specdiff import KeyChange, ResourceDiff, SpecDiff
 
