@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.estate import make_estate
 from engine.clock import now
-from engine.operations import apply_plan, plan_workspace
+from engine.operations.plan_apply import apply_plan, plan_workspace
 from engine.workspace import open_workspace
 from providers.registry import default_registry
 

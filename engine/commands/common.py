@@ -16,7 +16,7 @@ from rich.console import Console
 
 from engine.clock import ClockError
 from engine.desired.servers import DesiredStateError
-from engine.operations import StalePlanError
+from engine.operations.plan_apply import StalePlanError
 from engine.planning import PlanError
 from engine.secrets import SecretError
 from engine.spec.errors import SpecError

@@ -23,7 +23,7 @@ from engine.commands.common import (
 from engine.commands.progress import refresh_progress
 from engine.commands.reviewed import apply_reviewed, report
 from engine.contracts.models import Plan
-from engine.operations import plan_workspace
+from engine.operations.plan_apply import plan_workspace
 from engine.render.graphs import render_dot, render_mermaid
 from engine.render.markdown import render_markdown
 from engine.render.text import render_text

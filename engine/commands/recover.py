@@ -19,7 +19,7 @@ from engine.commands.common import workspace as open_env
 from engine.commands.restore_snapshot import listings, observe_one
 from engine.commands.reviewed import apply_reviewed
 from engine.gitinfo import git_info
-from engine.operations import new_id
+from engine.operations.plan_apply import new_id
 from engine.planners.recover import (
     RecoverError,
     RecoverPlan,

@@ -12,7 +12,7 @@ from engine.commands.reviewed import apply_reviewed, report
 from engine.contracts.provider import ObserveRequest
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.operations import new_id
+from engine.operations.plan_apply import new_id
 from engine.planners.restore import (
     ONLY,
     ChangeBackupFacts,

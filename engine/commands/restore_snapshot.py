@@ -20,7 +20,7 @@ from engine.contracts.models import ObservedResource
 from engine.contracts.provider import ObserveRequest
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.operations import new_id
+from engine.operations.plan_apply import new_id
 from engine.refresh import refresh
 from engine.restoring import (
     RestoreError,

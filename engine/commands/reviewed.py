@@ -11,7 +11,7 @@ from engine.apply import ApplyResult
 from engine.commands.common import confirm, fail, print_json, print_text
 from engine.commands.progress import apply_progress
 from engine.contracts.models import Plan
-from engine.operations import apply_plan
+from engine.operations.plan_apply import apply_plan
 from engine.render.text import render_text
 from engine.workspace import Workspace
 from state.document import StateDocument

@@ -21,7 +21,7 @@ from engine.contracts.provider import (
     Provider,
     Registry,
 )
-from engine.operations import apply_plan
+from engine.operations.plan_apply import apply_plan
 from engine.workspace import open_workspace
 from state.document import ResourceRecord
 

@@ -21,7 +21,7 @@ import yaml
 
 from engine.apply import ApplyResult
 from engine.contracts.models import Plan
-from engine.operations import apply_plan, plan_workspace
+from engine.operations.plan_apply import apply_plan, plan_workspace
 from engine.workspace import Workspace, open_workspace
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
@@ -120,7 +120,7 @@ class Estate:
         return plan_workspace(self.workspace(), datetime.now(UTC))
 
     def apply(self) -> tuple[Plan, ApplyResult, StateDocument]:
-        """Plan and apply through engine.operations (as `drydock apply --auto-approve`)."""
+        """Plan and apply through engine.operations.plan_apply (as `drydock apply --auto-approve`)."""
         ws = self.workspace()
         now = datetime.now(UTC)
         with ws.state.lock("apply"):
