@@ -15,9 +15,13 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from engine.clock import ClockError
+from engine.contracts.queries import QueryFailed
 from engine.desired.servers import DesiredStateError
+from engine.operations.catalog import CatalogError
 from engine.operations.plan_apply import StalePlanError
-from engine.planning import PlanError
+from engine.planners.assemble import PlanError
+from engine.planners.recover import RecoverError
+from engine.planners.restore.common import RestoreError
 from engine.secrets import SecretError
 from engine.spec.errors import SpecError
 from engine.workspace import Workspace, open_workspace
@@ -30,7 +34,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 KNOWN_ERRORS: tuple[type[Exception], ...] = (
     SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
-    SecretError,
+    SecretError, RestoreError, RecoverError, CatalogError, QueryFailed,
 )
 
 

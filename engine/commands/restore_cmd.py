@@ -8,15 +8,20 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from engine.commands import restore as change_backup
-from engine.commands import restore_snapshot
-from engine.commands.common import fail
+from engine.commands.common import guarded, workspace
+from engine.commands.reviewed import report, run_planned
+from engine.contracts.models import Plan
+from engine.operations.restore import RestoreRequest, plan_restore
+from state.document import StateDocument
 
 
+@guarded
 def restore(
     source: Annotated[str | None, typer.Argument(
         help="A snapshot (ID, SERIES/ID or REPOSITORY:SERIES/ID) or a server's change "
@@ -44,20 +49,16 @@ def restore(
       drydock restore gw-1@latest --to server.gw-2 --only patches --env specs/prod
       drydock restore --last-good server.gw-1 --env specs/prod
     """
-    if last_good is not None:
-        if source is not None or to is not None:
-            fail("--last-good takes no SOURCE or --to; it restores the server it names")
-        restore_snapshot.restore_last_good(last_good, serial=serial, env=env,
-                                           auto_approve=auto_approve)
-        return
-    if source is None or to is None:
-        fail("name what to restore and where: restore SOURCE --to ADDR, or "
-             "restore --last-good server.NAME (see 'drydock restore --help')")
-    if "@" in source:
-        change_backup.restore(source, to=to, only=only or "patches", env=env,
-                              auto_approve=auto_approve)
-        return
-    if only is not None:
-        fail("--only goes with a change backup (SERVER@ID); a snapshot restores whole")
-    restore_snapshot.restore_snapshot(source, to=to, source=from_, env=env,
-                                      auto_approve=auto_approve)
+    request = RestoreRequest(source=source, to=to, last_good=last_good, only=only,
+                             from_repository=from_, serial=serial)
+    ws = workspace(env)
+
+    def make(doc: StateDocument, when: datetime) -> Plan:
+        planned = plan_restore(ws, request, doc, when)
+        for note in planned.notes:
+            print(note, file=sys.stderr)
+        return planned.plan
+
+    _plan, result, stored = run_planned(ws, "restore", make, auto_approve=auto_approve)
+    assert result is not None
+    report(result, stored, "Restore")

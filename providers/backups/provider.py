@@ -73,7 +73,8 @@ class BackupProvider(Provider, CatalogPort):
 
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
     action_types: ClassVar[tuple[str, ...]] = (
-        "backup.create", "backup.copy", "backup.prune", "backup.verify")
+        "backup.create", "backup.copy", "backup.prune", "backup.verify", "backup.catalog",
+        "backup.pin")
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """List the series in the policy's repository and every copy target."""
@@ -109,7 +110,8 @@ class BackupProvider(Provider, CatalogPort):
         """Dispatch on the action type; repository and database errors become ActionFailed."""
         try:
             handler = {"backup.create": self._create, "backup.copy": self._copy,
-                       "backup.prune": self._prune, "backup.verify": self._verify}[action.type]
+                       "backup.prune": self._prune, "backup.verify": self._verify,
+                       "backup.catalog": self._catalog, "backup.pin": self._pin}[action.type]
             return handler(action, ctx)
         except (RepositoryError, DatabaseError, OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
@@ -234,6 +236,21 @@ class BackupProvider(Provider, CatalogPort):
                                f"{', '.join(bad)}; restore from a copy or another snapshot")
         return ActionOutcome(message=f"snapshot {p['snapshot_id']} in {repo.name}: all parts "
                              "verified", data={"verified": {p["snapshot_id"]: ctx.now.isoformat()}})
+
+
+    @staticmethod
+    def _catalog(action: Action, ctx: ActionContext) -> ActionOutcome:
+        """The catalog read from the repositories when the rebuild was planned, recorded."""
+        p = action.params
+        return ActionOutcome(message=f"catalog rebuilt for {p['series']}",
+                             data={"catalog": dict(p["catalog"])})
+
+    @staticmethod
+    def _pin(action: Action, ctx: ActionContext) -> ActionOutcome:
+        """Pins live in the state only: the outcome records the new list."""
+        p = action.params
+        return ActionOutcome(message=f"pins of {p['series']}: {', '.join(p['pins']) or 'none'}",
+                             data={"pins": list(p["pins"])})
 
 
 def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:

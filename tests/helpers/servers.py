@@ -120,7 +120,7 @@ class Estate:
         return plan_workspace(self.workspace(), datetime.now(UTC))
 
     def apply(self) -> tuple[Plan, ApplyResult, StateDocument]:
-        """Plan and apply through engine.operations.plan_apply (as `drydock apply --auto-approve`)."""
+        """Plan and apply through engine.operations.plan_apply (as `apply --auto-approve`)."""
         ws = self.workspace()
         now = datetime.now(UTC)
         with ws.state.lock("apply"):

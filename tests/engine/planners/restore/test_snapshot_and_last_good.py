@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.facts import SnapshotInfo
 from engine.contracts.models import ObservedResource
 from engine.desired.servers import sha256_text
-from engine.contracts.facts import SnapshotInfo
 from engine.planners.restore.common import (
     RestoreError,
     SnapshotRef,
