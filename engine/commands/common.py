@@ -24,7 +24,7 @@ from engine.planners.recover import RecoverError
 from engine.planners.restore.common import RestoreError
 from engine.secrets import SecretError
 from engine.spec.errors import SpecError
-from engine.workspace import Workspace, open_workspace
+from engine.workspace import Workspace
 from state.errors import StateError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,9 +88,9 @@ def env_dir(env: str | None) -> Path:
 
 def workspace(env: str | None) -> Workspace:
     """Open the environment with the default providers."""
-    from providers.registry import default_registry
+    from engine.wiring import open_workspace
 
-    return open_workspace(env_dir(env), default_registry())
+    return open_workspace(env_dir(env))
 
 
 def print_json(model: BaseModel | dict | list) -> None:

@@ -22,10 +22,10 @@ import yaml
 from engine.apply import ApplyResult
 from engine.contracts.models import Plan
 from engine.operations.plan_apply import apply_plan, plan_workspace
+from engine.wiring import default_registry
 from engine.workspace import Workspace, open_workspace
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
-from providers.registry import default_registry
 from state.document import StateDocument
 from testkit.builder import build_pack, build_world
 from tests.helpers.world import BASE, DRYDOCK
