@@ -16,11 +16,11 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.repositories.base import PartSource, Repository
 from providers.repositories.manifest import Manifest, SnapshotFields
 from providers.repositories.streams import CHUNK
 from providers.repositories.tarpart import TarStats, extract_tar, top_units, write_tree_tar
+from safefs.pathsafety import UnsafePathError, contained, safe_member_name
 
 DEFAULT_PART = "paths.tar"
 

@@ -138,9 +138,10 @@ def plan(
         made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
                               on_observed=observed)
     if out is not None:
-        from providers.hosts.local import atomic_write
+        from safefs.atomicfile import write_atomic
 
-        atomic_write(out, made.model_dump_json(indent=2).encode() + b"\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, made.model_dump_json(indent=2).encode() + b"\n")
         err.print(f"plan saved to {out}; apply it with: drydock apply {out}")
     if fmt is Format.markdown:
         hint = full_plan_url or (f"in {out} (`drydock show {out}`)" if out else "")
@@ -297,12 +298,16 @@ def drift(
     found = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
     if out is not None or metrics_file is not None:
         from engine.render.metrics import render_metrics
-        from providers.hosts.local import atomic_write
+        from safefs.atomicfile import write_atomic
 
+        writes: list[tuple[Path, bytes]] = []
         if out is not None:
-            atomic_write(out, found.model_dump_json(indent=2).encode() + b"\n")
+            writes.append((out, found.model_dump_json(indent=2).encode() + b"\n"))
         if metrics_file is not None:
-            atomic_write(metrics_file, render_metrics(found).encode())
+            writes.append((metrics_file, render_metrics(found).encode()))
+        for path, data in writes:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
     if fmt is Format.json:
         print_json(found)
     elif fmt is Format.markdown:

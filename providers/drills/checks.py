@@ -21,10 +21,10 @@ from engine.spec.data import DrillCheck, parse_expect
 from providers.databases.errors import DatabaseError
 from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory
 from providers.hosts.base import Transport
-from providers.pathsafety import UnsafePathError, contained
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.restore.snapshots import tar_members
+from safefs.pathsafety import UnsafePathError, contained
 
 SHOWN = 3
 

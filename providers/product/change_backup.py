@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from providers.hosts.local import atomic_write
-from providers.pathsafety import contained
+from safefs.pathsafety import contained
 
 MANIFEST = "backup.json"
 

@@ -25,7 +25,6 @@ from engine.spec.loader import LoadedSpec
 from engine.spec.secret_tokens import refs_in, substitute
 from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
-from providers.pathsafety import contained
 from providers.product import (
     change_backup,
     downgrade,
@@ -38,6 +37,7 @@ from providers.product import (
     updates,
 )
 from providers.product.observe import observe_server
+from safefs.pathsafety import contained
 
 Handler = Callable[[Action, ActionContext], ActionOutcome]
 

@@ -17,10 +17,10 @@ from pathlib import Path, PurePath
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import contained
 from providers.product.archive import extract_zip
 from providers.product.install import pack_facts, pack_top
 from providers.product.updates import read_level
+from safefs.pathsafety import contained
 
 CARRIED = ("repository/conf", "repository/deployment/server", "repository/tenants",
            "repository/resources/security", "repository/database")

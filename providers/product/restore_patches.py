@@ -17,8 +17,8 @@ from pathlib import Path
 
 from engine.contracts.facts import ChangeBackup
 from engine.spec.loader import LoadedSpec
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup
+from safefs.pathsafety import UnsafePathError, contained, safe_member_name
 
 PATCHES = "repository/components/patches"
 OWN_PARTS = ("patch0000", ".metadata")

@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from providers.hosts.local import atomic_write
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
 from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
 from providers.product.fingerprints import sha256_file
+from safefs.pathsafety import UnsafePathError, contained, safe_member_name
 
 DESCRIPTOR = "update-descriptor3.yaml"
 PAYLOAD = "carbon.home"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from engine.contracts.facts import FoundFile
 from engine.spec.loader import LoadedSpec
-from providers.pathsafety import UnsafePathError, contained
 from providers.product.restore_patches import backups_root, list_backups
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository
 from providers.restore.snapshots import tar_members
+from safefs.pathsafety import UnsafePathError, contained
 
 
 def _digest(data: bytes) -> str:

@@ -15,11 +15,11 @@ from pathlib import PurePosixPath
 from pydantic import BaseModel, ConfigDict
 
 from engine.contracts.facts import SnapshotInfo
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.manifest import Manifest, PartInfo
 from providers.repositories.streams import CHUNK
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 MAX_TEXT = 1 << 20
 DATABASE_PARTS = ("sqlite", "dump")
