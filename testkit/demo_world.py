@@ -116,7 +116,7 @@ def stop_servers_under(spec: LoadedSpec, root: Path) -> list[str]:
 
 def count_rows(spec: LoadedSpec, database: str, sql: str) -> object:
     """The scalar `sql` answers in the declared `database` (the demo's data check)."""
-    from providers.databases.base import engine_for
+    from providers.databases.engines import engine_for
     from providers.databases.targets import target_for
 
     target = target_for(spec, database)

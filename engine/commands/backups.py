@@ -15,6 +15,7 @@ from engine.commands.reviewed import run_planned
 from engine.contracts.catalog import CatalogEntry, SeriesCatalog
 from engine.contracts.models import Plan
 from engine.operations.catalog import (
+    CatalogError,
     catalogs,
     find_series,
     plan_catalog_rebuild,
@@ -202,19 +203,15 @@ def unpin(snapshot: str, env: EnvOpt = None) -> None:
 
 
 def series_loader(env: str | None) -> Callable[[str], list[RetentionSnapshot]]:
-    """For `backups forget SERIES`: the series' snapshots in its policy's repository."""
-    def load(series: str) -> list[RetentionSnapshot]:
-        from engine.commands.common import KNOWN_ERRORS
-        from engine.commands.forget import ForgetError
+    """For `backups forget SERIES`: the series' snapshots in its policy's repository.
 
-        try:
-            ws = workspace(env)
-            doc = ws.state.read()
-        except KNOWN_ERRORS as exc:
-            raise ForgetError(str(exc).splitlines()[0]) from None
+    The loader raises the commands' known errors (spec, state, catalog) for bad input."""
+    def load(series: str) -> list[RetentionSnapshot]:
+        ws = workspace(env)
+        doc = ws.state.read()
         policy = ws.spec.env.backups.get(series)
         if policy is None:
-            raise ForgetError(f"no backup policy {series!r} in {ws.spec.directory}")
+            raise CatalogError(f"no backup policy {series!r} in {ws.spec.directory}")
         cat = catalogs(doc).get(series) or read_catalogs(ws)[series]
         rec = doc.resources.get(f"backup.{series}") or _empty(series)
         verified = set(rec.data.get("verified", {}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,11 +16,10 @@ from pathlib import Path
 import typer
 
 from engine.clock import now as clock_now
-from engine.commands.demo import banner
+from engine.commands.demo_steps import Run, banner
 from engine.spec.loader import LoadedSpec
 from testkit.demo_world import count_rows, stop_servers_under
 
-Run = Callable[[list[str], int], None]
 CHECK_SQL = "SELECT count(*) FROM am_api"
 
 

@@ -24,9 +24,9 @@ from pydantic import AwareDatetime, Field
 
 from engine.contracts.facts import SnapshotInfo
 from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
+from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
-from engine.desired.names import patch_dir, split_product, update_package_name
 from engine.desired.servers import sha256_text
 from engine.planners.assemble import assemble_plan, server_group
 from engine.planners.base import Chain

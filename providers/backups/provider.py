@@ -29,7 +29,7 @@ from engine.contracts.provider import (
 from engine.contracts.queries import CatalogPort
 from engine.spec.loader import LoadedSpec
 from providers.backup_sources import backup_paths
-from providers.databases.base import engine_for
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 from providers.repositories.base import Repository, SnapshotStore

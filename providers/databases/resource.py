@@ -20,7 +20,7 @@ from engine.contracts.provider import (
     Provider,
 )
 from engine.spec.models import RdsDatabase
-from providers.databases.base import engine_for
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.contracts.names import split_product
 from engine.contracts.provider import ObserveRequest
-from engine.desired.names import split_product
 from providers.product.archive import ArchiveError
 from providers.product.downgrade import DowngradeError, find_chain, level_backups, touched_paths
 from providers.product.install import pack_facts

@@ -1,7 +1,8 @@
-"""The import graph of engine/, providers/, state/, safefs/ and testkit/ has no cycle.
+"""The import graph of engine/, providers/, state/, safefs/ and testkit/ has no cycle, and
+the layers import only what they may.
 
-Every import counts: top-level ones and those inside functions (a lazy import is still a
-dependency), read from the source with ast.
+Every import counts: top-level ones, those inside functions (a lazy import is still a
+dependency) and type-only ones, read from the source with ast.
 """
 
 from __future__ import annotations
@@ -25,17 +26,12 @@ def modules() -> dict[str, Path]:
 
 
 def imported(name: str, path: Path, known: set[str]) -> set[str]:
-    """The project modules `name` imports, anywhere in its source (TYPE_CHECKING aside)."""
+    """The project modules `name` imports anywhere in its source (under TYPE_CHECKING too:
+    a type-only import is still a dependency of the design)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip.update(id(n) for child in node.body for n in ast.walk(child))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from engine.contracts.facts import ChangeBackup
 from engine.contracts.models import AttrDiff, Change, GitInfo, ObservedResource, Plan, RecordUpdate
-from engine.desired.names import patch_dir
+from engine.contracts.names import patch_dir
 from engine.planners.assemble import assemble_plan, server_group
 from engine.planners.base import Chain
 from engine.planners.restore.common import RestoreError

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.contracts.models import DesiredResource, GitInfo, ObservedResource, Plan, RecordUpdate
-from engine.desired.names import patch_dir, split_product
+from engine.contracts.names import patch_dir, split_product
 from engine.desired.servers import server_home
 from engine.diff import diff_resource
 from engine.planners.assemble import assemble_plan

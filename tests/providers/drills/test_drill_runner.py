@@ -20,7 +20,8 @@ from engine.planners.drills import plan_drills
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
 from providers.backups.provider import series_listing
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.drills.provider import DrillProvider
 from providers.drills.runner import run_drill
 from providers.repositories.factory import open_repository

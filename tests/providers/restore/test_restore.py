@@ -14,7 +14,8 @@ import pytest
 from engine.contracts.provider import ObserveRequest
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.product.change_backup import take_backup
 from providers.repositories.errors import IntegrityError
 from providers.repositories.factory import open_repository
