@@ -28,7 +28,7 @@ from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
 from engine.desired.servers import sha256_text
-from engine.planners.assemble import assemble_plan, server_group
+from engine.planners.assemble import assemble_plan
 from engine.planners.base import Chain
 from engine.planners.restore.last_good import patch_ids
 from engine.planners.restore.snapshot import RUNTIME_PATHS
@@ -207,7 +207,9 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
     level = -1 if level is None else int(level)
     dirs = list(facts.get("patches", sorted(patch_dir(p) for p in server.patches)))
     service = service_params(server)
-    chain = Chain(f"server.{item.server}", group=server_group(spec, item.server))
+    # No rollout group: the servers being rebuilt are down already, so serialising them
+    # would only lengthen the recovery; restores onto running servers keep their group.
+    chain = Chain(f"server.{item.server}")
     chain.add("install", "server.install", f"install {server.product} into {base['home']} on "
               f"{item.new_host}", {**base, **service, "pack": str(spec.path(product.pack)),
                                    "problems": []})
