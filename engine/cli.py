@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.commands import backups, core, demo, recover, restore_cmd, state_cmds
+from engine.commands import backups, core, demo, recover, restore, state_cmds
 from engine.commands.forget import forget_command
 from engine.commands.root import app
 
@@ -13,7 +13,7 @@ app.command()(core.apply)
 app.command()(core.show)
 app.command()(core.graph)
 app.command()(core.drift)
-app.command()(restore_cmd.restore)
+app.command()(restore.restore)
 app.command()(recover.recover)
 app.command()(demo.demo)
 app.add_typer(state_cmds.app, name="state")
