@@ -1,17 +1,21 @@
 """The composition root: the one place the engine picks concrete providers.
 
 Everything else in the engine sees only `engine.contracts` (the Provider/Registry
-interface, the query ports, the models); commands get their registry from here.
+interface, the query ports, the models); commands get their registry from here, and the
+demo gets the test kit's demo world (which drives real homes, services and databases).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.contracts.provider import Provider, Registry
 
 if TYPE_CHECKING:
+    from engine.spec.loader import LoadedSpec
     from engine.workspace import Workspace
 
 
@@ -39,3 +43,23 @@ def open_workspace(directory: Path) -> Workspace:
     from engine.workspace import open_workspace as open_with
 
     return open_with(directory, default_registry())
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    """What `drydock demo` does to its world besides running drydock's own commands."""
+
+    reset: Callable[[LoadedSpec], list[str]]
+    hand_edit: Callable[[Path, str, str], None]
+    stop_servers: Callable[[LoadedSpec], list[str]]
+    stop_servers_under: Callable[[LoadedSpec, Path], list[str]]
+    count_rows: Callable[[LoadedSpec, str, str], object]
+
+
+def demo_world() -> DemoWorld:
+    """The test kit's demo world (imported on first use: only the demo needs it)."""
+    from testkit import demo_world as kit
+
+    return DemoWorld(reset=kit.reset_world, hand_edit=kit.hand_edit,
+                     stop_servers=kit.stop_servers, stop_servers_under=kit.stop_servers_under,
+                     count_rows=kit.count_rows)

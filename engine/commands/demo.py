@@ -27,23 +27,25 @@ def demo(
     again (no changes) → a hand edit → drift finds it → apply restores it. Running it
     again starts from a fresh world; the demo's servers are stopped at the end.
     """
-    from testkit.demo_world import stop_servers
+    from engine.wiring import demo_world
 
     # The demo's fake servers run on this interpreter (they need Python 3.11's tomllib).
     os.environ.setdefault("DRYDOCK_PYTHON", sys.executable)
     try:
         _story(env)
     finally:
-        stopped = stop_servers(load_spec(env))
+        stopped = demo_world().stop_servers(load_spec(env))
         print(f"\nstopped the demo's servers: {', '.join(stopped) or 'none running'}")
 
 
 def _story(env: Path) -> None:
-    from testkit.demo_world import hand_edit, reset_world
+    from engine.wiring import demo_world
+
+    world = demo_world()
 
     spec = load_spec(env)
     banner("Building the demo world (fresh every run)")
-    for line in reset_world(spec):
+    for line in world.reset(spec):
         print(f"  built {line}")
     where = str(env)
     banner("1. What would drydock change? The gateways are at update level 10, the spec "
@@ -58,7 +60,7 @@ def _story(env: Path) -> None:
     home = spec.path(spec.env.hosts[s.host].root) / s.home
     target = home / "repository" / "conf" / "deployment.toml"
     banner(f"4. Someone edits {server}'s deployment.toml by hand")
-    hand_edit(target, "create_admin_account = true", "create_admin_account = false")
+    world.hand_edit(target, "create_admin_account = true", "create_admin_account = false")
     print(f"  edited {target}")
     banner("5. The nightly drift run catches exactly that file (exit 2)")
     run_step(["drift", where], 2)

@@ -18,7 +18,7 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.demo_steps import Run, banner
 from engine.spec.loader import LoadedSpec
-from testkit.demo_world import count_rows, stop_servers_under
+from engine.wiring import demo_world
 
 CHECK_SQL = "SELECT count(*) FROM am_api"
 
@@ -67,7 +67,7 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
     if world.resolve() not in primary.resolve().parents:
         raise ValueError(f"refusing to remove {primary}: not inside the demo world {world}")
     lost_db = next(iter(mapping.databases))
-    before = count_rows(spec, lost_db, CHECK_SQL)
+    before = demo_world().count_rows(spec, lost_db, CHECK_SQL)
     day = _last_time(spec) + timedelta(days=1)
     try:
         banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
@@ -76,7 +76,7 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
             run(["apply", where, "--auto-approve"], 0)
         banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
                 "backup repository")
-        stopped = ", ".join(stop_servers_under(spec, primary)) or "no servers"
+        stopped = ", ".join(demo_world().stop_servers_under(spec, primary)) or "no servers"
         print(f"  stopped {stopped}; removing {primary}")
         shutil.rmtree(primary)
         banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
@@ -84,13 +84,13 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
         with _clock_at((day + timedelta(hours=2)).isoformat()):
             run(["recover", "--site", "dr", "--env", where, "--auto-approve"], 0)
         replacement = mapping.databases[lost_db]
-        after = count_rows(spec, replacement, CHECK_SQL)
+        after = demo_world().count_rows(spec, replacement, CHECK_SQL)
         banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
         print(f"  {CHECK_SQL} → {after} (was {before} on {lost_db} before the disaster)")
         if after != before:
             print("error: the recovered database does not hold the data", file=sys.stderr)
             raise typer.Exit(1)
     finally:
-        stopped = stop_servers_under(spec, dr)
+        stopped = demo_world().stop_servers_under(spec, dr)
         if stopped:
             print(f"  stopped the recovered servers: {', '.join(stopped)}")
