@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bench.estate import make_estate
 from engine.clock import now
-from engine.operations import apply_plan, plan_workspace
+from engine.operations.plan_apply import apply_plan, plan_workspace
+from engine.wiring import default_registry
 from engine.workspace import open_workspace
-from providers.registry import default_registry
 
 
 def _timed(func):

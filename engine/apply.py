@@ -17,8 +17,8 @@ from typing import Literal, Protocol
 
 import networkx as nx
 
-from engine.model import Action, Frozen, Plan, Step
-from providers.base import ActionContext, ActionFailed, ActionOutcome, Registry
+from engine.contracts.models import Action, Frozen, Plan, Step
+from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
 
 Status = Literal["ok", "failed", "skipped"]
 

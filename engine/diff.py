@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from engine.model import AttrDiff, Change, DesiredResource, Drift, FileDiff, ObservedResource
+from engine.contracts.models import (
+    AttrDiff,
+    Change,
+    DesiredResource,
+    Drift,
+    FileDiff,
+    ObservedResource,
+)
 
 Recorded = Mapping[str, Any]  # address -> recorded attributes
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from engine.model import Frozen, GitInfo
+from engine.contracts.models import Frozen, GitInfo
 from engine.specdiff import FileChange, SpecDiff, compare_specs
 
 if TYPE_CHECKING:

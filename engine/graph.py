@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import networkx as nx
 
-from engine.model import Action
+from engine.contracts.models import Action
 
 
 class GraphError(ValueError):

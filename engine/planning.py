@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from engine.desired import build_desired
-from engine.diff import IgnoreMatcher, diff_resource, drift_resource
-from engine.drills_status import drill_findings, failed_drill_warnings
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
+from engine.contracts.models import (
     Action,
     Change,
     DesiredResource,
@@ -18,19 +13,17 @@ from engine.model import (
     GitInfo,
     ObservedResource,
     Plan,
-    PlanSummary,
     RecordUpdate,
-    StateRef,
 )
+from engine.desired import build_desired
+from engine.diff import IgnoreMatcher, diff_resource, drift_resource
+from engine.drills_status import drill_findings, failed_drill_warnings
 from engine.planners import PlanContext, plan_change
+from engine.planners.assemble import PlanError, assemble_plan
 from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.drills import desired_drills, plan_drills
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
-
-
-class PlanError(ValueError):
-    """The plan cannot be made (observation failed, the graph has a cycle, ...)."""
 
 
 def _kind_of(address: str, desired: DesiredResource | None, doc: StateDocument) -> str:
@@ -64,17 +57,6 @@ def compute_changes(
         if found is not None:
             drift.append(found)
     return changes, drift
-
-
-def summarise(changes: Sequence[Change], drift: Sequence[Drift],
-              actions: Sequence[Action]) -> PlanSummary:
-    """Counts for the plan's summary line and exit codes."""
-    counts = Counter(c.action for c in changes)
-    return PlanSummary(
-        create=counts["create"], update=counts["update"], replace=counts["replace"],
-        delete=counts["delete"], drift=len(drift), actions=len(actions),
-        by_type=dict(sorted(Counter(a.type for a in actions).items())),
-    )
 
 
 def make_plan(
@@ -122,27 +104,13 @@ def make_plan(
     actions.extend(a for a in drill_actions if _targeted(a.address, targets))
     warnings = [*failed_drill_warnings(drill_findings(doc, spec, now)), *warnings,
                 *drill_warnings]
-    groups = {s.rollout.group: s.rollout.max_unavailable
-              for s in spec.env.servers.values() if s.rollout}
     planned_ids = {a.id for a in actions}
     edges = [(a, b) for a, b in edges if a in planned_ids and b in planned_ids]
-    try:
-        graph = build_graph(actions, groups, edges)
-    except ValueError as exc:
-        raise PlanError(str(exc)) from exc
-    actions = with_graph_dependencies(actions, graph)
-    warnings = [*warnings, *(f"{a.id}: {problem}" for a in actions
-                             for problem in a.params.get("problems") or [])]
-    records = _records(changes, desired, doc)
-    return Plan(
-        id=plan_id, environment=spec.env.environment, created_at=now,
-        spec_digest=spec.digest, git=git or GitInfo(),
-        state=StateRef(lineage=doc.lineage, serial=doc.serial),
-        changes=tuple(c for c in changes if c.action != "no-op"), drift=tuple(drift),
-        actions=tuple(actions), records=tuple(records), warnings=tuple(warnings),
-        freshness=tuple(backup_freshness(ctx)),
-        summary=summarise([c for c in changes if c.action != "no-op"], drift, actions),
-    )
+    noted = [c for c in changes if c.action != "no-op"]
+    return assemble_plan(
+        spec, doc, actions, plan_id=plan_id, now=now, git=git, changes=noted, drift=drift,
+        records=_records(changes, desired, doc), warnings=warnings, edges=edges,
+        freshness=backup_freshness(ctx))
 
 
 def _records(changes: Sequence[Change], desired: Mapping[str, DesiredResource],

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from engine.apply import ActionReport
-from engine.model import Action, Plan
-from providers.base import ALSO, ActionOutcome
+from engine.contracts.models import Action, Plan
+from engine.contracts.provider import ALSO, ActionOutcome
 from state.document import AppliedInfo, ResourceRecord, StateDocument
 from state.manager import StateManager
 

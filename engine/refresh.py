@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from engine.model import DesiredResource, ObservedResource
+from engine.contracts.models import DesiredResource, ObservedResource
+from engine.contracts.provider import ObserveRequest, Registry
 from engine.secrets import resolve_secret
 from engine.spec.loader import LoadedSpec
-from providers.base import ObserveRequest, Registry
 from state.document import ResourceRecord
 
 

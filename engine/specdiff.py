@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from engine.model import Frozen
+from engine.contracts.models import Frozen
 from engine.spec.models import Environment
 
 Status = Literal["added", "removed", "changed"]

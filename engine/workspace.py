@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.contracts.provider import Registry
 from engine.spec.loader import LoadedSpec, load_spec
-from providers.base import Registry
 from state.local import journal_path, open_local_state
 from state.manager import StateManager
 

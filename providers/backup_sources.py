@@ -23,11 +23,11 @@ from pydantic import BaseModel, ConfigDict
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, inside, is_dir
 from providers.hosts.streams import Copied, copy_members, piped
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.repositories.base import PartSource, Repository
 from providers.repositories.manifest import Manifest, SnapshotFields
 from providers.repositories.streams import CHUNK
 from providers.repositories.tarpart import TarStats, top_units
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 DEFAULT_PART = "paths.tar"
 

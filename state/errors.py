@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from state.lock import LockInfo
+    from state.lockinfo import LockInfo
 
 
 class StateError(Exception):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from state.atomicfile import write_atomic
+from safefs.atomicfile import write_atomic
 from state.errors import StateBackendError
 from state.lock import Clock, local_now
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from providers.pathsafety import UnsafePathError, contained
-from state.atomicfile import fsync_dir, write_atomic
+from safefs.atomicfile import fsync_dir, write_atomic
+from safefs.pathsafety import UnsafePathError, contained
 from state.blobstore import Blob, BlobStore
 from state.errors import StateBackendError, StateConflictError
 from state.lock import Clock, LocalLock

@@ -12,32 +12,15 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from state.errors import StateBackendError, StateLockedError, StateUnlockError
+from state.lockinfo import LockInfo
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware; passed in so runs can fix the clock."""
 
 _MAX_RECORD = 64 * 1024
-
-
-class LockInfo(BaseModel):
-    """Who holds a state lock: written into the lock so a refused run can name the holder."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    pid: int
-    host: str
-    user: str
-    operation: str
-    created: AwareDatetime
-    path: str
-
-    def to_json(self) -> bytes:
-        """Return the record as compact JSON bytes."""
-        return self.model_dump_json().encode("utf-8")
 
 
 def local_now() -> datetime:

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.product.archive import ArchiveError, read_member
+from safefs.pathsafety import UnsafePathError, safe_member_name
 from testkit.builder_content import (
     LEGACY_LIB,
     UPDATE_TARGETS,

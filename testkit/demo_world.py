@@ -18,7 +18,7 @@ from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.service import run_service_command
 from providers.product.updates import install_level, package_path
-from state.atomicfile import write_atomic
+from safefs.atomicfile import write_atomic
 from testkit.builder import build_world
 
 START_LEVEL = 10
@@ -103,6 +103,26 @@ def stop_servers(spec: LoadedSpec) -> list[str]:
         run_service_command(transport, home, server.service.stop, f"stopping {name}")
         stopped.append(name)
     return stopped
+
+
+def stop_servers_under(spec: LoadedSpec, root: Path) -> list[str]:
+    """Stop every demo server whose home under `root` exists; returns their names."""
+    stopped = []
+    for name, server in spec.env.servers.items():
+        home = root / server.home
+        if server.service is not None and (home / "bin").is_dir():
+            run_service_command(LocalTransport(), home, server.service.stop, f"stopping {name}")
+            stopped.append(name)
+    return stopped
+
+
+def count_rows(spec: LoadedSpec, database: str, sql: str) -> object:
+    """The scalar `sql` answers in the declared `database` (the demo's data check)."""
+    from providers.databases.engines import engine_for
+    from providers.databases.targets import target_for
+
+    target = target_for(spec, database)
+    return engine_for(target.engine).query_scalar(target, sql)
 
 
 def seed_sqlite(path: Path) -> None:

@@ -9,36 +9,27 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
-from engine.clock import now as clock_now
+from engine.apply import ApplyResult
 from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
-from engine.model import Action
+from engine.commands.reviewed import run_planned
+from engine.contracts.catalog import CatalogEntry, SeriesCatalog
+from engine.contracts.models import Plan
+from engine.operations.catalog import (
+    CatalogError,
+    catalogs,
+    find_series,
+    plan_catalog_rebuild,
+    plan_pin,
+    plan_verify,
+    read_catalogs,
+)
 from engine.retention import RetentionSnapshot
 from engine.workspace import Workspace
-from providers.base import ActionContext, ActionFailed, ObserveRequest
-from state.document import AppliedInfo, ResourceRecord, StateDocument
+from state.document import ResourceRecord, StateDocument
 
 app = typer.Typer(help="Backup catalog, verification, pins and retention.",
                   no_args_is_help=True)
 EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment folder (default: .)")]
-
-
-def catalogs(doc: StateDocument) -> dict[str, SeriesCatalog]:
-    """Series name -> catalog as cached in the state."""
-    return {r.name: catalog_from_data(r.name, r.data)
-            for r in doc.resources.values() if r.kind == "backup"}
-
-
-def rebuild(ws: Workspace) -> dict[str, SeriesCatalog]:
-    """Series name -> catalog read from the repositories alone (the state may be lost)."""
-    out = {}
-    for name in ws.spec.env.backups:
-        observed = ws.registry.observe(ObserveRequest(
-            address=f"backup.{name}", kind="backup", spec=ws.spec, desired=None, recorded=None))
-        if observed.error:
-            fail(observed.error)
-        out[name] = catalog_from_data(name, observed.facts)
-    return out
 
 
 def listing(ws: Workspace, cats: dict[str, SeriesCatalog], doc: StateDocument,
@@ -70,18 +61,6 @@ def _empty(name: str) -> ResourceRecord:
     return ResourceRecord(kind="backup", name=name)
 
 
-def _save_data(ws: Workspace, name: str, update: dict[str, Any], summary: str) -> None:
-    with ws.state.lock(summary):
-        doc = ws.state.read()
-        address = f"backup.{name}"
-        old = doc.resources.get(address) or _empty(name)
-        record = old.model_copy(update={"data": {**old.data, **update}})
-        resources = {**doc.resources, address: record}
-        applied = AppliedInfo(who=_who(), when=clock_now(), summary=summary)
-        ws.state.write(doc.model_copy(update={"resources": resources, "applied": applied}),
-                       expect=doc)
-
-
 @app.command("list")
 @guarded
 def list_(
@@ -99,12 +78,11 @@ def list_(
       drydock backups list apim-db --rebuild --format json    (state lost: repositories only)
     """
     ws = workspace(env)
-    doc = ws.state.read() if not rebuild_ else _read_or_new(ws)
-    cats = rebuild(ws) if rebuild_ else catalogs(doc)
     if rebuild_:
-        for name, cat in cats.items():
-            data = {r: [e.model_dump(mode="json") for e in es] for r, es in cat.repos.items()}
-            _save_data(ws, name, {"catalog": data}, f"catalog rebuilt for {name}")
+        cats, doc = _rebuild(ws)
+    else:
+        doc = ws.state.read()
+        cats = catalogs(doc)
     rows = listing(ws, cats, doc, series)
     if fmt is Format.json:
         print_json({"snapshots": rows})
@@ -122,25 +100,38 @@ def list_(
     print_text("\n".join(lines) + "\n")
 
 
-def _read_or_new(ws: Workspace) -> StateDocument:
+def _rebuild(ws: Workspace) -> tuple[dict[str, SeriesCatalog], StateDocument]:
+    """Read every series' catalog from the repositories and record them all in one run;
+    with an unreadable state, list from the repositories alone and record nothing."""
     from state.errors import StateError
 
     try:
-        return ws.state.read()
+        ws.state.read()
     except StateError as exc:
         err.print(f"warning: {exc}; listing from the repositories alone")
         from state.document import new_document
 
-        return new_document(ws.spec.env.environment)
+        return read_catalogs(ws), new_document(ws.spec.env.environment)
+    cats: dict[str, SeriesCatalog] = {}
+
+    def make(doc: StateDocument, when: datetime) -> Plan:
+        cats.update(read_catalogs(ws))
+        return plan_catalog_rebuild(ws, doc, cats, when)
+
+    _plan, result, stored = run_planned(ws, "catalog rebuild", make, auto_approve=True,
+                                        show=None, quiet=True)
+    assert result is not None
+    _fail_on(result)
+    return cats, stored
 
 
-def find(cats: dict[str, SeriesCatalog], snapshot: str) -> tuple[str, list[str]]:
-    """(series, repositories) holding `snapshot`; fail when unknown."""
-    for name, cat in cats.items():
-        repos = cat.copies_of(snapshot)
-        if repos:
-            return name, repos
-    fail(f"snapshot {snapshot} is not in the catalog; run 'drydock backups list --rebuild'")
+def _fail_on(result: ApplyResult) -> None:
+    """Exit 1 with each failed action's message."""
+    if not result.ok:
+        for r in result.reports:
+            if r.status == "failed":
+                print(f"error: {r.message}", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -159,23 +150,19 @@ def verify(
       drydock backups verify 20261125T020000Z-3f9a1c --format json
     """
     ws = workspace(env)
-    series, repos = find(rebuild(ws), snapshot)
+    series, repos = find_series(read_catalogs(ws), snapshot)
     if repository is not None:
         if repository not in repos:
             fail(f"snapshot {snapshot} is not in repository {repository}")
         repos = [repository]
-    when = clock_now()
-    ctx = ActionContext(spec=ws.spec, now=when, run_id="verify", resolve_secret=lambda r: "")
-    results = []
-    for repo in repos:
-        action = Action(id=f"backup.{series}/verify-{repo}", address=f"backup.{series}",
-                        type="backup.verify", summary="verify",
-                        params={"series": series, "snapshot_id": snapshot, "repository": repo})
-        try:
-            results.append({"repository": repo, "ok": True,
-                            "message": ws.registry.run(action, ctx).message})
-        except ActionFailed as exc:
-            results.append({"repository": repo, "ok": False, "message": str(exc)})
+    made, result, _stored = run_planned(
+        ws, f"verify {snapshot}", lambda doc, when: plan_verify(ws, doc, series, snapshot,
+                                                                repos, when),
+        auto_approve=True, show=None, quiet=True)
+    assert result is not None
+    by_id = {r.id: r for r in result.reports}
+    results = [{"repository": a.params["repository"], "ok": by_id[a.id].status == "ok",
+                "message": by_id[a.id].message} for a in made.actions]
     if fmt is Format.json:
         print_json({"snapshot": snapshot, "series": series, "results": results})
     else:
@@ -185,28 +172,25 @@ def verify(
         for d in damaged:
             print(f"error: {d}", file=sys.stderr)
         raise typer.Exit(1)
-    _save_data(ws, series, {"verified": {**_verified(ws, series), snapshot: when.isoformat()}},
-               f"verified {snapshot}")
 
 
-def _verified(ws: Workspace, series: str) -> dict[str, str]:
-    rec = ws.state.read().resources.get(f"backup.{series}")
-    return dict(rec.data.get("verified", {})) if rec else {}
-
-
-def _pins(ws: Workspace, series: str) -> list[str]:
-    rec = ws.state.read().resources.get(f"backup.{series}")
-    return list(rec.data.get("pins", [])) if rec else []
+def _pin(env: str | None, snapshot: str, *, pinned: bool) -> str:
+    ws = workspace(env)
+    series, _repos = find_series(catalogs(ws.state.read()) or read_catalogs(ws), snapshot)
+    _plan, result, _stored = run_planned(
+        ws, f"{'pin' if pinned else 'unpin'} {snapshot}",
+        lambda doc, when: plan_pin(ws, doc, series, snapshot, pinned=pinned, now=when),
+        auto_approve=True, show=None, quiet=True)
+    assert result is not None
+    _fail_on(result)
+    return series
 
 
 @app.command()
 @guarded
 def pin(snapshot: str, env: EnvOpt = None) -> None:
     """Protect a snapshot from retention.  Example: drydock backups pin 20261125T…"""
-    ws = workspace(env)
-    series, _repos = find(catalogs(ws.state.read()) or rebuild(ws), snapshot)
-    pins = sorted(set(_pins(ws, series)) | {snapshot})
-    _save_data(ws, series, {"pins": pins}, f"pin {snapshot}")
+    series = _pin(env, snapshot, pinned=True)
     err.print(f"pinned {snapshot} of {series}; retention will never delete it")
 
 
@@ -214,28 +198,21 @@ def pin(snapshot: str, env: EnvOpt = None) -> None:
 @guarded
 def unpin(snapshot: str, env: EnvOpt = None) -> None:
     """Let retention consider a pinned snapshot again."""
-    ws = workspace(env)
-    series, _repos = find(catalogs(ws.state.read()) or rebuild(ws), snapshot)
-    _save_data(ws, series, {"pins": [p for p in _pins(ws, series) if p != snapshot]},
-               f"unpin {snapshot}")
+    _pin(env, snapshot, pinned=False)
     err.print(f"unpinned {snapshot}")
 
 
 def series_loader(env: str | None) -> Callable[[str], list[RetentionSnapshot]]:
-    """For `backups forget SERIES`: the series' snapshots in its policy's repository."""
-    def load(series: str) -> list[RetentionSnapshot]:
-        from engine.commands.common import KNOWN_ERRORS
-        from engine.commands.forget import ForgetError
+    """For `backups forget SERIES`: the series' snapshots in its policy's repository.
 
-        try:
-            ws = workspace(env)
-            doc = ws.state.read()
-        except KNOWN_ERRORS as exc:
-            raise ForgetError(str(exc).splitlines()[0]) from None
+    The loader raises the commands' known errors (spec, state, catalog) for bad input."""
+    def load(series: str) -> list[RetentionSnapshot]:
+        ws = workspace(env)
+        doc = ws.state.read()
         policy = ws.spec.env.backups.get(series)
         if policy is None:
-            raise ForgetError(f"no backup policy {series!r} in {ws.spec.directory}")
-        cat = catalogs(doc).get(series) or rebuild(ws)[series]
+            raise CatalogError(f"no backup policy {series!r} in {ws.spec.directory}")
+        cat = catalogs(doc).get(series) or read_catalogs(ws)[series]
         rec = doc.resources.get(f"backup.{series}") or _empty(series)
         verified = set(rec.data.get("verified", {}))
         pins = set(rec.data.get("pins", [])) | set(policy.pinned)
@@ -243,10 +220,3 @@ def series_loader(env: str | None) -> Callable[[str], list[RetentionSnapshot]]:
                                   verified=e.id in verified, pinned=e.id in pins)
                 for e in cat.repos.get(policy.repository, ())]
     return load
-
-
-def _who() -> str:
-    import getpass
-    import socket
-
-    return f"{getpass.getuser()}@{socket.gethostname()}"

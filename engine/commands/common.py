@@ -15,12 +15,16 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from engine.clock import ClockError
+from engine.contracts.queries import QueryFailed
 from engine.desired.servers import DesiredStateError
-from engine.operations import StalePlanError
-from engine.planning import PlanError
+from engine.operations.catalog import CatalogError
+from engine.operations.plan_apply import StalePlanError
+from engine.planners.assemble import PlanError
+from engine.planners.recover import RecoverError
+from engine.planners.restore.common import RestoreError
 from engine.secrets import SecretError
 from engine.spec.errors import SpecError
-from engine.workspace import Workspace, open_workspace
+from engine.workspace import Workspace
 from state.errors import StateError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +34,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 KNOWN_ERRORS: tuple[type[Exception], ...] = (
     SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
-    SecretError,
+    SecretError, RestoreError, RecoverError, CatalogError, QueryFailed,
 )
 
 
@@ -84,9 +88,9 @@ def env_dir(env: str | None) -> Path:
 
 def workspace(env: str | None) -> Workspace:
     """Open the environment with the default providers."""
-    from providers.registry import default_registry
+    from engine.wiring import open_workspace
 
-    return open_workspace(env_dir(env), default_registry())
+    return open_workspace(env_dir(env))
 
 
 def print_json(model: BaseModel | dict | list) -> None:

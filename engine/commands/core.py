@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,14 +22,15 @@ from engine.commands.common import (
     workspace,
 )
 from engine.commands.progress import refresh_progress
-from engine.commands.reviewed import apply_reviewed, report
-from engine.model import Plan
-from engine.operations import plan_workspace
+from engine.commands.reviewed import report, run_planned
+from engine.contracts.models import Plan
+from engine.operations.plan_apply import plan_workspace
 from engine.render.graphs import render_dot, render_mermaid
 from engine.render.markdown import render_markdown
 from engine.render.text import render_text
 from engine.spec.loader import load_spec
 from engine.spec.models import Environment
+from state.document import StateDocument
 
 EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
 
@@ -136,7 +138,7 @@ def plan(
         made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
                               on_observed=observed)
     if out is not None:
-        from state.atomicfile import write_atomic
+        from safefs.atomicfile import write_atomic
 
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, made.model_dump_json(indent=2).encode() + b"\n")
@@ -203,28 +205,29 @@ def apply(
         fail(str(exc))
     if warning:
         print(warning, file=sys.stderr)
-    when = clock_now()
-    with ws.state.lock("apply"):
-        doc = ws.state.read()
+    def make(doc: StateDocument, when: datetime) -> Plan:
         if saved:
             made = _load_plan_file(path)
             if made.git.dirty and not allow_dirty:
                 fail(f"{path}: plan {made.id} was made from uncommitted specs; plan again "
                      "from a commit, or pass --allow-dirty to apply it anyway")
-            made = made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
+            return made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
+        with refresh_progress() as observed:
+            return plan_workspace(ws, when, doc=doc, on_observed=observed)
+
+    def review(made: Plan, _doc: StateDocument) -> None:
+        if saved:
+            return
+        if fmt is Format.json:
+            print(render_text(made), file=sys.stderr, end="")
         else:
-            with refresh_progress() as observed:
-                made = plan_workspace(ws, when, doc=doc, on_observed=observed)
-            if fmt is Format.json:
-                print(render_text(made), file=sys.stderr, end="")
-            else:
-                print_text(render_text(made))
-            if not made.summary.has_changes and not made.records:
-                return
-        result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve or saved,
-                                        what="apply", show=False, when=when,
-                                        parallelism=parallelism,
-                                        hint=", or apply a saved plan file")
+            print_text(render_text(made))
+
+    _made, result, stored = run_planned(
+        ws, "apply", make, auto_approve=auto_approve or saved, show=review,
+        parallelism=parallelism, hint=", or apply a saved plan file", skip_empty=not saved)
+    if result is None:
+        return
     report(result, stored, "Apply", as_json=fmt is Format.json)
 
 
@@ -295,7 +298,7 @@ def drift(
     found = drift_report(made, when, drills=drill_statuses(doc, ws.spec, when))
     if out is not None or metrics_file is not None:
         from engine.render.metrics import render_metrics
-        from state.atomicfile import write_atomic
+        from safefs.atomicfile import write_atomic
 
         for path in (p for p in (out, metrics_file) if p is not None):
             path.parent.mkdir(parents=True, exist_ok=True)

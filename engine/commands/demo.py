@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 from datetime import timedelta
@@ -13,41 +11,10 @@ from typing import Annotated
 import typer
 
 from engine.commands.common import guarded
+from engine.commands.demo_steps import banner, run_step
 from engine.spec.loader import load_spec
 
 DEFAULT = Path(__file__).resolve().parents[2] / "specs" / "demo"
-
-
-def banner(text: str) -> None:
-    """A step heading, bold on a terminal."""
-    print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
-
-
-def _run(args: list[str], expect: int, *, quiet: bool = False) -> None:
-    from engine.cli import app
-
-    if args[0] == "apply":
-        # The demo's world is scratch: let people edit specs/demo and re-run it freely.
-        args = [*args, "--allow-dirty"]
-    when = os.environ.get("DRYDOCK_NOW")
-    prefix = f"DRYDOCK_NOW={when} " if when else ""
-    print(f"$ {prefix}drydock {' '.join(args)}", flush=True)
-    try:
-        if quiet:
-            with contextlib.redirect_stdout(io.StringIO()) as captured:
-                code = app(args, standalone_mode=False)
-            last = captured.getvalue().strip().splitlines()
-            print(last[-1] if last else "", flush=True)
-        else:
-            code = app(args, standalone_mode=False)
-    except SystemExit as exc:  # pragma: no cover - typer may still exit
-        code = exc.code
-    code = int(code or 0)
-    print(f"(exit {code})", flush=True)
-    if code != expect:
-        print(f"error: the demo expected exit {expect} from 'drydock {' '.join(args)}'",
-              file=sys.stderr)
-        raise typer.Exit(1)
 
 
 @guarded
@@ -60,48 +27,50 @@ def demo(
     again (no changes) → a hand edit → drift finds it → apply restores it. Running it
     again starts from a fresh world; the demo's servers are stopped at the end.
     """
-    from testkit.demo_world import stop_servers
+    from engine.wiring import demo_world
 
     # The demo's fake servers run on this interpreter (they need Python 3.11's tomllib).
     os.environ.setdefault("DRYDOCK_PYTHON", sys.executable)
     try:
         _story(env)
     finally:
-        stopped = stop_servers(load_spec(env))
+        stopped = demo_world().stop_servers(load_spec(env))
         print(f"\nstopped the demo's servers: {', '.join(stopped) or 'none running'}")
 
 
 def _story(env: Path) -> None:
-    from testkit.demo_world import hand_edit, reset_world
+    from engine.wiring import demo_world
+
+    world = demo_world()
 
     spec = load_spec(env)
     banner("Building the demo world (fresh every run)")
-    for line in reset_world(spec):
+    for line in world.reset(spec):
         print(f"  built {line}")
     where = str(env)
     banner("1. What would drydock change? The gateways are at update level 10, the spec "
             "wants 14: each level's files, one gateway at a time")
-    _run(["plan", where], 0)
+    run_step(["plan", where], 0)
     banner("2. Apply it: gw-1 is updated and health-checked before gw-2 starts")
-    _run(["apply", where, "--auto-approve"], 0)
+    run_step(["apply", where, "--auto-approve"], 0)
     banner("3. Plan again: nothing left to do (exit 0 with --detailed-exitcode)")
-    _run(["plan", where, "--detailed-exitcode"], 0)
+    run_step(["plan", where, "--detailed-exitcode"], 0)
     server = next(iter(spec.env.servers))
     s = spec.env.servers[server]
     home = spec.path(spec.env.hosts[s.host].root) / s.home
     target = home / "repository" / "conf" / "deployment.toml"
     banner(f"4. Someone edits {server}'s deployment.toml by hand")
-    hand_edit(target, "create_admin_account = true", "create_admin_account = false")
+    world.hand_edit(target, "create_admin_account = true", "create_admin_account = false")
     print(f"  edited {target}")
     banner("5. The nightly drift run catches exactly that file (exit 2)")
-    _run(["drift", where], 2)
+    run_step(["drift", where], 2)
     banner("6. Apply puts the declared file back")
-    _run(["apply", where, "--auto-approve"], 0)
-    _run(["plan", where, "--detailed-exitcode"], 0)
+    run_step(["apply", where, "--auto-approve"], 0)
+    run_step(["plan", where, "--detailed-exitcode"], 0)
     _days_pass(where)
     from engine.commands.demo_disaster import run_disaster
 
-    run_disaster(where, load_spec(Path(where)), _run)
+    run_disaster(where, load_spec(Path(where)), run_step)
     banner("Demo complete")
 
 
@@ -114,11 +83,11 @@ def _days_pass(where: str) -> None:
             "copies it to the dr site")
     for day in range(1, 5):
         os.environ["DRYDOCK_NOW"] = (start + timedelta(days=day)).isoformat()
-        _run(["apply", where, "--auto-approve"], 0, quiet=True)
+        run_step(["apply", where, "--auto-approve"], 0, quiet=True)
     os.environ["DRYDOCK_NOW"] = (start + timedelta(days=5)).isoformat()
-    _run(["backups", "list", "--env", where], 0)
+    run_step(["backups", "list", "--env", where], 0)
     banner("8. Retention (keep last 3) shows every snapshot a prune deletes, with its rule")
-    _run(["plan", where], 0)
-    _run(["apply", where, "--auto-approve"], 0, quiet=True)
-    _run(["backups", "list", "--env", where], 0)
+    run_step(["plan", where], 0)
+    run_step(["apply", where, "--auto-approve"], 0, quiet=True)
+    run_step(["backups", "list", "--env", where], 0)
     del os.environ["DRYDOCK_NOW"]

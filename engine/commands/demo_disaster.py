@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,10 +16,10 @@ from pathlib import Path
 import typer
 
 from engine.clock import now as clock_now
-from engine.commands.demo import banner
+from engine.commands.demo_steps import Run, banner
 from engine.spec.loader import LoadedSpec
+from engine.wiring import demo_world
 
-Run = Callable[[list[str], int], None]
 CHECK_SQL = "SELECT count(*) FROM am_api"
 
 
@@ -42,28 +42,6 @@ def _site_root(spec: LoadedSpec, site: str) -> Path:
     if len(roots) != 1:
         raise ValueError(f"the demo expects one host root at site {site!r}, found {len(roots)}")
     return roots.pop()
-
-
-def _stop(spec: LoadedSpec, root: Path) -> list[str]:
-    """Stop every demo server whose home under `root` exists; returns their names."""
-    from providers.hosts.local import LocalTransport
-    from providers.product.service import run_service_command
-
-    stopped = []
-    for name, server in spec.env.servers.items():
-        home = root / server.home
-        if server.service is not None and (home / "bin").is_dir():
-            run_service_command(LocalTransport(), home, server.service.stop, f"stopping {name}")
-            stopped.append(name)
-    return stopped
-
-
-def _count(spec: LoadedSpec, database: str) -> object:
-    from providers.databases.base import engine_for
-    from providers.databases.targets import target_for
-
-    target = target_for(spec, database)
-    return engine_for(target.engine).query_scalar(target, CHECK_SQL)
 
 
 def _last_time(spec: LoadedSpec) -> datetime:
@@ -89,7 +67,7 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
     if world.resolve() not in primary.resolve().parents:
         raise ValueError(f"refusing to remove {primary}: not inside the demo world {world}")
     lost_db = next(iter(mapping.databases))
-    before = _count(spec, lost_db)
+    before = demo_world().count_rows(spec, lost_db, CHECK_SQL)
     day = _last_time(spec) + timedelta(days=1)
     try:
         banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
@@ -98,20 +76,21 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
             run(["apply", where, "--auto-approve"], 0)
         banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
                 "backup repository")
-        print(f"  stopped {', '.join(_stop(spec, primary)) or 'no servers'}; removing {primary}")
+        stopped = ", ".join(demo_world().stop_servers_under(spec, primary)) or "no servers"
+        print(f"  stopped {stopped}; removing {primary}")
         shutil.rmtree(primary)
         banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
                 "plan, then the rebuild, with RPO and RTO")
         with _clock_at((day + timedelta(hours=2)).isoformat()):
             run(["recover", "--site", "dr", "--env", where, "--auto-approve"], 0)
         replacement = mapping.databases[lost_db]
-        after = _count(spec, replacement)
+        after = demo_world().count_rows(spec, replacement, CHECK_SQL)
         banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
         print(f"  {CHECK_SQL} → {after} (was {before} on {lost_db} before the disaster)")
         if after != before:
             print("error: the recovered database does not hold the data", file=sys.stderr)
             raise typer.Exit(1)
     finally:
-        stopped = _stop(spec, dr)
+        stopped = demo_world().stop_servers_under(spec, dr)
         if stopped:
             print(f"  stopped the recovered servers: {', '.join(stopped)}")

@@ -363,6 +363,8 @@ def forget_command(
         keep_tags=keep_tag or [],
         timezone=timezone,
     )
+    from engine.commands.common import KNOWN_ERRORS
+
     try:
         loader = None
         if series is not None:
@@ -370,8 +372,8 @@ def forget_command(
 
             loader = series_loader(env)
         result = run_forget(request, now=clock_now(), load_series=loader)
-    except (ForgetError, ClockError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ForgetError, ClockError, *KNOWN_ERRORS) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         raise typer.Exit(1) from None
     if output_format is ForgetFormat.json:
         sys.stdout.write(forget_report(result).model_dump_json(indent=2) + "\n")

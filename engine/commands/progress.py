@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine.apply import ActionReport, Callbacks
 from engine.commands.common import err
-from engine.model import Action
+from engine.contracts.models import Action
 
 MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
 

@@ -9,50 +9,20 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
-from engine.clock import now as clock_now
-from engine.commands.common import Format, err, fail, guarded, print_json, print_text
+from engine.commands.common import Format, err, guarded, print_json, print_text
 from engine.commands.common import workspace as open_env
-from engine.commands.restore_snapshot import listings, observe_one
-from engine.commands.reviewed import apply_reviewed
-from engine.gitinfo import git_info
-from engine.operations import new_id
-from engine.planners.recover import (
-    RecoverError,
-    RecoverPlan,
-    RecoveryScope,
-    candidates,
-    plan_recover,
-    recovery_scope,
-)
+from engine.commands.reviewed import run_planned
+from engine.contracts.models import Plan
+from engine.operations.recovery import plan_recovery
+from engine.planners.recover import RecoverPlan, RecoveryScope, recovery_scope
 from engine.render.text import render_text
-from engine.restoring import SnapshotInfo
 from engine.spec.durations import format_duration
-from engine.workspace import Workspace
-
-
-def _choose(ws: Workspace, scope: RecoveryScope, snapshots: list[SnapshotInfo]) -> tuple[
-        dict[str, SnapshotInfo], dict[str, dict[str, str]]]:
-    """Per policy, the newest snapshot whose stored parts verify, and its file digests."""
-    chosen: dict[str, SnapshotInfo] = {}
-    digests: dict[str, dict[str, str]] = {}
-    files = {p: sorted(ws.spec.env.servers[s.server].config)
-             for s in scope.servers for p in s.policies}
-    for policy in scope.policies:
-        for snap in candidates(scope, policy, snapshots):
-            facts = observe_one(ws, f"snapshot.{snap.repository}:{snap.series}/{snap.id}",
-                                "snapshot", {"verify": True, "files": files.get(policy, [])}
-                                ).facts
-            if facts.get("verified"):
-                chosen[policy] = snap
-                digests[policy] = dict(facts.get("files", {}))
-                break
-            err.print(f"warning: snapshot {snap.label} is damaged ({facts.get('problem')}); "
-                      "trying an older one")
-    return chosen, digests
+from state.document import StateDocument
 
 
 def _points_text(planned: RecoverPlan) -> str:
@@ -91,36 +61,31 @@ def recover(
     Example: drydock recover --site dr --env specs/prod
     """
     ws = open_env(env)
-    when = clock_now()
-    try:
-        scope = recovery_scope(ws.spec, site)
-    except RecoverError as exc:
-        fail(str(exc))
-    found, unreadable = listings(ws, scope.repositories)
-    for line in unreadable:
-        err.print(f"warning: {line}")
-    snapshots = [s for snaps in found.values() for s in snaps]
-    chosen, digests = _choose(ws, scope, snapshots)
-    products = {ws.spec.env.servers[s.server].product for s in scope.servers}
-    levels = {p: int(observe_one(ws, f"pack.{p}", "pack").facts["update_level"])
-              for p in sorted(products)}
-    with ws.state.lock("recover"):
-        doc = ws.state.read()
-        try:
-            planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels,
-                                   digests=digests, plan_id=new_id(when), now=when,
-                                   git=git_info(ws.spec.directory))
-        except RecoverError as exc:
-            fail(str(exc))
-        text = fmt is not Format.json
+    scope = recovery_scope(ws.spec, site)
+    text = fmt is not Format.json
+    clock = {"start": 0.0}
+
+    def make(doc: StateDocument, when: datetime) -> Plan:
+        planned = plan_recovery(ws, scope, doc, when)
+        for line in planned.warnings:
+            err.print(f"warning: {line}")
+        made["planned"] = planned.planned
+        return planned.planned.plan
+
+    def review(_plan: Plan, doc: StateDocument) -> None:
+        planned = made["planned"]
         if text:
             print_text(render_text(planned.plan) + _points_text(planned))
         elif not auto_approve:
             print_json(_json(planned, site, None, {}, None, doc.serial))
-        start = time.monotonic()
-        result, stored = apply_reviewed(ws, planned.plan, doc, auto_approve=auto_approve,
-                                        what="recover", show=False)
-        seconds = time.monotonic() - start
+        clock["start"] = time.monotonic()
+
+    made: dict[str, RecoverPlan] = {}
+    _plan, result, stored = run_planned(ws, "recover", make, auto_approve=auto_approve,
+                                        show=review)
+    assert result is not None
+    seconds = time.monotonic() - clock["start"]
+    planned = made["planned"]
     counts = {s: result.count(s) for s in ("ok", "failed", "skipped")}
     if text:
         print_text(f"Recover {'complete' if result.ok else 'FAILED'} at site {site}: "

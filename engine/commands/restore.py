@@ -1,78 +1,64 @@
-"""`drydock restore`: plan a restore onto a server, show it, apply it on approval."""
+"""`drydock restore`: one command for every kind of restore, each a plan shown first.
+
+- `restore SNAPSHOT --to ADDR`: a backup snapshot into a database, a server or a folder;
+- `restore SERVER@BACKUP --to server.X --only patches`: a server's change backup onto
+  another server (the runbook's patch restoration);
+- `restore --last-good server.X`: a server back to its last good recorded version.
+"""
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from engine.clock import now as clock_now
-from engine.commands.common import fail, guarded, workspace
-from engine.commands.reviewed import apply_reviewed, report
-from engine.desired import build_desired
-from engine.gitinfo import git_info
-from engine.operations import new_id
-from engine.planners.restore import (
-    ONLY,
-    ChangeBackupFacts,
-    RestoreError,
-    parse_source,
-    parse_target,
-    plan_patch_restore,
-)
-from engine.refresh import refresh
-from providers.base import ObserveRequest
+from engine.commands.common import guarded, workspace
+from engine.commands.reviewed import report, run_planned
+from engine.contracts.models import Plan
+from engine.operations.restore import RestoreRequest, plan_restore
+from state.document import StateDocument
 
 
 @guarded
 def restore(
-    source: Annotated[str, typer.Argument(
-        help="<server>@<change-backup-id> or <server>@latest.")],
-    to: Annotated[str, typer.Option("--to", help="The server to restore onto: server.NAME.")],
-    only: Annotated[str, typer.Option("--only", help="What to restore: patches.")] = "patches",
+    source: Annotated[str | None, typer.Argument(
+        help="A snapshot (ID, SERIES/ID or REPOSITORY:SERIES/ID) or a server's change "
+             "backup (SERVER@ID or SERVER@latest).")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="database.NAME, server.NAME or dir:/PATH (an empty folder).")] = None,
+    last_good: Annotated[str | None, typer.Option(
+        "--last-good", help="Bring server.NAME back to its last good recorded version.")
+    ] = None,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="With a change backup: what to restore (patches).")] = None,
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="With a snapshot: the repository to read it from.")] = None,
+    serial: Annotated[int | None, typer.Option(
+        "--serial", help="With --last-good: the kept state version to go back to.")] = None,
     env: Annotated[str | None, typer.Option(
         "--env", help="Environment folder (default: current).")] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
 ) -> None:
-    """Restore part of a server from a backup: a plan, shown, then applied on approval.
+    """Restore from a snapshot, a change backup, or the last good state (plan, then apply).
 
-    A change backup is the pre-change backup drydock takes on the server's host
-    (<host_root>/.drydock/change-backups/<server>/<id>/); `latest` picks the newest.
-
-    Example: drydock restore gw-1@latest --to server.gw-2 --only patches --env specs/prod
+    Examples:
+      drydock restore 20261125T101010Z-ab12cd --to database.apim_db --env specs/prod
+      drydock restore dr-vault:gw-1-runtime/20261125T101010Z-ab12cd --to dir:/tmp/look
+      drydock restore gw-1@latest --to server.gw-2 --only patches --env specs/prod
+      drydock restore --last-good server.gw-1 --env specs/prod
     """
-    try:
-        ref, target = parse_source(source), parse_target(to)
-    except RestoreError as exc:
-        fail(str(exc))
-    if ref.kind != "change-backup":
-        fail(f"{source!r}: restoring a backup repository snapshot onto a server is not "
-             "supported yet; name a change backup as <server>@<id> or <server>@latest")
-    if only not in ONLY:
-        fail(f"--only {only!r}: a change backup can restore {', '.join(ONLY)}")
+    request = RestoreRequest(source=source, to=to, last_good=last_good, only=only,
+                             from_repository=from_, serial=serial)
     ws = workspace(env)
-    when = clock_now()
-    with ws.state.lock("restore"):
-        doc = ws.state.read()
-        seen = ws.registry.observe(ObserveRequest(address=ref.address, kind="change-backup",
-                                                  spec=ws.spec, desired=None, recorded=None))
-        if seen.error or not seen.exists:
-            fail(seen.error or f"{source}: change backup not found")
-        address = f"server.{target}"
-        desired = {a: d for a, d in build_desired(ws.spec).items() if a == address}
-        observed = refresh(ws.registry, ws.spec, desired,
-                           {a: r for a, r in doc.resources.items() if a == address})
-        if address not in observed:
-            fail(f"{address} is not in the spec; restore onto a declared server")
-        if observed[address].error:
-            fail(observed[address].error or "")
-        try:
-            made = plan_patch_restore(
-                ws.spec, doc, target, ChangeBackupFacts.model_validate(seen.attributes),
-                observed[address], plan_id=new_id(when), now=when,
-                git=git_info(ws.spec.directory))
-        except RestoreError as exc:
-            fail(str(exc))
-        result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve,
-                                        what="restore", when=when)
+
+    def make(doc: StateDocument, when: datetime) -> Plan:
+        planned = plan_restore(ws, request, doc, when)
+        for note in planned.notes:
+            print(note, file=sys.stderr)
+        return planned.plan
+
+    _plan, result, stored = run_planned(ws, "restore", make, auto_approve=auto_approve)
+    assert result is not None
     report(result, stored, "Restore")

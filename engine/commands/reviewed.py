@@ -1,31 +1,71 @@
-"""Show a plan, ask for approval, apply it and report: the tail of every changing command."""
+"""Lock → plan → review → apply → report: the one path of every changing command.
+
+`run_planned` takes the state lock, reads the state, lets the operation make its plan,
+shows it, asks for approval, applies it through the walker and the journal (one state
+write per run) and returns what happened; `report` prints the outcome.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 import typer
 
 from engine.apply import ApplyResult
+from engine.clock import now as clock_now
 from engine.commands.common import confirm, fail, print_json, print_text
 from engine.commands.progress import apply_progress
-from engine.model import Plan
-from engine.operations import apply_plan
+from engine.contracts.models import Plan
+from engine.operations.plan_apply import apply_plan
 from engine.render.text import render_text
 from engine.workspace import Workspace
 from state.document import StateDocument
 
+MakePlan = Callable[[StateDocument, datetime], Plan]
+Show = Callable[[Plan, StateDocument], None]
+
+
+def show_text(made: Plan, _doc: StateDocument) -> None:
+    """Print the plan as text (the default review)."""
+    print_text(render_text(made))
+
+
+def run_planned(ws: Workspace, what: str, make: MakePlan, *, auto_approve: bool,
+                show: Show | None = show_text, when: datetime | None = None,
+                parallelism: int = 10, hint: str = "", quiet: bool = False,
+                skip_empty: bool = False) -> tuple[Plan, ApplyResult | None, StateDocument]:
+    """Under the state lock: read the state, `make(doc, when)` the plan, `show` it (None:
+    not shown), ask unless `auto_approve`, apply it. `quiet` drops the per-action progress
+    lines; `skip_empty` applies nothing (result None) when the plan changes nothing.
+    Returns the plan, the result and the stored state."""
+    when = when or clock_now()
+    with ws.state.lock(what):
+        doc = ws.state.read()
+        made = make(doc, when)
+        if skip_empty and not made.summary.has_changes and not made.records:
+            if show is not None:
+                show(made, doc)
+            return made, None, doc
+        result, stored = apply_reviewed(ws, made, doc, auto_approve=auto_approve, what=what,
+                                        show=show, when=when, parallelism=parallelism,
+                                        hint=hint, quiet=quiet)
+    return made, result, stored
+
 
 def apply_reviewed(ws: Workspace, made: Plan, doc: StateDocument, *, auto_approve: bool,
-                   what: str, show: bool = True, when: datetime | None = None,
-                   parallelism: int = 10, hint: str = "") -> tuple[ApplyResult, StateDocument]:
-    """Show `made` (unless `show` is False), ask unless `auto_approve`, apply it under the
+                   what: str, show: Show | None = show_text, when: datetime | None = None,
+                   parallelism: int = 10, hint: str = "", quiet: bool = False,
+                   ) -> tuple[ApplyResult, StateDocument]:
+    """Show `made` (unless `show` is None), ask unless `auto_approve`, apply it under the
     caller's lock. Returns the result and the stored state."""
-    if show:
-        print_text(render_text(made))
+    if show is not None:
+        show(made, doc)
     if made.actions and not auto_approve and not confirm(len(made.actions), what, hint=hint):
         fail(f"{what} cancelled; nothing was changed")
+    if quiet:
+        return apply_plan(ws, made, when or made.created_at, doc=doc, parallelism=parallelism)
     with apply_progress(len(made.actions)) as callbacks:
         return apply_plan(ws, made, when or made.created_at, doc=doc, callbacks=callbacks,
                           parallelism=parallelism)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import DesiredResource
+from engine.contracts.models import DesiredResource
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import BackupPolicy
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from engine.contracts.models import DesiredResource
 from engine.desired.backups import desired_backup
 from engine.desired.data import desired_database
 from engine.desired.servers import TemplateCache, desired_server
-from engine.model import DesiredResource
 from engine.spec.loader import LoadedSpec
 
 

@@ -7,8 +7,8 @@ from pathlib import PurePath
 
 from jinja2 import Template
 
-from engine.desired.names import patch_dir, split_product
-from engine.model import DesiredResource
+from engine.contracts.models import DesiredResource
+from engine.contracts.names import patch_dir, split_product
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Server
 from engine.spec.secret_tokens import tokenize

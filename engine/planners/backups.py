@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
-from engine.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
+from engine.contracts.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
+from engine.contracts.models import Action, Freshness
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
-from engine.model import Action, Freshness
 from engine.planners.base import PlanContext
 from engine.retention import RetentionResult, RetentionSnapshot, apply_policy, protect
 from engine.spec.models import BackupPolicy

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.model import Action, DesiredResource, ObservedResource, Step
+from engine.contracts.models import Action, DesiredResource, ObservedResource, Step
 from engine.spec.loader import LoadedSpec
 
 

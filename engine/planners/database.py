@@ -6,7 +6,7 @@ a plan.
 
 from __future__ import annotations
 
-from engine.model import Action, Change
+from engine.contracts.models import Action, Change
 from engine.planners.base import Chain, PlanContext
 
 

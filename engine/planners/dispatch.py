@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import Action, Change
+from engine.contracts.models import Action, Change
 from engine.planners.base import PlanContext
 from engine.planners.database import plan_database
 from engine.planners.server import plan_server

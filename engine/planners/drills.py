@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.contracts.drills import KEEP_RUNS, DrillRun, drill_runs
+from engine.contracts.models import Action, DesiredResource
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
-from engine.drills_status import KEEP_RUNS, DrillRun, drill_runs
-from engine.model import Action, DesiredResource
 from engine.planners.backups import series_catalog
 from engine.planners.base import PlanContext
 from engine.spec.data import AwsRepository, RdsDatabase

@@ -22,14 +22,17 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
+from engine.contracts.facts import SnapshotInfo
+from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
+from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
-from engine.desired.names import patch_dir, split_product, update_package_name
 from engine.desired.servers import sha256_text
-from engine.model import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
+from engine.planners.assemble import assemble_plan
 from engine.planners.base import Chain
+from engine.planners.restore.last_good import patch_ids
+from engine.planners.restore.snapshot import RUNTIME_PATHS
 from engine.planners.server import service_params
-from engine.restoring import RUNTIME_PATHS, SnapshotInfo, patch_ids, plan_document
 from engine.spec.data import RdsDatabase
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
@@ -204,6 +207,8 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
     level = -1 if level is None else int(level)
     dirs = list(facts.get("patches", sorted(patch_dir(p) for p in server.patches)))
     service = service_params(server)
+    # No rollout group: the servers being rebuilt are down already, so serialising them
+    # would only lengthen the recovery; restores onto running servers keep their group.
     chain = Chain(f"server.{item.server}")
     chain.add("install", "server.install", f"install {server.product} into {base['home']} on "
               f"{item.new_host}", {**base, **service, "pack": str(spec.path(product.pack)),
@@ -308,6 +313,6 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
     if not actions:
         raise RecoverError(f"nothing to recover at site {scope.site}: no server on a mapped "
                            "host and no database with a snapshot there")
-    plan = plan_document(spec, doc, actions, changes, records, missing, plan_id=plan_id,
-                         now=now, git=git)
+    plan = assemble_plan(spec, doc, actions, plan_id=plan_id, now=now, git=git,
+                         changes=changes, records=records, warnings=missing)
     return RecoverPlan(plan=plan, points=tuple(points), missing=tuple(missing))

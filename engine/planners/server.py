@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from engine.desired.names import patch_dir, split_product, update_package_name
-from engine.model import Action, Change, ObservedResource, Step
+from engine.contracts.models import Action, Change, ObservedResource, Step
+from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.planners.base import Chain, PlanContext
 from engine.spec.models import Server
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from engine.model import Plan
+from engine.contracts.models import Plan
 from engine.render.markdown import fenced
 
 DRIFT_FORMAT = 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import Plan
+from engine.contracts.models import Plan
 
 
 def _label(text: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from engine.model import Action, Plan
+from engine.contracts.models import Action, Plan
 from engine.render.symbols import SYMBOLS, fmt
 from engine.render.text import summary_line
 from engine.specdiff import SpecDiff, headline, spec_diff_lines

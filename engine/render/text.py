@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import Action, Change, Drift, Plan
+from engine.contracts.models import Action, Change, Drift, Plan
 from engine.render.symbols import SYMBOLS, fmt
 
 DETAIL_LINES = 4

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.model import Action
+from engine.contracts.models import Action
+from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Provider
 from providers.aws.rds_instances import rds_endpoint
 from providers.aws.rds_restore import RdsInstances, RestoredInstance
-from providers.base import ActionContext, ActionFailed, ActionOutcome, Provider
 from providers.databases.errors import DatabaseError
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store

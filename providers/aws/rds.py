@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.catalog import CatalogEntry
+from engine.contracts.catalog import CatalogEntry
 from providers.aws.clients import AwsEndpoint, error_code, make_client, one_line, translated
 from providers.aws.rds_model import (
     PREFIX,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
-from engine.catalog import CatalogEntry
+from engine.contracts.catalog import CatalogEntry
 from providers.repositories.manifest import (
     Manifest,
     ManifestError,

@@ -13,11 +13,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
-from engine.catalog import CatalogEntry, catalog_to_data
-from engine.model import Action, ObservedResource
+from engine.contracts.catalog import (
+    CatalogEntry,
+    SeriesCatalog,
+    catalog_from_data,
+    catalog_to_data,
+)
+from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
+from engine.contracts.queries import CatalogPort
+from engine.spec.loader import LoadedSpec
 from providers.backup_sources import backup_paths
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
-from providers.databases.base import engine_for
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 from providers.hosts.base import Transport
@@ -58,12 +71,13 @@ def series_listing(repo: SnapshotStore, series: str) -> list[dict[str, Any]]:
     return catalog_to_data(entries).get(repo.name, [])
 
 
-class BackupProvider(Provider):
+class BackupProvider(Provider, CatalogPort):
     """Runs backup actions against repositories and database engines."""
 
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
     action_types: ClassVar[tuple[str, ...]] = (
-        "backup.create", "backup.copy", "backup.prune", "backup.verify")
+        "backup.create", "backup.copy", "backup.prune", "backup.verify", "backup.catalog",
+        "backup.pin")
 
     def __init__(self, hosts: HostPool | None = None) -> None:
         self.hosts = hosts or HostPool()
@@ -89,11 +103,25 @@ class BackupProvider(Provider):
         return ObservedResource(address=request.address, exists=True, attributes=attrs,
                                 facts={"catalog": catalog})
 
+    def read_catalog(self, spec: LoadedSpec, series: str) -> SeriesCatalog:
+        """The catalog of `series` in its policy's repository and every copy target."""
+        policy = spec.env.backups.get(series)
+        if policy is None:
+            raise ValueError(f"no backup policy {series!r} in the spec")
+        catalog: dict[str, list[dict[str, Any]]] = {}
+        for name in [policy.repository, *policy.copies]:
+            try:
+                catalog[name] = series_listing(open_store(spec, name), series)
+            except RepositoryError as exc:
+                raise ValueError(str(exc)) from exc
+        return catalog_from_data(series, {"catalog": catalog})
+
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Dispatch on the action type; repository and database errors become ActionFailed."""
         try:
             handler = {"backup.create": self._create, "backup.copy": self._copy,
-                       "backup.prune": self._prune, "backup.verify": self._verify}[action.type]
+                       "backup.prune": self._prune, "backup.verify": self._verify,
+                       "backup.catalog": self._catalog, "backup.pin": self._pin}[action.type]
             return handler(action, ctx)
         except (RepositoryError, DatabaseError, OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
@@ -218,6 +246,21 @@ class BackupProvider(Provider):
                                f"{', '.join(bad)}; restore from a copy or another snapshot")
         return ActionOutcome(message=f"snapshot {p['snapshot_id']} in {repo.name}: all parts "
                              "verified", data={"verified": {p["snapshot_id"]: ctx.now.isoformat()}})
+
+
+    @staticmethod
+    def _catalog(action: Action, ctx: ActionContext) -> ActionOutcome:
+        """The catalog read from the repositories when the rebuild was planned, recorded."""
+        p = action.params
+        return ActionOutcome(message=f"catalog rebuilt for {p['series']}",
+                             data={"catalog": dict(p["catalog"])})
+
+    @staticmethod
+    def _pin(action: Action, ctx: ActionContext) -> ActionOutcome:
+        """Pins live in the state only: the outcome records the new list."""
+        p = action.params
+        return ActionOutcome(message=f"pins of {p['series']}: {', '.join(p['pins']) or 'none'}",
+                             data={"pins": list(p["pins"])})
 
 
 def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:

@@ -26,7 +26,6 @@ __all__ = [
     "DatabaseTarget",
     "DatabaseUnavailable",
     "DbObserved",
-    "engine_for",
 ]
 
 _DBNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}$")
@@ -202,27 +201,6 @@ class DatabaseEngine(ABC):
             self.restore(target, stream, create=create, replace=replace)
             while stream.read(CHUNK):
                 pass
-
-
-def engine_for(name: str) -> DatabaseEngine:
-    """Return the engine for `name`: ``sqlite``, ``postgres`` or ``mysql`` (``mariadb``).
-
-    Raises DatabaseError for any other name.
-    """
-    key = name.lower()
-    if key == "sqlite":
-        from providers.databases.sqlite import SqliteEngine
-
-        return SqliteEngine()
-    if key in ("postgres", "postgresql"):
-        from providers.databases.postgres import PostgresEngine
-
-        return PostgresEngine()
-    if key in ("mysql", "mariadb"):
-        from providers.databases.mysql import MysqlEngine
-
-        return MysqlEngine()
-    raise DatabaseError(f"unknown database engine {name!r}; use sqlite, postgres or mysql")
 
 
 def unavailable(target: DatabaseTarget, exc: BaseException) -> DatabaseUnavailable:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
 from engine.spec.models import RdsDatabase
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
-from providers.databases.base import engine_for
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from engine.drills_status import CheckResult
+from engine.contracts.drills import CheckResult
 from engine.spec.data import DrillCheck, parse_expect
 from providers.databases.errors import DatabaseError
 from providers.drills.scratch import Scratch, ScratchDatabase, ScratchDirectory
 from providers.hosts.paths import inside, is_file
-from providers.pathsafety import UnsafePathError
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.restore.snapshots import tar_members
+from safefs.pathsafety import UnsafePathError
 
 SHOWN = 3
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from engine.drills_status import drill_runs, runs_to_keep
-from engine.model import Action, ObservedResource
-from providers.base import (
+from engine.contracts.drills import drill_runs, runs_to_keep
+from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
     ALSO,
     ActionContext,
     ActionFailed,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine.drills_status import CheckResult
+from engine.contracts.drills import CheckResult
 from engine.spec.data import DrillCheck
 from providers.aws.clients import AwsEndpoint
 from providers.aws.rds import RdsSnapshotStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.drills_status import DrillRun
-from state.atomicfile import write_atomic
+from engine.contracts.drills import DrillRun
+from safefs.atomicfile import write_atomic
 
 
 def write_report(path: Path, run: DrillRun) -> None:

@@ -17,10 +17,10 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from engine.drills_status import CheckResult, DrillRun
+from engine.contracts.drills import CheckResult, DrillRun
+from engine.contracts.provider import ActionContext
 from engine.spec.data import DrillCheck, RdsDatabase
 from providers.backup_sources import PathsError
-from providers.base import ActionContext
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_of
 from providers.drills.checks import run_checks

@@ -10,7 +10,8 @@ from abc import ABC, abstractmethod
 from pathlib import PurePosixPath
 from typing import Any
 
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseNotEmpty
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_empty_dir

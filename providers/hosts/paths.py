@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from providers.hosts.base import HostError, Transport
 from providers.hosts.streams import piped
-from providers.pathsafety import UnsafePathError, safe_member_name
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 
 def is_dir(t: Transport, path: PurePosixPath) -> bool:

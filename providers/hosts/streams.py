@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import BinaryIO, TypeVar
 
-from providers.pathsafety import UnsafePathError, safe_member_name
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 CHUNK = 1 << 20
 T = TypeVar("T")

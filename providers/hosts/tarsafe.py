@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from providers.hosts.base import HostError
-from providers.pathsafety import UnsafePathError
+from safefs.pathsafety import UnsafePathError
 
 
 def safe_extract(stream: BinaryIO, root: Path, *, host: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
+from safefs.pathsafety import UnsafePathError, contained, safe_member_name
 
 DEFAULT_MAX_MEMBERS = 100_000
 DEFAULT_MAX_TOTAL_SIZE = 4 * 1024**3

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 
-from engine.model import FileFingerprint
+from engine.contracts.models import FileFingerprint
 from providers.hosts.base import Transport
 
 

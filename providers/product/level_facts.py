@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from engine.desired.names import split_product
-from providers.base import ObserveRequest
+from engine.contracts.names import split_product
+from engine.contracts.provider import ObserveRequest
 from providers.hosts.base import Transport
 from providers.hosts.paths import is_dir, is_file
 from providers.product.archive import ArchiveError

@@ -14,9 +14,9 @@ import hashlib
 from pathlib import PurePosixPath
 from typing import Any
 
-from engine.model import ObservedResource
+from engine.contracts.models import ObservedResource
+from engine.contracts.provider import ObserveRequest
 from engine.spec.secret_tokens import mask, mask_like, refs_in, substitute
-from providers.base import ObserveRequest
 from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint

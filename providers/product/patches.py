@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from providers.base import ActionFailed
+from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_empty_dir, stage_tree
 from providers.product.archive import ArchiveError, artifact_present

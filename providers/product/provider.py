@@ -12,9 +12,18 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.facts import ChangeBackup
+from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    ObserveRequest,
+    Provider,
+)
+from engine.contracts.queries import ChangeBackupPort
+from engine.spec.loader import LoadedSpec
 from engine.spec.secret_tokens import refs_in, substitute
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_dir, is_file
 from providers.hosts.pool import HostPool
@@ -48,10 +57,10 @@ def server_data(params: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class CarbonProvider(Provider):
+class CarbonProvider(Provider, ChangeBackupPort):
     """Servers of the carbon layout: install, levels, patches, config, service, archive."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("server", "change-backup")
+    kinds: ClassVar[tuple[str, ...]] = ("server",)
     action_types: ClassVar[tuple[str, ...]] = (
         "server.backup", "server.restore-backup", "server.stop", "server.start",
         "server.health", "server.patch.add", "server.patch.remove", "server.config",
@@ -81,15 +90,19 @@ class CarbonProvider(Provider):
         }
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Read a server's home, or a change backup (`change-backup.<server>@<id>`), on
-        the server's host."""
-        name = request.address.split(".", 1)[1].partition("@")[0]
+        """Read a server's home on the server's host."""
+        name = request.address.split(".", 1)[1]
         declared = request.spec.env.servers.get(name)
         host = declared.host if declared is not None else request.data.get("host")
-        t = self.hosts.get(request.spec, host)
-        if request.kind == "change-backup":
-            return restore_patches.observe_change_backup(request, t)
-        return observe_server(request, t)
+        return observe_server(request, self.hosts.get(request.spec, host))
+
+    def change_backup(self, spec: LoadedSpec, server: str, backup_id: str) -> ChangeBackup:
+        """The change backup `backup_id` (or `latest`) kept on `server`'s host."""
+        declared = spec.env.servers.get(server)
+        if declared is None:
+            raise ValueError(f"server {server!r} is not in the spec")
+        return restore_patches.find_change_backup(spec, self.hosts.get(spec, declared.host),
+                                                  server, backup_id)
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Dispatch to the handler of the action's type, on the host the action names."""

@@ -15,14 +15,12 @@ import json
 import re
 from pathlib import PurePosixPath
 
-from pydantic import BaseModel, ConfigDict
-
-from engine.model import ObservedResource
-from providers.base import ObserveRequest
+from engine.contracts.facts import ChangeBackup
+from engine.spec.loader import LoadedSpec
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, inside, is_dir, is_file
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.product.change_backup import MANIFEST, read_backup
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 PATCHES = "repository/components/patches"
 OWN_PARTS = ("patch0000", ".metadata")
@@ -31,19 +29,6 @@ PATCH_DIR = re.compile(r"^patch\d{4,}$")
 
 class ChangeBackupError(ValueError):
     """A change backup is missing, incomplete or unusable; the message says which."""
-
-
-class ChangeBackup(BaseModel):
-    """One complete change backup of a server."""
-
-    model_config = ConfigDict(frozen=True)
-
-    server: str
-    id: str
-    dir: str
-    level: int
-    patches: tuple[str, ...]
-    has_patches: bool
 
 
 def backups_root(host_root: PurePosixPath, server: str) -> PurePosixPath:
@@ -103,21 +88,19 @@ def resolve(t: Transport, host_root: PurePosixPath, server: str,
     return describe(t, server, root / backup_id)
 
 
-def observe_change_backup(request: ObserveRequest, t: Transport) -> ObservedResource:
-    """Observe `change-backup.<server>@<id>` (id: a folder name or `latest`) of a server
-    declared in the spec; its attributes are a `ChangeBackup`.
+def find_change_backup(spec: LoadedSpec, t: Transport, server: str,
+                       backup_id: str) -> ChangeBackup:
+    """The change backup `backup_id` (a folder name or `latest`) of a server declared in
+    the spec, read through its host's transport `t`.
 
     Raises ChangeBackupError when the server is not declared or the backup is not there.
     """
-    server, _, backup_id = request.address.split(".", 1)[1].partition("@")
-    declared = request.spec.env.servers.get(server)
+    declared = spec.env.servers.get(server)
     if declared is None:
         raise ChangeBackupError(f"server {server!r} is not in the spec, so its change backups "
                                 "cannot be located; declare it or name another server")
-    host_root = PurePosixPath(request.spec.path(request.spec.env.hosts[declared.host].root))
-    found = resolve(t, host_root, server, backup_id or "latest")
-    return ObservedResource(address=request.address, exists=True,
-                            attributes=found.model_dump())
+    host_root = PurePosixPath(spec.path(spec.env.hosts[declared.host].root))
+    return resolve(t, host_root, server, backup_id or "latest")
 
 
 def _check_no_links(t: Transport, folder: PurePosixPath) -> None:

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import PurePosixPath
 from typing import Any
 
-from providers.base import ActionFailed
+from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
 
 POLL_SECONDS = 0.2

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict
 
 from providers.hosts.base import Transport
 from providers.hosts.paths import fresh_sibling, inside, is_file, stage_tree
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.product.archive import ArchiveError, artifact_present, inspect_zip, read_member
 from providers.product.ziptar import write_zip_tar
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 DESCRIPTOR = "update-descriptor3.yaml"
 PAYLOAD = "carbon.home"

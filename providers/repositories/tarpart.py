@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.pathsafety import UnsafePathError, contained, safe_member_name
+from safefs.pathsafety import UnsafePathError, contained, safe_member_name
 
 COPY_BUFFER = 1 << 20
 

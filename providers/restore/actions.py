@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 from providers.backup_sources import PathsError, restore_paths
-from providers.databases.base import engine_for
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 from providers.hosts.base import Transport

@@ -1,16 +1,12 @@
 """The restore provider: describes repositories and snapshots, finds a server's recorded
 bytes, and runs the restore actions.
 
-Observed kinds (read-only, for planning restores and recoveries):
-- `repository.<name>`: facts `snapshots`, every complete snapshot there (SnapshotInfo;
-  `type: aws` repositories list their RDS snapshots, restored by `rds.restore`);
-- `snapshot.<repository>:<series>/<id>`: with `data={"files": [...], "verify": bool}`,
-  facts `files` (path -> `sha256:<hex>` of those files in the snapshot), `verified`
-  and `problem` (the stored parts re-hashed against the manifest);
-- `server-files.<server>`: with `data={"wanted": {path: "sha256:..."}}`, facts `found`
-  (path -> {source, text}) from change backups and snapshots;
-- `pack.<product>`: facts `update_level` (the level the product's pack installs) and
-  `product`.
+Query ports it serves (read-only, for planning restores and recoveries):
+- `SnapshotPort`: a repository's listing (every complete snapshot there; `type: aws`
+  repositories list their RDS snapshots, restored by `rds.restore`), and one snapshot's
+  inspection (its parts re-hashed against the manifest, digests of some of its files);
+- `ServerFilesPort`: the bytes a server's files had, from change backups and snapshots;
+- `PackPort`: the product and update level a product's pack installs.
 
 Actions: `restore.database` and `restore.paths` (into a folder on the host the action
 names, through the run's host pool; a `dir:` target without a host is on the controller).
@@ -18,12 +14,27 @@ names, through the run's host pool; a `dir:` target without a host is on the con
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from engine.model import Action, ObservedResource
+from engine.contracts.facts import (
+    FoundFile,
+    PackFacts,
+    RepositoryListing,
+    SnapshotInfo,
+    SnapshotInspection,
+)
+from engine.contracts.models import Action
+from engine.contracts.provider import (
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    Provider,
+)
+from engine.contracts.queries import PackPort, ServerFilesPort, SnapshotPort
+from engine.spec.loader import LoadedSpec
 from providers.backup_sources import PathsError
-from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.databases.errors import DatabaseError
 from providers.hosts.base import Transport
 from providers.hosts.paths import is_dir
@@ -38,19 +49,9 @@ from providers.restore.snapshots import list_snapshots, tar_members
 _FAILURES = (RepositoryError, DatabaseError, PathsError, RestoreRefused, OSError, ValueError)
 
 
-def _snapshot_address(address: str) -> tuple[str, str, str]:
-    rest = address.split(".", 1)[1]
-    repo, _, rest = rest.partition(":")
-    series, _, sid = rest.partition("/")
-    if not (repo and series and sid):
-        raise ValueError(f"{address}: expected snapshot.<repository>:<series>/<id>")
-    return repo, series, sid
-
-
-class RestoreProvider(Provider):
+class RestoreProvider(Provider, SnapshotPort, ServerFilesPort, PackPort):
     """Reads snapshots for restore planning; restores them into databases and folders."""
 
-    kinds: ClassVar[tuple[str, ...]] = ("repository", "snapshot", "server-files", "pack")
     action_types: ClassVar[tuple[str, ...]] = ("restore.database", "restore.paths")
 
     def __init__(self, hosts: HostPool | None = None) -> None:
@@ -60,65 +61,59 @@ class RestoreProvider(Provider):
         """Release the run's host connections."""
         self.hosts.close()
 
-    def observe(self, request: ObserveRequest) -> ObservedResource:
-        """Describe a repository, a snapshot or the found bytes of a server's files."""
+    def list_repository(self, spec: LoadedSpec, repository: str) -> RepositoryListing:
+        """Every complete snapshot in `repository`."""
         try:
-            if request.kind == "repository":
-                return self._repository(request)
-            if request.kind == "snapshot":
-                return self._snapshot(request)
-            if request.kind == "pack":
-                return self._pack(request)
-            return self._server_files(request)
+            repo = open_store(spec, repository)
+            exists = repo_exists(repo, self.hosts.controller)
+            return RepositoryListing(repository=repository, exists=exists,
+                                     snapshots=tuple(list_snapshots(repo)))
         except RepositoryError as exc:
             raise ValueError(str(exc)) from exc
 
-    def _repository(self, request: ObserveRequest) -> ObservedResource:
-        repo = open_store(request.spec, request.address.split(".", 1)[1])
-        snaps = [s.model_dump(mode="json") for s in list_snapshots(repo)]
-        return ObservedResource(address=request.address,
-                                exists=repo_exists(repo, self.hosts.controller),
-                                facts={"snapshots": snaps})
+    def inspect_snapshot(self, spec: LoadedSpec, snapshot: SnapshotInfo, *,
+                         files: Sequence[str] = (), verify: bool = False) -> SnapshotInspection:
+        """Re-hash the snapshot's parts (when `verify`) and digest `files` in it."""
+        try:
+            repo = open_store(spec, snapshot.repository)
+            series, sid = snapshot.series, snapshot.id
+            verified, problem = None, None
+            if verify:
+                result = repo.verify(series, sid)
+                bad = [f"{c.name}: {c.problem or 'sha256 mismatch'}" for c in result.parts
+                       if not c.ok]
+                verified, problem = result.ok, "; ".join(bad) or None
+                if not result.ok:
+                    return SnapshotInspection(verified=False, problem=problem)
+            digests: dict[str, str] = {}
+            if files and isinstance(repo, Repository):
+                members = tar_members(repo, series, sid, list(files))
+                digests = {path: "sha256:" + m.sha256 for path, m in members.items()}
+            return SnapshotInspection(verified=verified, problem=problem, files=digests)
+        except RepositoryError as exc:
+            raise ValueError(str(exc)) from exc
 
-    @staticmethod
-    def _snapshot(request: ObserveRequest) -> ObservedResource:
-        repo_name, series, sid = _snapshot_address(request.address)
-        repo = open_store(request.spec, repo_name)
-        facts: dict[str, Any] = {}
-        if request.data.get("verify"):
-            result = repo.verify(series, sid)
-            bad = [f"{c.name}: {c.problem or 'sha256 mismatch'}" for c in result.parts if not c.ok]
-            facts["verified"] = result.ok
-            facts["problem"] = "; ".join(bad) or None
-            if not result.ok:
-                return ObservedResource(address=request.address, exists=True, facts=facts)
-        files = request.data.get("files")
-        if files and isinstance(repo, Repository):
-            members = tar_members(repo, series, sid, list(files))
-            facts["files"] = {path: "sha256:" + m.sha256 for path, m in members.items()}
-        return ObservedResource(address=request.address, exists=True, facts=facts)
-
-    @staticmethod
-    def _pack(request: ObserveRequest) -> ObservedResource:
+    def pack_facts(self, spec: LoadedSpec, product: str) -> PackFacts:
+        """The product and update level the pack of `product` installs."""
         from providers.product.install import pack_facts
 
-        name = request.address.split(".", 1)[1]
-        product = request.spec.env.products.get(name)
-        if product is None:
-            raise ValueError(f"product {name!r} is not in the spec")
-        found, level = pack_facts(request.spec.path(product.pack))
-        return ObservedResource(address=request.address, exists=True,
-                                facts={"update_level": level, "product": found})
+        declared = spec.env.products.get(product)
+        if declared is None:
+            raise ValueError(f"product {product!r} is not in the spec")
+        found, level = pack_facts(spec.path(declared.pack))
+        return PackFacts(product=found, update_level=level)
 
-    def _server_files(self, request: ObserveRequest) -> ObservedResource:
-        server = request.address.split(".", 1)[1]
-        declared = request.spec.env.servers.get(server)
+    def find_server_files(self, spec: LoadedSpec, server: str,
+                          wanted: Mapping[str, str]) -> dict[str, FoundFile]:
+        """The bytes with the wanted digests, from change backups and snapshots."""
+        declared = spec.env.servers.get(server)
         if declared is None:
             raise ValueError(f"server {server!r} is not in the spec")
-        found = find_server_files(request.spec, self.hosts.get(request.spec, declared.host),
-                                  server, dict(request.data.get("wanted", {})))
-        return ObservedResource(address=request.address, exists=bool(found),
-                                facts={"found": {k: v.model_dump() for k, v in found.items()}})
+        try:
+            return find_server_files(spec, self.hosts.get(spec, declared.host), server,
+                                     dict(wanted))
+        except RepositoryError as exc:
+            raise ValueError(str(exc)) from exc
 
     def run(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         """Restore a snapshot into a database (`restore.database`) or a folder

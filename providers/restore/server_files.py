@@ -12,25 +12,15 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
-from pydantic import BaseModel, ConfigDict
-
+from engine.contracts.facts import FoundFile
 from engine.spec.loader import LoadedSpec
 from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_file
-from providers.pathsafety import UnsafePathError
 from providers.product.restore_patches import backups_root, list_backups
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository
 from providers.restore.snapshots import tar_members
-
-
-class FoundFile(BaseModel):
-    """Bytes with the wanted digest, as text, and where they were found."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    text: str
+from safefs.pathsafety import UnsafePathError
 
 
 def _digest(data: bytes) -> str:

@@ -14,12 +14,12 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.restoring import SnapshotInfo
-from providers.pathsafety import UnsafePathError, safe_member_name
+from engine.contracts.facts import SnapshotInfo
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.manifest import Manifest, PartInfo
 from providers.repositories.streams import CHUNK
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 MAX_TEXT = 1 << 20
 DATABASE_PARTS = ("sqlite", "dump")

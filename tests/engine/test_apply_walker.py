@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from engine.apply import execute
-from engine.model import Action, Plan, StateRef, Step
-from providers.base import ActionContext, ActionFailed, ActionOutcome, Provider, Registry
+from engine.contracts.models import Action, Plan, StateRef, Step
+from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Provider, Registry
 from state.journal import Journal
 
 

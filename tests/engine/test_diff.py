@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from engine.contracts.models import DesiredResource, ObservedResource
 from engine.diff import IgnoreMatcher, diff_resource, drift_resource
-from engine.model import DesiredResource, ObservedResource
 
 WANT = DesiredResource(address="server.a", kind="server", name="a",
                        attributes={"update_level": 14, "patches": ["patch0001"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.contracts.models import Action
 from engine.graph import GraphError, build_graph, with_graph_dependencies
-from engine.model import Action
 
 
 def act(id_: str, deps: tuple[str, ...] = (), group: str | None = None) -> Action:

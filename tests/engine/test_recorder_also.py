@@ -12,10 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from engine.model import Action, Plan, RecordUpdate, StateRef
-from engine.operations import apply_plan
+from engine.contracts.models import Action, Plan, RecordUpdate, StateRef
+from engine.contracts.provider import (
+    ALSO,
+    ActionContext,
+    ActionFailed,
+    ActionOutcome,
+    Provider,
+    Registry,
+)
+from engine.operations.plan_apply import apply_plan
 from engine.workspace import open_workspace
-from providers.base import ALSO, ActionContext, ActionFailed, ActionOutcome, Provider, Registry
 from state.document import ResourceRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -20,13 +20,13 @@ from pathlib import Path
 import yaml
 
 from engine.apply import ApplyResult
-from engine.model import Plan
-from engine.operations import apply_plan, plan_workspace
+from engine.contracts.models import Plan
+from engine.operations.plan_apply import apply_plan, plan_workspace
+from engine.wiring import default_registry
 from engine.workspace import Workspace, open_workspace
 from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
-from providers.registry import default_registry
 from state.document import StateDocument
 from testkit.builder import build_pack, build_world
 from tests.helpers.world import BASE, DRYDOCK
@@ -124,7 +124,7 @@ class Estate:
         return plan_workspace(self.workspace(), datetime.now(UTC))
 
     def apply(self) -> tuple[Plan, ApplyResult, StateDocument]:
-        """Plan and apply through engine.operations (as `drydock apply --auto-approve`)."""
+        """Plan and apply through engine.operations.plan_apply (as `apply --auto-approve`)."""
         ws = self.workspace()
         now = datetime.now(UTC)
         with ws.state.lock("apply"):

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError, DatabaseNotEmpty, DatabaseUnavailable
 from providers.repositories.local import LocalRepository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource, new_snapshot_id

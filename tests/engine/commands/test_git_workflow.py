@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.model import Plan
+from engine.contracts.models import Plan
 from tests.engine.gitspecs import (
     commit_all,
     db_only,

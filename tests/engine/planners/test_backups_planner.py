@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.catalog import CatalogEntry, catalog_to_data
-from engine.model import Action, ObservedResource
+from engine.contracts.catalog import CatalogEntry, catalog_to_data
+from engine.contracts.models import Action, ObservedResource
 from engine.planners.backups import plan_backups, snapshot_id_for
 from engine.planners.base import PlanContext
 from engine.spec.loader import LoadedSpec

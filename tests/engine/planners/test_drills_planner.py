@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import CatalogEntry, catalog_to_data
-from engine.drills_status import DrillRun, drill_findings, failed_drill_warnings
-from engine.model import Action, ObservedResource
+from engine.contracts.catalog import CatalogEntry, catalog_to_data
+from engine.contracts.drills import DrillRun
+from engine.contracts.models import Action, ObservedResource
+from engine.drills_status import drill_findings, failed_drill_warnings
 from engine.planners.backups import plan_backups
 from engine.planners.base import PlanContext
 from engine.planners.drills import desired_drills, plan_drills

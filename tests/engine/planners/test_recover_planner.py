@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.facts import SnapshotInfo
 from engine.planners.recover import RecoverError, candidates, plan_recover, recovery_scope
-from engine.restoring import SnapshotInfo
 from engine.spec.loader import LoadedSpec
 from engine.spec.parse import SourceFile, parse_environment
 from state.document import new_document

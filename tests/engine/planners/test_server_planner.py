@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.model import ObservedResource, Plan
+from engine.contracts.models import ObservedResource, Plan
 from engine.planning import make_plan
 from engine.render.text import render_text
 from engine.spec.loader import LoadedSpec

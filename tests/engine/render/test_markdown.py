@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from engine.model import Action, AttrDiff, Change, Drift, FileDiff, GitInfo, Plan, StateRef
-from engine.planning import summarise
+from engine.contracts.models import (
+    Action,
+    AttrDiff,
+    Change,
+    Drift,
+    FileDiff,
+    GitInfo,
+    Plan,
+    StateRef,
+)
+from engine.planners.assemble import summarise
 from engine.render.markdown import LIMIT, plan_marker, render_markdown, summary_rows
 from engine.specdiff import KeyChange, ResourceDiff, SpecDiff
 

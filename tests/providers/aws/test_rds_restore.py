@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from engine.model import Action
+from engine.contracts.models import Action
+from engine.contracts.provider import ActionContext, ActionFailed
 from engine.spec.loader import LoadedSpec, load_spec
+from engine.wiring import default_registry
 from providers.aws.provider import AwsProvider
 from providers.aws.rds import RdsSnapshotStore
 from providers.aws.rds_restore import SCRATCH_KEY, RdsInstances, RdsRestoreError
-from providers.base import ActionContext, ActionFailed
-from providers.registry import default_registry
 from providers.repositories.manifest import SnapshotFields, SnapshotSource
 from tests.providers.aws.conftest import DR_REGION, REGION
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from engine.contracts.provider import ObserveRequest
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.aws.rds import RdsSnapshotStore
 from providers.backups.provider import BackupProvider
-from providers.base import ObserveRequest
 from providers.databases.resource import DatabaseProvider
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_repository, open_store

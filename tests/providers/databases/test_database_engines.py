@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError, DatabaseUnavailable
 from providers.databases.mysql import MysqlEngine
 from providers.databases.postgres import PostgresEngine

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError, DatabaseNotEmpty, DatabaseUnavailable
 from providers.repositories.base import IntegrityError
 from providers.repositories.local import LocalRepository

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from engine.model import Action, ObservedResource
+from engine.contracts.models import Action, ObservedResource
+from engine.contracts.provider import ALSO, ActionContext, ActionFailed
 from engine.planners.base import PlanContext
 from engine.planners.drills import plan_drills
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
 from providers.backups.provider import series_listing
-from providers.base import ALSO, ActionContext, ActionFailed
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.drills.provider import DrillProvider
 from providers.drills.runner import run_drill
 from providers.hosts.local import LocalTransport

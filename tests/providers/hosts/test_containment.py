@@ -10,15 +10,15 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from engine.model import Action
-from engine.operations import apply_plan, plan_workspace
+from engine.contracts.models import Action
+from engine.contracts.provider import ActionContext, ActionFailed
+from engine.operations.plan_apply import apply_plan, plan_workspace
 from engine.planning import PlanError
 from engine.spec.loader import load_spec
-from providers.base import ActionContext, ActionFailed
 from providers.hosts.local import LocalTransport
 from providers.hosts.paths import inside
-from providers.pathsafety import UnsafePathError
 from providers.product.provider import CarbonProvider
+from safefs.pathsafety import UnsafePathError
 from tests.helpers.servers import Gateway, home_at_level, make_estate
 
 CONF = "repository/conf/deployment.toml"

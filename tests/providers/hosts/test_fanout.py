@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from engine.operations import apply_plan, plan_workspace
+from engine.operations.plan_apply import apply_plan, plan_workspace
 from engine.planning import PlanError
 from engine.spec.infra import Host
+from engine.wiring import default_registry
 from engine.workspace import open_workspace
 from providers.hosts.base import HostUnreachable, Transport
 from providers.hosts.local import LocalTransport
 from providers.hosts.pool import HostPool
 from providers.product.install import install_pack
-from providers.registry import default_registry
 from tests.helpers.servers import make_estate
 
 OPERATIONS = {name for name in dir(Transport)

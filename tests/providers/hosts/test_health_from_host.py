@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 from pydantic import ValidationError
 
+from engine.contracts.provider import ActionFailed
 from engine.spec.infra import HealthCheck
-from providers.base import ActionFailed
 from providers.hosts.base import CommandResult
 from providers.hosts.local import LocalTransport
 from providers.product.service import host_http_status, wait_healthy

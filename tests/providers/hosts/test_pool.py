@@ -8,9 +8,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from engine.contracts.provider import Registry
 from engine.spec.infra import Host
 from engine.spec.loader import LoadedSpec, load_spec
-from providers.base import Registry
 from providers.hosts.base import HostError, HostUnreachable, Transport
 from providers.hosts.local import LocalTransport
 from providers.hosts.pool import CONTROLLER, HostPool
@@ -127,7 +127,7 @@ def test_a_host_found_unreachable_fails_at_once_for_the_rest_of_the_run(
 
 def test_every_host_provider_shares_the_registrys_pool_and_closing_the_run_closes_it(
         spec: LoadedSpec) -> None:
-    from providers.registry import default_providers
+    from engine.wiring import default_providers
 
     factory = Counting()
     pool = HostPool(factory)

@@ -15,10 +15,10 @@ import pytest
 from providers.hosts.local import LocalTransport
 from providers.hosts.paths import put_tree
 from providers.hosts.streams import copy_members, piped
-from providers.pathsafety import UnsafePathError
 from providers.product.archive import ArchiveError, extract_zip
 from providers.product.install import pack_top
 from providers.product.ziptar import write_zip_tar
+from safefs.pathsafety import UnsafePathError
 from testkit.builder import build_evil_zip, build_pack
 from tests.helpers.servers import tree
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.model import Action
+from engine.contracts.models import Action
+from engine.contracts.provider import ActionContext, ActionFailed
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Environment
-from providers.base import ActionContext, ActionFailed
 from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.provider import CarbonProvider

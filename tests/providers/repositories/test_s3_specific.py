@@ -21,7 +21,8 @@ from providers.repositories.base import IntegrityError, PartSource, RepositoryEr
 from providers.repositories.factory import open_repository
 from providers.repositories.local import LocalRepository
 from providers.repositories.manifest import SnapshotFields, SnapshotSource, new_snapshot_id
-from providers.repositories.s3 import MIB, S3Repository, part_size_for
+from providers.repositories.s3 import S3Repository
+from providers.repositories.s3_transfer import MIB, part_size_for
 from tests.providers.repositories.conftest import REGION
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)

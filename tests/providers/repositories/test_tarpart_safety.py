@@ -8,8 +8,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from providers.pathsafety import UnsafePathError
 from providers.repositories.tarpart import extract_tar, top_units
+from safefs.pathsafety import UnsafePathError
 
 
 def make_tar(*members: tuple[str, str, str | bytes]) -> io.BytesIO:

@@ -13,8 +13,8 @@ import pytest
 
 from engine.spec.loader import LoadedSpec, load_spec
 from providers.backup_sources import backup_paths
-from providers.base import ObserveRequest
-from providers.databases.base import DatabaseTarget, engine_for
+from providers.databases.base import DatabaseTarget
+from providers.databases.engines import engine_for
 from providers.hosts.local import LocalTransport
 from providers.product.change_backup import take_backup
 from providers.repositories.errors import IntegrityError
@@ -180,19 +180,14 @@ def test_provider_describes_repositories_and_verifies_snapshots(tmp_path: Path) 
     sid = paths_snapshot(spec)
     provider = RestoreProvider()
 
-    def observe(address: str, kind: str, data: dict | None = None):
-        return provider.observe(ObserveRequest(address=address, kind=kind, spec=spec,
-                                               desired=None, recorded=None, data=data or {}))
-
-    listing = observe("repository.vault", "repository").facts["snapshots"]
-    assert [(s["series"], s["id"], s["kind"], s["facts"]) for s in listing] == [
+    listing = provider.list_repository(spec, "vault").snapshots
+    assert [(s.series, s.id, s.kind, s.facts) for s in listing] == [
         ("gw-runtime", sid, "server", {"update_level": 3})]
-    seen = observe(f"snapshot.vault:gw-runtime/{sid}", "snapshot",
-                   {"verify": True, "files": ["repository/conf/deployment.toml"]})
-    assert seen.facts["verified"] is True
-    assert seen.facts["files"] == {"repository/conf/deployment.toml":
-                                   "sha256:" + sha(b"port = 1\n")}
+    seen = provider.inspect_snapshot(spec, listing[0], verify=True,
+                                     files=["repository/conf/deployment.toml"])
+    assert seen.verified is True
+    assert seen.files == {"repository/conf/deployment.toml": "sha256:" + sha(b"port = 1\n")}
     part = next((tmp_path / "world" / "vault" / "gw-runtime" / sid).glob("*.zst"))
     part.write_bytes(part.read_bytes()[:-1] + b"\0")
-    damaged = observe(f"snapshot.vault:gw-runtime/{sid}", "snapshot", {"verify": True})
-    assert damaged.facts["verified"] is False and "sha256" in damaged.facts["problem"]
+    damaged = provider.inspect_snapshot(spec, listing[0], verify=True)
+    assert damaged.verified is False and "sha256" in (damaged.problem or "")

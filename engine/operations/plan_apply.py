@@ -7,14 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
+from engine.contracts.models import DesiredResource, ObservedResource, Plan
+from engine.contracts.provider import ActionContext
 from engine.gitinfo import git_info
-from engine.model import DesiredResource, ObservedResource, Plan
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh
 from engine.secrets import resolve_secret
 from engine.workspace import Workspace
-from providers.base import ActionContext
 from state.document import StateDocument
 from state.journal import Journal, JournalIntent
 

@@ -1,100 +1,33 @@
-"""Plan a restore onto a server from a backup source (pure).
+"""Plan restoring a server's patches from a change backup (pure).
 
-Sources are named on the command line: `<server>@<change-backup-id>` or `<server>@latest`
-is a change backup (taken before a server change, kept on the server's host). Anything
-else is a snapshot of a backup repository — not restorable onto a server yet; that kind
-is parsed here so a snapshot restorer can plug in beside `plan_patch_restore`.
-
-The patch restoration runbook ("replace the patches directory of the intended server with
-a backup of the patches directory of a certain server") plans: a pre-change backup of the
-target, stop it (when it has a service), restore its patch folders from the source, start,
-health check; a failure after the backup restores the target's own backup.
+A change backup is the pre-change backup drydock takes on a server's host; `<server>@<id>`
+or `<server>@latest` names one. The patch restoration runbook ("replace the patches
+directory of the intended server with a backup of the patches directory of a certain
+server") plans: a pre-change backup of the target, stop it (when it has a service),
+restore its patch folders from the source, start, health check; a failure after the
+backup restores the target's own backup.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-from engine.desired.names import patch_dir
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
-    AttrDiff,
-    Change,
-    Frozen,
-    GitInfo,
-    ObservedResource,
-    Plan,
-    RecordUpdate,
-    StateRef,
-)
+from engine.contracts.facts import ChangeBackup
+from engine.contracts.models import AttrDiff, Change, GitInfo, ObservedResource, Plan, RecordUpdate
+from engine.contracts.names import patch_dir
+from engine.planners.assemble import assemble_plan, server_group
 from engine.planners.base import Chain
-from engine.planners.server import (
-    BACKUP_PATHS,
-    change_backup_dir,
-    restore_steps,
-    service_params,
-)
-from engine.planning import summarise
+from engine.planners.restore.common import RestoreError
+from engine.planners.server import BACKUP_PATHS, change_backup_dir, restore_steps, service_params
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
-
-ONLY = ("patches",)
-
-
-class RestoreError(ValueError):
-    """The restore cannot be planned; the message says what to do instead."""
-
-
-class RestoreSource(Frozen):
-    """What to restore from: a change backup of a server, or a repository snapshot."""
-
-    kind: Literal["change-backup", "snapshot"]
-    server: str = ""
-    backup_id: str = ""
-    snapshot: str = ""
-
-    @property
-    def address(self) -> str:
-        """The address its provider observes: `change-backup.<server>@<id>`."""
-        return f"change-backup.{self.server}@{self.backup_id}"
-
-
-class ChangeBackupFacts(Frozen):
-    """A change backup as observed: where it is, its level and the patch folders it holds."""
-
-    server: str
-    id: str
-    dir: str
-    level: int
-    patches: tuple[str, ...]
-    has_patches: bool
-
-
-def parse_source(text: str) -> RestoreSource:
-    """`gw-1@20261125T101010Z-ab12cd` or `gw-1@latest` -> a change-backup source; any other
-    text is a snapshot id. Raises RestoreError for an empty server or id."""
-    if "@" not in text:
-        return RestoreSource(kind="snapshot", snapshot=text)
-    server, _, backup_id = text.partition("@")
-    if not server or not backup_id or "/" in backup_id:
-        raise RestoreError(f"{text!r} is not <server>@<change-backup-id> or <server>@latest")
-    return RestoreSource(kind="change-backup", server=server, backup_id=backup_id)
-
-
-def parse_target(text: str) -> str:
-    """`server.gw-2` -> `gw-2`; RestoreError for any other kind of address."""
-    kind, _, name = text.partition(".")
-    if kind != "server" or not name:
-        raise RestoreError(f"--to {text!r}: restore onto a server, e.g. --to server.gw-2")
-    return name
 
 
 def plan_patch_restore(
     spec: LoadedSpec,
     doc: StateDocument,
     target: str,
-    source: ChangeBackupFacts,
+    source: ChangeBackup,
     observed: ObservedResource,
     *,
     plan_id: str,
@@ -126,7 +59,7 @@ def plan_patch_restore(
     service = service_params(server)
     backup_dir = change_backup_dir(base, plan_id)
     label = f"{source.server}@{source.id}"
-    chain = Chain(address, transaction=True)
+    chain = Chain(address, transaction=True, group=server_group(spec, target))
     chain.add("backup", "server.backup", f"back up patches, conf and updates of {target}",
               {**base, **service, "backup_dir": backup_dir, "paths": list(BACKUP_PATHS)},
               compensation=restore_steps(base, service, backup_dir))
@@ -141,24 +74,19 @@ def plan_patch_restore(
         chain.add("start", "server.start", f"start {target}", {**base, **service})
         if service.get("health"):
             chain.add("health", "server.health", f"health check {target}", {**base, **service})
-    actions = with_graph_dependencies(chain.actions, build_graph(chain.actions))
     before = list(observed.attributes.get("patches", []))
     change = Change(address=address, kind="server", action="update",
                     reason=f"patches restored from change backup {label}",
                     diffs=(AttrDiff(name="patches", before=before, after=list(source.patches)),))
     attributes = {**record.attributes, "patches": list(source.patches)}
-    return Plan(
-        id=plan_id, environment=spec.env.environment, created_at=now, spec_digest=spec.digest,
-        git=git or GitInfo(), state=StateRef(lineage=doc.lineage, serial=doc.serial),
-        changes=(change,), actions=tuple(actions),
-        records=(RecordUpdate(address=address, kind="server", name=target,
-                              attributes=attributes),),
-        warnings=tuple(_warnings(spec, target, source, observed)),
-        summary=summarise([change], [], actions),
-    )
+    return assemble_plan(
+        spec, doc, chain.actions, plan_id=plan_id, now=now, git=git, changes=[change],
+        records=[RecordUpdate(address=address, kind="server", name=target,
+                              attributes=attributes)],
+        warnings=_warnings(spec, target, source, observed))
 
 
-def _warnings(spec: LoadedSpec, target: str, source: ChangeBackupFacts,
+def _warnings(spec: LoadedSpec, target: str, source: ChangeBackup,
               observed: ObservedResource) -> list[str]:
     out = []
     level = observed.attributes.get("update_level")

@@ -1,5 +1,4 @@
-"""Plan restores (pure): a snapshot onto a database, a server or a folder, and a server
-back to its last good applied version.
+"""Plan a snapshot restore (pure): a snapshot into a database, onto a server or into a folder.
 
 Every restore is an ordinary plan applied by the ordinary machinery (journal, lock,
 state). What a restore overwrites is backed up first: a database into its policy's
@@ -11,100 +10,22 @@ restore changes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
-
+from engine.contracts.facts import SnapshotInfo
+from engine.contracts.models import Action, AttrDiff, Change, GitInfo, Plan, RecordUpdate
 from engine.desired.servers import server_home
-from engine.graph import build_graph, with_graph_dependencies
-from engine.model import (
-    Action,
-    AttrDiff,
-    Change,
-    DesiredResource,
-    Frozen,
-    GitInfo,
-    ObservedResource,
-    Plan,
-    RecordUpdate,
-    StateRef,
-)
+from engine.planners.assemble import assemble_plan, server_group
 from engine.planners.backups import snapshot_id_for, source_params
 from engine.planners.base import Chain, PlanContext
+from engine.planners.restore.common import RestoreError, RestoreTarget, SnapshotRef
 from engine.planners.server import BACKUP_PATHS, change_backup_dir, restore_steps, service_params
-from engine.planning import summarise
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
 
 RUNTIME_PATHS = ("repository/conf", "repository/deployment/server",
                  "repository/resources/security", "repository/tenants")
-
-
-class RestoreError(ValueError):
-    """The restore cannot be planned; the message says what to do instead."""
-
-
-class SnapshotInfo(Frozen):
-    """A snapshot as a repository describes it (its manifest), for planning restores."""
-
-    repository: str
-    series: str
-    id: str
-    created: AwareDatetime
-    kind: Literal["database", "server", "paths"]
-    address: str
-    engine: str | None = None
-    facts: dict[str, Any] = Field(default_factory=dict)
-    size: int = 0
-    tags: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """`repository:series/id`."""
-        return f"{self.repository}:{self.series}/{self.id}"
-
-
-class SnapshotRef(Frozen):
-    """What the command line names: `ID`, `SERIES/ID` or `REPOSITORY:SERIES/ID`."""
-
-    id: str
-    series: str | None = None
-    repository: str | None = None
-
-
-class RestoreTarget(Frozen):
-    """Where a snapshot goes: `database.X`, `server.X` or `dir:/some/path`."""
-
-    kind: Literal["database", "server", "dir"]
-    name: str
-
-    @property
-    def address(self) -> str:
-        """The resource address restored (`dir:<path>` for a folder)."""
-        return f"dir:{self.name}" if self.kind == "dir" else f"{self.kind}.{self.name}"
-
-
-def parse_snapshot_ref(text: str) -> SnapshotRef:
-    """Parse `ID`, `SERIES/ID` or `REPOSITORY:SERIES/ID`; RestoreError when malformed."""
-    repo, _, rest = text.rpartition(":") if ":" in text.split("/")[0] else ("", "", text)
-    series, _, sid = rest.rpartition("/")
-    if not sid or (rest.count("/") > 1) or (":" in text and not series):
-        raise RestoreError(f"snapshot {text!r}: name it as ID, SERIES/ID or REPOSITORY:SERIES/ID "
-                           "(see 'drydock backups list')")
-    return SnapshotRef(id=sid, series=series or None, repository=repo or None)
-
-
-def parse_restore_target(text: str) -> RestoreTarget:
-    """Parse `database.X`, `server.X` or `dir:/path`; RestoreError for anything else."""
-    if text.startswith("dir:") and len(text) > 4:
-        return RestoreTarget(kind="dir", name=text[4:])
-    kind, _, name = text.partition(".")
-    if kind in ("database", "server") and name:
-        return RestoreTarget(kind=kind, name=name)  # type: ignore[arg-type]
-    raise RestoreError(f"--to {text!r}: restore into database.NAME, server.NAME or dir:/PATH")
 
 
 def find_snapshot(ref: SnapshotRef, listings: Mapping[str, Sequence[SnapshotInfo]],
@@ -129,19 +50,6 @@ def find_snapshot(ref: SnapshotRef, listings: Mapping[str, Sequence[SnapshotInfo
                            "as SERIES/ID")
     rank = {name: i for i, name in enumerate(prefer)}
     return min(found, key=lambda s: (rank.get(s.repository, len(rank)), s.repository))
-
-
-def plan_document(spec: LoadedSpec, doc: StateDocument, actions: Sequence[Action],
-                  changes: Sequence[Change], records: Sequence[RecordUpdate],
-                  warnings: Sequence[str], *, plan_id: str, now: datetime,
-                  git: GitInfo | None) -> Plan:
-    """Wrap restore actions into a Plan: graph checked, dependencies completed."""
-    ordered = with_graph_dependencies(list(actions), build_graph(list(actions)))
-    return Plan(
-        id=plan_id, environment=spec.env.environment, created_at=now, spec_digest=spec.digest,
-        git=git or GitInfo(), state=StateRef(lineage=doc.lineage, serial=doc.serial),
-        changes=tuple(changes), actions=tuple(ordered), records=tuple(records),
-        warnings=tuple(dict.fromkeys(warnings)), summary=summarise(changes, [], ordered))
 
 
 def _pre_restore_backup(spec: LoadedSpec, database: str, plan_id: str,
@@ -233,7 +141,7 @@ def _server_actions(spec: LoadedSpec, snap: SnapshotInfo, name: str, exists: boo
     service = service_params(server)
     backup_dir = change_backup_dir(base, plan_id)
     paths = sorted({*BACKUP_PATHS, *RUNTIME_PATHS})
-    chain = Chain(f"server.{name}", transaction=True)
+    chain = Chain(f"server.{name}", transaction=True, group=server_group(spec, name))
     chain.add("backup", "server.backup", f"back up {name}'s paths the restore replaces",
               {**base, **service, "backup_dir": backup_dir, "paths": paths},
               compensation=restore_steps(base, service, backup_dir))
@@ -312,100 +220,5 @@ def plan_snapshot_restore(spec: LoadedSpec, doc: StateDocument, snap: SnapshotIn
                     reason=f"restore snapshot {snap.label} (taken "
                            f"{snap.created.isoformat(timespec='seconds')})",
                     diffs=tuple(diffs))
-    return plan_document(spec, doc, actions, [change], records, warnings, plan_id=plan_id,
-                         now=now, git=git)
-
-
-_SUCCESS = re.compile(r"^\d+ ok, 0 failed, 0 skipped$")
-
-
-def succeeded(summary: str) -> bool:
-    """True for the summary of an apply in which nothing failed or was skipped."""
-    return bool(_SUCCESS.match(summary or ""))
-
-
-def good_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """What `--last-good` brings back of a recorded server: level, patches, config digests."""
-    return {k: v for k, v in attributes.items()
-            if k in ("update_level", "patches") or k.startswith("config:")}
-
-
-def differs(good: Mapping[str, Any], observed: Mapping[str, Any]) -> bool:
-    """True when the server as observed is not the recorded good version."""
-    return any(observed.get(k) != v for k, v in good.items())
-
-
-def patch_ids(spec: LoadedSpec, product: str, dirs: Sequence[str]) -> dict[str, str]:
-    """Patch folder -> patch id (archive name), from any server of `product` declaring it;
-    else the id the product's version gives (`WSO2-CARBON-PATCH-<version>-<NNNN>`)."""
-    from engine.desired.names import patch_dir, split_product
-
-    known = {patch_dir(p): p for s in spec.env.servers.values() if s.product == product
-             for p in s.patches}
-    version = spec.env.products[product].version or split_product(product)[1]
-    return {d: known.get(d, f"WSO2-CARBON-PATCH-{version}-{d.removeprefix('patch')}")
-            for d in dirs}
-
-
-def last_good_spec(spec: LoadedSpec, name: str, good: Mapping[str, Any]) -> LoadedSpec:
-    """The spec as if it declared server `name` at its good version (level, patches and
-    the managed files recorded then), so the server planner can plan the way back."""
-    import dataclasses
-
-    from engine.spec.models import ConfigFile
-
-    server = spec.env.servers[name]
-    dirs = list(good.get("patches") or [])
-    paths = [k.removeprefix("config:") for k in good if k.startswith("config:")]
-    config = {p: ConfigFile(content="", mode=server.config[p].mode if p in server.config
-                            else 0o644) for p in paths}
-    changed = server.model_copy(update={
-        "update_level": good.get("update_level", server.update_level),
-        "patches": list(patch_ids(spec, server.product, dirs).values()), "config": config})
-    env = spec.env.model_copy(update={"servers": {**spec.env.servers, name: changed}})
-    return dataclasses.replace(spec, env=env)
-
-
-def last_good_desired(spec: LoadedSpec, name: str, good: Mapping[str, Any],
-                      texts: Mapping[str, str]) -> DesiredResource:
-    """The desired server of `last_good_spec`, its managed files the found bytes."""
-    server = spec.env.servers[name]
-    attrs: dict[str, Any] = {"product": server.product, "home": str(server_home(spec, server)),
-                             "patches": sorted(good.get("patches") or []), **good}
-    return DesiredResource(address=f"server.{name}", kind="server", name=name,
-                           attributes=attrs, files=dict(texts))
-
-
-def plan_last_good(spec: LoadedSpec, doc: StateDocument, name: str, desired: DesiredResource,
-                   observed: ObservedResource, *, serial: int, plan_id: str, now: datetime,
-                   git: GitInfo | None = None) -> Plan:
-    """The plan that brings server `name` back to `desired`, the version recorded at state
-    `serial`, in the runbook's order (backup, stop, levels, patches, config, start,
-    health; compensation restores the backup). `spec` is `last_good_spec`'s.
-
-    Raises RestoreError when the server already is at that version.
-    """
-    from engine.diff import diff_resource
-    from engine.planners.server import plan_server
-
-    address = f"server.{name}"
-    record = doc.resources[address]
-    change = diff_resource(address, "server", desired, dict(record.attributes), observed)
-    if change.action == "no-op":
-        raise RestoreError(f"{address} already matches its version of state serial {serial}; "
-                           "nothing to restore (pass --serial to choose an older one)")
-    change = change.model_copy(update={
-        "reason": f"back to its last good version, state serial {serial}: {change.reason}"})
-    ctx = PlanContext(spec=spec, plan_id=plan_id, now=now,
-                      recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
-                      recorded_data={a: dict(r.data) for a, r in doc.resources.items()},
-                      desired={address: desired}, observed={address: observed})
-    actions = plan_server(change, ctx)
-    keep = good_attributes(desired.attributes)
-    attrs = {k: v for k, v in record.attributes.items() if not k.startswith("config:")}
-    records = [RecordUpdate(address=address, kind="server", name=name,
-                            attributes={**attrs, **keep})]
-    warnings = [f"the spec declares server.{name} differently; the next plan puts the spec "
-                "back unless the spec changes"]
-    return plan_document(spec, doc, actions, [change], records, warnings, plan_id=plan_id,
-                         now=now, git=git)
+    return assemble_plan(spec, doc, actions, plan_id=plan_id, now=now, git=git,
+                         changes=[change], records=records, warnings=warnings)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from state.atomicfile import write_atomic
+from safefs.atomicfile import write_atomic
 
 
 def test_replaces_content_and_leaves_no_temp(tmp_path: Path) -> None:

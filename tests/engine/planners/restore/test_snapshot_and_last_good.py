@@ -8,23 +8,24 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.facts import SnapshotInfo
+from engine.contracts.models import ObservedResource
 from engine.desired.servers import sha256_text
-from engine.model import ObservedResource
-from engine.restoring import (
+from engine.planners.restore.common import (
     RestoreError,
-    SnapshotInfo,
     SnapshotRef,
+    parse_restore_target,
+    parse_snapshot_ref,
+)
+from engine.planners.restore.last_good import (
     differs,
-    find_snapshot,
     good_attributes,
     last_good_desired,
     last_good_spec,
-    parse_restore_target,
-    parse_snapshot_ref,
     plan_last_good,
-    plan_snapshot_restore,
     succeeded,
 )
+from engine.planners.restore.snapshot import find_snapshot, plan_snapshot_restore
 from engine.spec.loader import LoadedSpec
 from engine.spec.parse import SourceFile, parse_environment
 from state.document import ResourceRecord, new_document

@@ -1,0 +1,79 @@
+"""Typed facts the providers' query ports report and the restore and recovery planners read.
+
+Each is a frozen model: a snapshot as its repository describes it, what re-reading a
+snapshot found, a change backup on a server's host, the bytes of a server's files found
+again, and what a product pack installs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from engine.contracts.models import Frozen
+
+
+class SnapshotInfo(Frozen):
+    """A snapshot as a repository describes it (its manifest), for planning restores."""
+
+    repository: str
+    series: str
+    id: str
+    created: AwareDatetime
+    kind: Literal["database", "server", "paths"]
+    address: str
+    engine: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+    size: int = 0
+    tags: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """`repository:series/id`."""
+        return f"{self.repository}:{self.series}/{self.id}"
+
+
+class RepositoryListing(Frozen):
+    """Every complete snapshot one repository holds (`exists` False: its folder is gone)."""
+
+    repository: str
+    exists: bool = True
+    snapshots: tuple[SnapshotInfo, ...] = ()
+
+
+class SnapshotInspection(Frozen):
+    """What re-reading one snapshot found.
+
+    `verified` is None when the parts were not re-hashed; `files` maps each asked-for
+    managed file to the `sha256:<hex>` of its bytes in the snapshot.
+    """
+
+    verified: bool | None = None
+    problem: str | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+
+
+class ChangeBackup(Frozen):
+    """One complete change backup of a server: where it is, its level, its patch folders."""
+
+    server: str
+    id: str
+    dir: str
+    level: int
+    patches: tuple[str, ...]
+    has_patches: bool
+
+
+class FoundFile(Frozen):
+    """Bytes with the wanted digest, as text, and where they were found."""
+
+    source: str
+    text: str
+
+
+class PackFacts(Frozen):
+    """What a product pack installs: its `updates/product.txt` and its update level."""
+
+    product: str
+    update_level: int

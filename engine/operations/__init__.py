@@ -1,0 +1,1 @@
+"""Engine operations: every command plans, reviews, applies and records the same way."""
