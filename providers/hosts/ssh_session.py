@@ -101,10 +101,12 @@ class SshSession:
         t = self.target
         known = _known_hosts(t)
         options: dict[str, Any] = {
-            "username": t.user, "known_hosts": known, "config": None,
+            "known_hosts": known, "config": None,
             "connect_timeout": t.connect_timeout, "login_timeout": t.connect_timeout,
             "keepalive_interval": max(t.connect_timeout, 5.0), "keepalive_count_max": 3,
         }
+        if t.user:
+            options["username"] = t.user
         if t.identity_file is not None:
             options.update(client_keys=[str(t.identity_file)], agent_path=None)
         elif t.identity_env is not None:

@@ -238,6 +238,10 @@ def silent_host() -> Iterator[SilentHost]:
         stop.set()
         listener.close()
         for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # sends FIN now, even with a reader blocked
+            except OSError:
+                pass
             conn.close()
 
 
