@@ -47,6 +47,7 @@ LIST = EXISTS + f'exec find -H "$1" -mindepth 1 -maxdepth 1 -printf {shlex.quote
 WALK = EXISTS + f'exec find -H "$1" -mindepth 1 -printf {shlex.quote(FIND_FORMAT)}\n'
 REALPATH = 'exec realpath -m -- "$1"\n'
 SHA256 = 'exec sha256sum -b -- "$1"\n'
+SHA256_MANY = 'exec sha256sum -bz -- "$@"\n'
 REMOVE_TREE = EXISTS + 'exec rm -rf -- "$1"\n'
 COPY_TREE = (
     EXISTS +
@@ -124,6 +125,17 @@ def parse_sha256(output: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise ValueError(f"unexpected sha256sum output {output[:80]!r}")
     return "sha256:" + digest
+
+
+def parse_sha256_many(data: bytes) -> dict[str, str]:
+    """{name: `sha256:<hex>`} from `sha256sum -bz` records (`<hex> *<name>` + NUL)."""
+    out = {}
+    for record in data.split(b"\0")[:-1]:
+        digest, sep, name = record.partition(b" *")
+        if not sep or not re.fullmatch(rb"[0-9a-f]{64}", digest):
+            raise ValueError(f"unexpected sha256sum output {record[:80]!r}")
+        out[name.decode("utf-8", "surrogateescape")] = "sha256:" + digest.decode()
+    return out
 
 
 def first_line(text: str, default: str) -> str:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MARGIN = 5.0
+BATCH = 500
 
 
 def _spec_path(value: str, spec_dir: Path) -> Path:
@@ -156,6 +157,18 @@ class SshTransport(Transport):
         """`sha256sum` on the host (nothing is streamed)."""
         _, out, _ = self._script(remote_sh.SHA256, str(path), what=str(path))
         return remote_sh.parse_sha256(out.decode("utf-8", "replace"))
+
+    def sha256_many(self, paths: Sequence[PurePosixPath]) -> dict[PurePosixPath, str | None]:
+        """`sha256` of many files in one command per BATCH paths (not in the Transport
+        interface yet); None for a path that is absent or unreadable."""
+        found: dict[PurePosixPath, str | None] = {}
+        for start in range(0, len(paths), BATCH):
+            batch = [str(p) for p in paths[start:start + BATCH]]
+            _, out, _ = self._script(remote_sh.SHA256_MANY, *batch, what=f"sha256 of {batch[0]}",
+                                     ok=(0, 1))
+            digests = remote_sh.parse_sha256_many(out)
+            found.update({PurePosixPath(p): digests.get(p) for p in batch})
+        return found
 
     # -- file content ----------------------------------------------------------------------
     @contextmanager

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import asyncssh
 
 STDERR_KEEP = 64 << 10
+OPEN_ATTEMPTS = 10
 
 
 class RemoteProcess:
@@ -30,15 +31,27 @@ class RemoteProcess:
         self._drains: list[asyncio.Task[bytes]] = []
 
     async def start(self, *, drain_stdout: bool = False) -> RemoteProcess:
-        """Open the channel and start the command."""
+        """Open the channel and start the command. A server that refuses a session (its
+        MaxSessions is lower, or it has not yet freed a closed one) is asked again a few
+        times with a growing pause; the caller's timeout bounds the whole."""
+        import asyncssh
+
         await self._session.slots().acquire()
         self._held = True
         try:
-            conn = await self._session.connection()
-            self._proc = await conn.create_process(self._command, encoding=None)
+            for attempt in range(OPEN_ATTEMPTS):
+                conn = await self._session.connection()
+                try:
+                    self._proc = await conn.create_process(self._command, encoding=None)
+                    break
+                except asyncssh.ChannelOpenError:
+                    if attempt == OPEN_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(0.02 * (attempt + 1))
         except BaseException:
             self._release()
             raise
+        assert self._proc is not None
         self._drains = [asyncio.ensure_future(self._proc.stderr.read())]
         if drain_stdout:
             self._drains.append(asyncio.ensure_future(self._proc.stdout.read()))

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     import asyncssh
 
 
-CHANNELS = 8
-"""Command channels one connection opens at once; further calls wait for a free one."""
+CHANNELS = 4
+"""Command channels one connection opens at once; further calls wait for a free one.
+(OpenSSH allows 10 sessions per connection by default and frees one a little after its
+channel closes; SFTP holds one for good.)"""
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,7 @@ class SshSession:
         self._slots: asyncio.Semaphore | None = None
 
     def slots(self) -> asyncio.Semaphore:
-        """Bounds the command channels open at once on the connection (OpenSSH allows 10
-        sessions per connection by default, and SFTP holds one)."""
+        """Bounds the command channels open at once on the connection (see CHANNELS)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(CHANNELS)
         return self._slots
@@ -190,6 +191,6 @@ def lost_connection(exc: BaseException) -> bool:
     """True when `exc` means the connection itself is gone (worth one reconnect)."""
     import asyncssh
 
-    return isinstance(exc, asyncssh.DisconnectError | asyncssh.ChannelOpenError |
+    return isinstance(exc, asyncssh.DisconnectError |
                       asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection |
                       ConnectionError | BrokenPipeError)

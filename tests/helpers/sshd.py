@@ -50,6 +50,9 @@ X11Forwarding no
 PrintMotd no
 Subsystem sftp internal-sftp
 LogLevel INFO
+# bash sources ~/.bashrc for commands run by sshd unless it is a nested shell; this
+# machine's own root shell set-up has nothing to do with the host under test.
+SetEnv SHLVL=1
 """
 
 

@@ -218,3 +218,22 @@ def _root():  # noqa: ANN202
     from pathlib import PurePosixPath
 
     return PurePosixPath("/opt")
+
+
+def test_sha256_many_hashes_a_batch_in_one_command(sshd: SshServer, tmp_path: Path) -> None:
+    import hashlib
+
+    area = sshd.backing / tmp_path.name
+    area.mkdir()
+    names = ["a", "with space", "new\nline"]
+    for name in names:
+        (area / name).write_text(name)
+    transport = ssh_transport(sshd, tmp_path)
+    try:
+        root = sshd.root / tmp_path.name
+        got = transport.sha256_many([root / n for n in [*names, "absent"]])
+    finally:
+        transport.close()
+    for name in names:
+        assert got[root / name] == "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+    assert got[root / "absent"] is None
