@@ -212,8 +212,12 @@ class SshTransport(Transport):
             writer.flush()
             self._call(lambda: _finish(self._session, handle, temp, final, mode), final)
         except BaseException:
+            writer.raw.abandon()  # type: ignore[attr-defined]
             self._discard(handle, temp)
             raise
+        finally:
+            writer.raw.abandon()  # type: ignore[attr-defined]
+            writer.close()
 
     def _discard(self, handle: Any, temp: str) -> None:
         async def go() -> None:
@@ -316,7 +320,7 @@ class SshTransport(Transport):
         try:
             self._loop.call(self._session.close(), MARGIN + self.target.connect_timeout)
         except (TimeoutError, OSError):
-            self._session.forget()
+            self._loop.loop.call_soon_threadsafe(self._session.forget)
 
     @property
     def session(self) -> SshSession:

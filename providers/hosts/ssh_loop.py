@@ -40,6 +40,9 @@ class LoopThread:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise TimeoutError(f"no result within {timeout:.0f}s") from None
+        except BaseException:  # Ctrl-C in the waiting thread: stop the work too
+            future.cancel()
+            raise
 
 
 _shared: LoopThread | None = None

@@ -8,6 +8,7 @@ next call opens a new one. Failures become `HostError`s with one line naming the
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,8 @@ class SshSession:
 
     async def _connect(self) -> asyncssh.SSHClientConnection:
         import asyncssh
+
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)  # drydock reports failures
 
         t = self.target
         known = _known_hosts(t)

@@ -41,6 +41,11 @@ class ChunkWriter(io.RawIOBase):
         super().__init__()
         self._call = call
         self._write = write
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """Drop whatever is still buffered above this writer instead of sending it."""
+        self._abandoned = True
 
     def writable(self) -> bool:
         """Always writable."""
@@ -49,7 +54,7 @@ class ChunkWriter(io.RawIOBase):
     def write(self, buffer: Any) -> int:
         """Send all of `buffer`."""
         data = bytes(buffer)
-        if data:
+        if data and not self._abandoned:
             self._call(lambda: self._write(data))
         return len(data)
 
