@@ -93,7 +93,8 @@ class SshTransport(Transport):
         except HostError:
             raise
         except TimeoutError as exc:
-            self._loop.call(self._drop(), MARGIN)
+            # The connection stays: other calls may be using it, and keepalives drop it
+            # when the host itself has stopped answering.
             raise HostUnreachable(f"{self.host}: {what}: no answer within {limit:g}s "
                                   "(command_timeout)") from exc
         except Exception as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from providers.hosts.base import HostUnreachable
 from providers.hosts.ssh_session import SshSession
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ class RemoteProcess:
     async def finish(self, *, kill: bool = False) -> tuple[int, bytes, str]:
         """End the command (killing it when `kill`, else sending EOF and waiting); returns
         (exit code, drained stdout, stderr). A command killed by a signal gives -N;
-        HostUnreachable when the channel ended without any exit status."""
+        ConnectionError when the channel ended without any exit status."""
         proc = self.proc
         try:
             if kill:
@@ -99,7 +98,7 @@ class RemoteProcess:
         if code is None:
             if kill:
                 return -9, out, err
-            raise HostUnreachable(f"the command ended without an exit status ({err.strip()})")
+            raise ConnectionError(f"the command ended without an exit status {err.strip()}")
         return code, out, err
 
     async def communicate(self, data: bytes) -> tuple[int, bytes, str]:
