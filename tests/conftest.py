@@ -37,3 +37,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def aws_env(aws: dict[str, str]) -> None:
     """The same dummy credentials, for tests that only need them set."""
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real OpenSSH server per test process, in its own mount namespace: the files of
+    its host root are reachable only through ssh (tests/helpers/sshd.py)."""
+    from tests.helpers.sshd import running_sshd
+
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server

@@ -1,5 +1,6 @@
-"""Fixtures for the transport tests: one real sshd per test process, and a fresh folder on
-each kind of host (`local`, `ssh`) with the same files seen from the test process."""
+"""Fixtures for the transport tests: a fresh folder on each kind of host (`local`, and `ssh`
+through the session's real sshd from tests/conftest.py) with the same files seen from the
+test process."""
 
 from __future__ import annotations
 
@@ -12,14 +13,7 @@ import pytest
 from engine.spec.infra import Host as HostSpec
 from providers.hosts.base import Transport
 from providers.hosts.factory import transport_for_host
-from tests.helpers.sshd import SshServer, running_sshd
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    """A real OpenSSH server in its own mount namespace (see tests/helpers/sshd.py)."""
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
+from tests.helpers.sshd import SshServer
 
 
 @dataclass
