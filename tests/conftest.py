@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.helpers.sshd import SshServer
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +44,7 @@ def aws_env(aws: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """One real OpenSSH server per test process, in its own mount namespace: the files of
     its host root are reachable only through ssh (tests/helpers/sshd.py)."""
     from tests.helpers.sshd import running_sshd

@@ -235,3 +235,24 @@ def test_chmod_sets_permission_bits(host: HostArea) -> None:
 def test_paths_are_posix_paths_on_the_host(host: HostArea) -> None:
     host.transport.write_atomic(host.root / "p.txt", b"x")
     assert isinstance(host.transport.realpath(host.root / "p.txt"), PurePosixPath)
+
+
+def test_every_failure_is_one_line_naming_the_host(host: HostArea) -> None:
+    (host.backing / "full").mkdir()
+    (host.backing / "full" / "x").write_text("x")
+    t, r = host.transport, host.root
+    failures = [lambda: t.sha256(r / "absent"), lambda: t.read_bytes(r / "absent"),
+                lambda: t.rename(r / "absent", r / "b"), lambda: t.remove(r / "full"),
+                lambda: t.copy_tree(r / "absent", r / "c"), lambda: t.chmod(r / "absent", 0o600),
+                lambda: t.mkdir(r / "a" / "b", parents=False)]
+    for failing in failures:
+        with pytest.raises(HostError) as info:
+            failing()
+        message = str(info.value)
+        assert message.startswith(f"{t.host}: ") and "\n" not in message, message
+
+
+def test_a_closed_transport_can_be_used_again(host: HostArea) -> None:
+    host.transport.write_atomic(host.root / "f", b"x")
+    host.transport.close()
+    assert host.transport.read_bytes(host.root / "f") == b"x"
