@@ -325,7 +325,7 @@ class SshTransport(Transport):
 
     @property
     def session(self) -> SshSession:
-        """The pooled connection (for the process helpers of `ssh_run`)."""
+        """The pooled connection (for the command and tar functions of `ssh_run`)."""
         return self._session
 
     def call(self, fn: Callable[[], Awaitable[T]], what: str, *,

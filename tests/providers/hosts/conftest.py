@@ -1,6 +1,6 @@
-"""Fixtures for the transport tests: a fresh folder on each kind of host (`local`, and `ssh`
-through the session's real sshd from tests/conftest.py) with the same files seen from the
-test process."""
+"""Fixtures for the transport tests: a fresh folder on each kind of host (`local`, and
+`ssh` through the real sshd that tests/conftest.py starts once per test process), with the
+same files as the test process sees them."""
 
 from __future__ import annotations
 
