@@ -4,6 +4,7 @@
   python -m bench plan --servers 2000
   python -m bench retention --snapshots 1000000
   python -m bench backup --size 256M
+  python -m bench ssh --homes 50  # refresh over ssh vs local (needs openssh-server)
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ def _table(title: str, rows: list[dict]) -> None:
 def main() -> None:
     """Parse arguments and run the chosen benchmarks."""
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", default=["plan", "retention", "backup"])
+    parser.add_argument("which", nargs="*", default=["plan", "retention", "backup", "ssh"])
     parser.add_argument("--servers", type=int, default=1000)
     parser.add_argument("--snapshots", type=int, default=1_000_000)
     parser.add_argument("--size", default="256M")
+    parser.add_argument("--homes", type=int, default=50)
+    parser.add_argument("--parallelism", type=int, default=8)
     args = parser.parse_args()
     if "plan" in args.which:
         from bench.plan_bench import run
@@ -44,6 +47,15 @@ def main() -> None:
     if "backup" in args.which:
         mod = importlib.import_module("bench.backup_throughput")
         _table(f"backup/restore throughput ({args.size})", mod.run(args))
+    if "ssh" in args.which:
+        mod = importlib.import_module("bench.ssh_refresh")
+        try:
+            rows = mod.run(args.homes, args.parallelism)
+        except RuntimeError as exc:
+            print(f"ssh refresh: skipped ({exc})")
+        else:
+            _table(f"refresh of {args.homes} homes over ssh vs local "
+                   f"(parallelism {args.parallelism})", rows)
 
 
 if __name__ == "__main__":

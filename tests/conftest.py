@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.helpers.sshd import SshServer
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +41,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def aws_env(aws: dict[str, str]) -> None:
     """The same dummy credentials, for tests that only need them set."""
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """One real OpenSSH server per test process, in its own mount namespace: the files of
+    its host root are reachable only through ssh (tests/helpers/sshd.py)."""
+    from tests.helpers.sshd import running_sshd
+
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server

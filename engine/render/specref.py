@@ -39,7 +39,7 @@ FIELD_NOTES: dict[str, str] = {
     "StateConfig.key": "S3 object key (default `drydock/<environment>.json`).",
     "StateConfig.endpoint_url": "S3-compatible endpoint (tests, MinIO).",
     "Host.site": "The site the host belongs to.",
-    "Host.root": "Folder that server homes are relative to.",
+    "Host.root": "Folder that server homes are relative to (absolute for `ssh`).",
     "Product.pack": "The product pack zip.",
     "Product.updates": "Folder of update packages (`WSO2-CARBON-UPDATE-<v>-<NNNN>.zip`).",
     "Product.patches": "Folder of patch archives (`WSO2-CARBON-PATCH-<kernel>-<NNNN>.zip`).",
@@ -87,7 +87,18 @@ FIELD_NOTES: dict[str, str] = {
     "StateConfig.bucket": "S3 bucket (backend `s3`).",
     "StateConfig.region": "AWS region (backend `s3`).",
     "Site.description": "Free text shown in plans.",
-    "Host.transport": "How drydock reaches the host.",
+    "Host.transport": "How drydock reaches the host: `local` (this machine) or `ssh`.",
+    "Host.address": "Name or IP address of an ssh host (required for `ssh`).",
+    "Host.port": "SSH port.",
+    "Host.user": "Login name on an ssh host (default: the user running drydock).",
+    "Host.identity": "Private key for an ssh host: `{file: PATH}` or `{env: NAME}` "
+                     "holding the key text (default: `~/.ssh/id_*` and the agent).",
+    "Host.known_hosts": "known_hosts file that must hold the host's key (default "
+                        "`~/.ssh/known_hosts`); unknown or changed keys are refused.",
+    "Host.connect_timeout": "Longest wait for an ssh host to connect and log in.",
+    "Host.command_timeout": "Longest wait for one file operation or fact command on "
+                            "the host (commands with their own timeout use it).",
+    "KeyFile.file": "Path, relative to the spec folder; `~` expands.",
     "Product.layout": "The home layout; `carbon` is the WSO2 Carbon layout.",
     "Product.name": "Product name when the key does not say it (`wso2am`).",
     "Product.version": "Product version when the key does not say it (`4.2.0`).",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from engine.spec.common import Duration, JsonValue, SpecModel
+from engine.spec.common import Duration, JsonValue, SecretRef, SpecModel
 
 
 class Site(SpecModel):
@@ -16,12 +16,54 @@ class Site(SpecModel):
     description: str = ""
 
 
+class KeyFile(SpecModel):
+    """A file named by the spec (`{file: PATH}`), relative to the spec folder; `~` expands."""
+
+    file: str
+
+
+SSH_ONLY = ("address", "port", "user", "identity", "known_hosts")
+
+
 class Host(SpecModel):
-    """A machine reached through a transport; server homes are relative to its root."""
+    """A machine reached through a transport; server homes are relative to its root.
+
+    `local` is the machine drydock runs on; `ssh` reaches `address` with strict host-key
+    checking against `known_hosts` (default `~/.ssh/known_hosts`).
+    """
 
     site: str
-    transport: Literal["local"] = "local"
+    transport: Literal["local", "ssh"] = "local"
     root: str
+    address: str | None = None
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str | None = None
+    identity: SecretRef | None = None
+    known_hosts: KeyFile | None = None
+    connect_timeout: Duration = timedelta(seconds=10)
+    command_timeout: Duration = timedelta(seconds=300)
+
+    @field_validator(*SSH_ONLY)
+    @classmethod
+    def _ssh_only(cls, value: object, info: ValidationInfo) -> object:
+        if info.data.get("transport", "local") != "ssh" and value is not None:
+            raise ValueError(f"'{info.field_name}' is only for hosts with transport: ssh")
+        return value
+
+    @field_validator("connect_timeout", "command_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError(f"'{info.field_name}' must be longer than 0s")
+        return value
+
+    @model_validator(mode="after")
+    def _ssh_needs_address(self) -> Host:
+        if self.transport == "ssh" and not self.address:
+            raise ValueError("a host with transport: ssh needs an 'address'")
+        if self.transport == "ssh" and not self.root.startswith("/"):
+            raise ValueError("an ssh host's 'root' must be an absolute path on that host")
+        return self
 
 
 class Product(SpecModel):

@@ -264,3 +264,8 @@ def top_units(names: Sequence[PurePosixPath]) -> list[PurePosixPath]:
     """Return the names whose parent is not itself among `names` (the swap units)."""
     present = set(names)
     return sorted(n for n in present if n.parent not in present)
+
+
+# Public names for checking a tar stream on its way to another host (providers/hosts).
+TarStream = _TarStream
+check_link = _check_link
