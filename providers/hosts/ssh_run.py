@@ -4,20 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import tarfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO, Protocol, TypeVar
 
 from providers.hosts import remote_sh
-from providers.hosts.base import CommandResult, HostError
+from providers.hosts.base import CommandResult, DirEntry, FileStat, HostError
 from providers.hosts.ssh_process import RemoteProcess
+from providers.hosts.ssh_session import SshSession
 from providers.hosts.ssh_streams import buffered_reader, buffered_writer
 from providers.hosts.tarfilter import copy_checked_tar
-from providers.pathsafety import UnsafePathError
+from safefs.pathsafety import UnsafePathError
 
-if TYPE_CHECKING:
-    from providers.hosts.ssh import SshTransport
+T = TypeVar("T")
+
+
+class SshTransport(Protocol):
+    """What these functions need of `providers.hosts.ssh.SshTransport` (a protocol, so
+    this module does not import the transport that imports it)."""
+
+    host: str
+
+    @property
+    def session(self) -> SshSession:
+        """The pooled connection."""
+
+    def call(self, fn: Callable[[], Awaitable[T]], what: str, *,
+             timeout: float | None = None) -> T:
+        """Run `fn` on the ssh loop."""
+
+    def stat(self, path: PurePosixPath) -> FileStat | None:
+        """lstat on the host."""
+
+    def list_dir(self, path: PurePosixPath) -> list[DirEntry]:
+        """A listing on the host."""
+
+    def remove_tree(self, path: PurePosixPath) -> bool:
+        """rm -rf on the host."""
 
 MARGIN = 5.0
 TIMED_OUT = 124

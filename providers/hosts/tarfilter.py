@@ -14,8 +14,8 @@ import tarfile
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from providers.pathsafety import UnsafePathError, safe_member_name
 from providers.repositories.tarpart import COPY_BUFFER, TarStream, check_link
+from safefs.pathsafety import UnsafePathError, safe_member_name
 
 
 def _check_link_chain(name: PurePosixPath, linkname: str, label: str) -> None:

@@ -8,7 +8,7 @@ import tarfile
 import pytest
 
 from providers.hosts.tarfilter import copy_checked_tar
-from providers.pathsafety import UnsafePathError
+from safefs.pathsafety import UnsafePathError
 
 
 def _tar(*members: tuple[str, bytes, str]) -> io.BytesIO:
