@@ -24,6 +24,7 @@ from engine.model import (
 )
 from engine.planners import PlanContext, plan_change
 from engine.planners.backups import backup_freshness, plan_backups
+from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
@@ -110,7 +111,10 @@ def make_plan(
     actions: list[Action] = []
     by_address: dict[str, list[Action]] = {}
     for change in changes:
-        planned = plan_change(change, ctx)
+        try:
+            planned = plan_change(change, ctx)
+        except PlanningError as exc:
+            raise PlanError(str(exc)) from None
         actions.extend(planned)
         if planned:
             by_address[change.address] = planned

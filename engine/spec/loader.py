@@ -11,6 +11,9 @@ from engine.spec.models import Environment
 from engine.spec.parse import SourceFile, parse_environment
 from engine.spec.yamlpos import Path_, Pos
 
+MAX_TEMPLATE_BYTES = 1 << 20
+MAX_SPEC_BYTES = 64 << 20
+
 
 @dataclass(frozen=True)
 class LoadedSpec:
@@ -38,12 +41,27 @@ def read_sources(directory: Path) -> list[SourceFile]:
         raise SpecError([SpecIssue(str(directory), 1, 1,
                                    "no *.yaml files here; is this an environment folder?")])
     out = []
+    root = directory.resolve()
     for p in paths:
         try:
-            out.append(SourceFile(_display(p), p.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError([SpecIssue(_display(p), 1, 1, f"cannot read: {exc}")]) from exc
+            out.append(SourceFile(_display(p), _read_source(root, p)))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise SpecError([SpecIssue(_display(p), 1, 1, f"cannot read: {exc}")]) from None
     return out
+
+
+def _read_source(root: Path, path: Path) -> str:
+    """A spec file's text: a regular file inside the spec folder, at most MAX_SPEC_BYTES."""
+    full = path.resolve()
+    if not full.is_relative_to(root):
+        raise ValueError("it links outside the spec folder")
+    if not full.is_file():
+        raise ValueError("not a regular file")
+    with full.open("rb") as handle:
+        data = handle.read(MAX_SPEC_BYTES + 1)
+    if len(data) > MAX_SPEC_BYTES:
+        raise ValueError(f"larger than {MAX_SPEC_BYTES >> 20} MiB")
+    return data.decode("utf-8")
 
 
 def _display(path: Path) -> str:
@@ -51,6 +69,41 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+class TemplatePathError(ValueError):
+    """A config template that cannot be used: outside the spec folder, not a file, unreadable."""
+
+
+def read_template(root: Path, name: str) -> str:
+    """The text of template `name`, which must resolve (symlinks followed) to a regular
+    file inside the spec folder `root` and hold at most MAX_TEMPLATE_BYTES of UTF-8.
+
+    Raises TemplatePathError saying why not.
+    """
+    try:
+        full = (root / name).resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+        raise TemplatePathError(f"template {name!r} cannot be used ({exc})") from None
+    if not full.is_relative_to(root):
+        raise TemplatePathError(f"template {name!r} resolves outside the spec folder; "
+                                "templates must live inside it")
+    if full.exists() and not full.is_file():
+        raise TemplatePathError(f"template {name} is not a regular file")
+    try:
+        with full.open("rb") as handle:
+            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise TemplatePathError(f"template {name} cannot be read ({reason}); "
+                                "paths are relative to the spec folder") from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplatePathError(f"template {name} is larger than {MAX_TEMPLATE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplatePathError(f"template {name} is not UTF-8 text ({exc.reason} at byte "
+                                f"{exc.start})") from None
 
 
 def load_spec(directory: Path) -> LoadedSpec:
@@ -63,21 +116,17 @@ def load_spec(directory: Path) -> LoadedSpec:
     env = parse_environment(sources, positions)
     templates: dict[str, str] = {}
     issues: list[SpecIssue] = []
+    root = directory.resolve()
     for sname, server in env.servers.items():
         for target, cfg in server.config.items():
             if cfg.template is None or cfg.template in templates:
                 continue
-            tpath = Path(cfg.template)
-            full = tpath if tpath.is_absolute() else directory / tpath
             try:
-                templates[cfg.template] = full.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                templates[cfg.template] = read_template(root, cfg.template)
+            except TemplatePathError as exc:
                 where = positions.get(("servers", sname, "config", target, "template"),
                                       Pos(sources[0].name, 1, 1))
-                reason = getattr(exc, "strerror", None) or str(exc)
-                issues.append(SpecIssue(where.file, where.line, where.col,
-                                        f"template {cfg.template} cannot be read ({reason}); "
-                                        "paths are relative to the spec folder"))
+                issues.append(SpecIssue(where.file, where.line, where.col, str(exc)))
     if issues:
         raise SpecError(issues)
     digest = hashlib.sha256()

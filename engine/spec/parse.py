@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import SECTIONS, Environment
+from engine.spec.paths import path_problems
 from engine.spec.references import check_references
 from engine.spec.templating import render_tree, render_vars
 from engine.spec.yamlpos import Path_, Pos, SpecSyntaxError, parse_yaml
@@ -221,7 +222,7 @@ def parse_environment(files: list[SourceFile],
         for err in exc.errors():
             merged.issue(locate(merged.positions, err["loc"], fallback), _message(err))
         raise SpecError(merged.issues) from None
-    for loc, message in check_references(env, declared):
+    for loc, message in [*check_references(env, declared), *path_problems(env)]:
         merged.issue(locate(merged.positions, loc, fallback), message)
     if merged.issues:
         raise SpecError(merged.issues)
