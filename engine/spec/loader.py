@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import Environment
-from engine.spec.parse import SourceFile, parse_environment
+from engine.spec.parse import SourceFile, locate, parse_environment
 from engine.spec.yamlpos import Path_, Pos
 
 MAX_TEMPLATE_BYTES = 1 << 20
@@ -24,6 +24,18 @@ class LoadedSpec:
     files: tuple[str, ...]
     digest: str
     templates: dict[str, str] = field(default_factory=dict)
+    positions: dict[Path_, Pos] = field(default_factory=dict, repr=False, compare=False)
+
+    def where(self, path: Path_) -> Pos:
+        """The file position of a key path, or of the nearest enclosing one known."""
+        fallback = Pos(self.files[0] if self.files else str(self.directory), 1, 1)
+        return locate(self.positions, path, fallback)
+
+    def shown(self, name: str) -> str:
+        """A spec-relative file (a template) as errors show it, beside the spec files."""
+        if self.files:
+            return str(Path(self.files[0]).parent / name)
+        return str(self.directory / name)
 
     def path(self, value: str) -> Path:
         """Resolve a path from the spec: relative paths are relative to the spec directory."""
@@ -135,4 +147,4 @@ def load_spec(directory: Path) -> LoadedSpec:
     for name in sorted(templates):
         digest.update(f"{name}\0{templates[name]}\0".encode())
     return LoadedSpec(env, directory.resolve(), tuple(s.name for s in sources),
-                      "sha256:" + digest.hexdigest(), templates)
+                      "sha256:" + digest.hexdigest(), templates, positions)
