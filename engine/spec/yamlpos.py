@@ -82,7 +82,7 @@ class _Frame:
         self.key_pos = pos
         self.nodes = 1
         self.anchor = anchor
-        self.merges: list[dict] = []
+        self.merges: list[tuple[dict, Pos]] = []
         self.pos = pos
 
 
@@ -251,8 +251,7 @@ class _Composer:
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, dict) for item in items):
             raise self._stop(pos, "'<<' merges a mapping or a list of mappings")
-        parent.merges.extend(items)  # type: ignore[arg-type]
-        parent.key_pos = pos
+        parent.merges.extend((item, pos) for item in items)  # type: ignore[misc]
 
     def _alias(self, event: ev.AliasEvent) -> None:
         pos = self._pos(event)
@@ -310,13 +309,13 @@ def _resolve(value: str) -> str:
 def _apply_merges(frame: _Frame, positions: dict[Path_, Pos]) -> None:
     """YAML merge keys: merged entries fill only the keys the mapping does not set."""
     target = frame.container
-    for source in frame.merges:
+    for source, pos in frame.merges:
         for key, value in source.items():
             if key not in target:  # type: ignore[operator]
                 target[key] = value  # type: ignore[index]
                 if frame.path is not None:
-                    positions[(*frame.path, key)] = frame.key_pos
-                    positions[(*frame.path, key, "<key>")] = frame.key_pos
+                    positions[(*frame.path, key)] = pos
+                    positions[(*frame.path, key, "<key>")] = pos
 
 
 def tag_name(tag: str) -> str:
