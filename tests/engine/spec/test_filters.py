@@ -94,7 +94,8 @@ def test_ternary() -> None:
 def test_combine() -> None:
     a = {"a": 1, "b": {"x": 1, "l": [1, 2]}}
     b = {"b": {"y": 2, "l": [2, 3]}, "c": 3}
-    assert render("{{ a | combine(b) }}", a=a, b=b) == "{'a': 1, 'b': {'y': 2, 'l': [2, 3]}, 'c': 3}"
+    assert render("{{ a | combine(b) }}", a=a, b=b) == (
+        "{'a': 1, 'b': {'y': 2, 'l': [2, 3]}, 'c': 3}")
     assert render("{{ a | combine(b, recursive=true) }}", a=a, b=b) == (
         "{'a': 1, 'b': {'x': 1, 'l': [2, 3], 'y': 2}, 'c': 3}")
     assert render("{{ a | combine(b, recursive=true, list_merge='append_rp') }}", a=a, b=b) == (
