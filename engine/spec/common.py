@@ -45,7 +45,7 @@ class SecretRef(SpecModel):
 
 def check_name(value: str, what: str) -> str:
     """Raise ValueError when `value` is not a valid resource name."""
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise ValueError(
             f"{what} name {value!r} must start with a letter or digit and use only "
             "letters, digits, '.', '_' and '-'"
