@@ -6,9 +6,16 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from engine.spec.common import Duration, JsonValue, SpecModel
+from engine.spec.common import Duration, JsonValue, SpecModel, check_patch_id
 
 
 class Site(SpecModel):
@@ -148,3 +155,10 @@ class Server(SpecModel):
     service: Service | None = None
     rollout: Rollout | None = None
     ignore: list[str] = Field(default_factory=list)
+
+    @field_validator("patches")
+    @classmethod
+    def _patch_ids(cls, value: list[str]) -> list[str]:
+        for patch in value:
+            check_patch_id(patch)
+        return value
