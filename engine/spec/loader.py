@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +86,19 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Parsing makes hundreds of thousands of objects and no reference cycles; the cycle
+    collector would re-scan them over and over (a third of the time at 10,000 servers)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class TemplatePathError(ValueError):
     """A config template that cannot be used: outside the spec folder, not a file, unreadable."""
 
@@ -125,7 +141,8 @@ def load_spec(directory: Path) -> LoadedSpec:
     """
     sources = read_sources(directory)
     positions: dict[Path_, Pos] = {}
-    env = parse_environment(sources, positions)
+    with _no_gc_pauses():
+        env = parse_environment(sources, positions)
     templates: dict[str, str] = {}
     issues: list[SpecIssue] = []
     root = directory.resolve()

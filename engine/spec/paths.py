@@ -9,12 +9,14 @@ providers re-check containment when they touch a host.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from engine.spec.models import Environment
 
 Loc = tuple[str | int, ...]
 RESERVED = ".drydock"  # drydock's own folder under a host root (change backups, archives)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def relative_path_problem(value: str, what: str) -> str | None:
@@ -30,7 +32,7 @@ def relative_path_problem(value: str, what: str) -> str | None:
     shown = repr(value if len(value) <= 80 else value[:77] + "...")
     if not value:
         return f"{what} must not be empty"
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if _CONTROL.search(value):
         return f"{what} {shown} holds a control character (NUL, newline, ...)"
     if "\\" in value:
         return f"{what} {shown} holds a backslash; separate folders with '/'"

@@ -136,6 +136,7 @@ class _Composer:
         self.result: object = None
         self.documents = 0
         self.ctor = SafeConstructor()
+        self.plain: dict[str, object] = {}
 
     def _pos(self, event: ev.Event) -> Pos:
         mark = event.start_mark
@@ -273,18 +274,29 @@ class _Composer:
         if tag is None:
             if not event.implicit[0]:
                 return value
+            found = self.plain.get(value, _NO_KEY)  # keys and values repeat a lot
+            if found is not _NO_KEY:
+                return found
             tag = _resolve(value)
             if tag == _STR:
+                self.plain[value] = value
                 return value
             if tag == _MERGE:
                 return _MERGE
-        elif tag == "!":
+            constructed = self._construct(tag, value, event, pos)
+            if tag != _T + "timestamp":
+                self.plain[value] = constructed
+            return constructed
+        if tag == "!":
             return value
         elif tag not in _SCALAR_TAGS:
             raise self._stop(pos, f"YAML tag {tag_name(tag)} is not allowed in a spec; "
                              "write plain values")
         if tag == _STR:
             return value
+        return self._construct(tag, value, event, pos)
+
+    def _construct(self, tag: str, value: str, event: ev.ScalarEvent, pos: Pos) -> object:
         if tag == _T + "int" and sum(c.isdigit() for c in value) > MAX_INT_DIGITS:
             raise self._stop(pos, f"number with {sum(c.isdigit() for c in value)} digits: "
                              f"numbers in a spec have at most {MAX_INT_DIGITS} digits "
