@@ -86,3 +86,16 @@ def test_level_beyond_the_updates_folder_is_a_plan_error(tmp_path: Path) -> None
     [line] = [ln for ln in proc.stderr.splitlines() if "update_level" in ln]
     assert line.startswith("error: server.gw-1: update_level 9999 is beyond the updates folder ")
     assert line.endswith("which offers levels up to 14")
+
+
+@pytest.mark.parametrize("command", [["drift"], ["graph"], ["apply", "--auto-approve"]])
+@pytest.mark.parametrize("attack", ["alias-bomb", "divide-by-zero", "config-key-proc"])
+def test_other_commands_stop_the_same_way(tmp_path: Path, attack: str,
+                                          command: list[str]) -> None:
+    (tmp_path / "env.yaml").write_text(ENV)
+    (tmp_path / "attack.yaml").write_text(ATTACKS[attack])
+    (tmp_path / "t.j2").write_text("x = {{ 1/0 }}\n")
+    proc = run(tmp_path, *command)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert [ln for ln in proc.stderr.splitlines() if EXPECTED[attack] in ln], proc.stderr
+    assert not (tmp_path / ".drydock").exists() or not any((tmp_path / ".drydock").rglob("*.json"))
