@@ -5,6 +5,7 @@
   python -m bench retention --snapshots 1000000
   python -m bench backup --size 256M
   python -m bench ssh --homes 50  # refresh over ssh vs local (needs openssh-server)
+  python -m bench loader          # spec loading at 1,000 and 10,000 servers
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def main() -> None:
         from bench.plan_bench import run
 
         _table(f"plan/apply on {args.servers} servers", run(args.servers))
+    if "loader" in args.which:
+        from bench.loader_bench import run as run_loader
+
+        _table("spec loader", run_loader())
     if "retention" in args.which:
         mod = importlib.import_module("bench.retention_bench")
         _table(f"retention on {args.snapshots} snapshots", mod.run(args.snapshots))

@@ -21,6 +21,7 @@ from engine.drills_status import drill_findings, failed_drill_warnings
 from engine.planners import PlanContext, plan_change
 from engine.planners.assemble import PlanError, assemble_plan
 from engine.planners.backups import backup_freshness, plan_backups
+from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
@@ -92,7 +93,10 @@ def make_plan(
     actions: list[Action] = []
     by_address: dict[str, list[Action]] = {}
     for change in changes:
-        planned = plan_change(change, ctx)
+        try:
+            planned = plan_change(change, ctx)
+        except PlanningError as exc:
+            raise PlanError(str(exc)) from None
         actions.extend(planned)
         if planned:
             by_address[change.address] = planned

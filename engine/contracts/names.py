@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_PATCH_ID = re.compile(r"^WSO2-CARBON-PATCH-(?P<kernel>[0-9.]+)-(?P<num>\d{4})$")
+from engine.spec.common import PATCH_ID_RE
 
 
 def patch_dir(patch_id: str) -> str:
@@ -14,7 +14,7 @@ def patch_dir(patch_id: str) -> str:
     """
     if re.fullmatch(r"patch\d{4}", patch_id):
         return patch_id
-    m = _PATCH_ID.match(patch_id)
+    m = PATCH_ID_RE.fullmatch(patch_id)
     if not m:
         raise ValueError(
             f"patch {patch_id!r} is not of the form WSO2-CARBON-PATCH-<kernel>-<NNNN>"

@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePath
 
-from jinja2 import Template
-
 from engine.contracts.models import DesiredResource
 from engine.contracts.names import patch_dir, split_product
+from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import Server
 from engine.spec.secret_tokens import tokenize
-from engine.spec.templating import TemplateRenderError, make_environment
+from engine.spec.templating import TemplateRenderError, Templates
 
 
-class DesiredStateError(ValueError):
-    """The spec is valid but cannot be turned into desired state (e.g. a template fails)."""
+class DesiredStateError(SpecError):
+    """The spec is valid but cannot be turned into desired state (e.g. a template fails);
+    each issue is located (the template's line, or the spec line of an inline content)."""
 
 
 def sha256_text(text: str) -> str:
@@ -31,23 +31,26 @@ def server_home(spec: LoadedSpec, server: Server) -> PurePath:
 
 
 class TemplateCache:
-    """Compiled config templates by source text: each template compiles once per plan."""
+    """Compiled config templates by whitespace style and source text, once per plan."""
 
     def __init__(self) -> None:
-        self._env = make_environment()
-        self._compiled: dict[str, Template] = {}
+        self._styles: dict[str, Templates] = {}
 
-    def get(self, text: str) -> Template:
-        """The compiled template for `text`."""
-        found = self._compiled.get(text)
+    def get(self, whitespace: str) -> Templates:
+        """The templates of one whitespace style (`jinja` or `ansible`)."""
+        found = self._styles.get(whitespace)
         if found is None:
-            found = self._compiled[text] = self._env.from_string(text)
+            found = self._styles[whitespace] = Templates(whitespace)
         return found
 
 
 def render_config(spec: LoadedSpec, name: str, server: Server,
                   cache: TemplateCache | None = None) -> dict[str, str]:
-    """Render each managed file of a server; raise DesiredStateError naming the file."""
+    """Render each managed file of a server.
+
+    Raises DesiredStateError located at the failing template line (`templates/x.j2:12:1`)
+    or, for inline content, at the spec line that holds it.
+    """
     templates = cache or TemplateCache()
     host = spec.env.hosts[server.host]
     product_name, version = split_product(server.product)
@@ -63,14 +66,24 @@ def render_config(spec: LoadedSpec, name: str, server: Server,
     out: dict[str, str] = {}
     for target, cfg in server.config.items():
         text = spec.templates.get(cfg.template, "") if cfg.template else (cfg.content or "")
+        shown = spec.shown(cfg.template) if cfg.template else "(inline)"
         try:
-            out[target] = templates.get(text).render({**base, **tokenize(cfg.vars)})
-        except Exception as exc:  # jinja raises many types; all mean "cannot render"
-            raise DesiredStateError(
-                f"servers.{name}.config.{target}: template {cfg.template or '(inline)'} "
-                f"failed: {str(exc).splitlines()[0]}"
-            ) from exc
+            out[target] = templates.get(cfg.whitespace).render(
+                text, {**base, **tokenize(cfg.vars)}, name=shown)
+        except TemplateRenderError as exc:
+            raise DesiredStateError([_issue(spec, name, target, cfg.template, exc)]) from None
     return out
+
+
+def _issue(spec: LoadedSpec, name: str, target: str, template: str | None,
+           exc: TemplateRenderError) -> SpecIssue:
+    what = f"template: {exc} (server {name}, {target})"
+    if template is not None and exc.line is not None:
+        return SpecIssue(spec.shown(template), exc.line, 1, what)
+    key = "template" if template is not None else "content"
+    pos = spec.where(("servers", name, "config", target, key))
+    return SpecIssue(pos.file, pos.line, pos.col,
+                     f"{what}" if template is None else f"{what} in {template}")
 
 
 def desired_server(spec: LoadedSpec, name: str, server: Server,

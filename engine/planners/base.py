@@ -10,6 +10,10 @@ from engine.contracts.models import Action, DesiredResource, ObservedResource, S
 from engine.spec.loader import LoadedSpec
 
 
+class PlanningError(ValueError):
+    """A change that cannot be planned at all; the message names the resource."""
+
+
 @dataclass(frozen=True)
 class PlanContext:
     """Inputs shared by all planners of one plan: the spec, the plan id and the time."""

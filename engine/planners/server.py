@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.contracts.models import Action, Change, ObservedResource, Step
 from engine.contracts.names import patch_dir, split_product, update_package_name
-from engine.planners.base import Chain, PlanContext
+from engine.planners.base import Chain, PlanContext, PlanningError
 from engine.spec.models import Server
 
 BACKUP_PATHS = ("repository/components/patches", "repository/conf", "updates")
@@ -98,6 +98,12 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     want_level = desired.attributes.get("update_level")
     moving = want_level is not None and want_level != now_level
 
+    highest = facts.get("highest_update_level")
+    if moving and highest is not None and want_level > highest:
+        offered = f"offers levels up to {highest}" if highest >= 0 else "holds no packages"
+        raise PlanningError(
+            f"server.{name}: update_level {want_level} is beyond the updates folder "
+            f"{ctx.spec.path(product.updates or '.')}, which {offered}")
     if moving and exists:
         chain.add("preflight", "server.preflight",
                   f"check {name}'s level change {now_level} → {want_level} before anything "

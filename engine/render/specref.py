@@ -45,19 +45,21 @@ FIELD_NOTES: dict[str, str] = {
     "Product.patches": "Folder of patch archives (`WSO2-CARBON-PATCH-<kernel>-<NNNN>.zip`).",
     "Server.host": "The host it runs on.",
     "Server.product": "A key of `products`.",
-    "Server.home": "Product home, relative to the host's `root`.",
-    "Server.update_level": "Wanted update level; levels apply one after another. "
-                           "Unset: not managed; -1: never updated.",
+    "Server.home": "Product home, relative to the host's `root`: no leading `/`, no `..`, "
+                   "not inside another server's home on the same host.",
+    "Server.update_level": "Wanted update level (-1 to 9999); levels apply one after "
+                           "another. Unset: not managed; -1: never updated.",
     "Server.strategy": "`in-place` updates the home; `replace` installs the updated pack "
                        "beside it and switches.",
     "Server.conflicts": "What to do when an update would overwrite a locally changed file.",
     "Server.patches": "Patch ids (`WSO2-CARBON-PATCH-4.2.0-0005`) that must be installed; "
                       "others are removed.",
-    "Server.config": "Managed files, by path relative to the home.",
+    "Server.config": "Managed files, by path relative to the home (no leading `/`, no `..`).",
     "Server.ignore": "Attribute patterns whose drift is noise on this server "
                      "(`config:*`, `patches`).",
     "ConfigFile.vars": "Extra template variables for this file.",
-    "ConfigFile.mode": "File mode as an integer (420 = 0o644).",
+    "ConfigFile.mode": "File mode as octal digits in a string, `\"0640\"` (0 to 0777); an "
+                       "integer from older specs is read as a number (420 = 0644).",
     "Service.start": "Start command, relative to the home (no shell).",
     "Service.stop": "Stop command, relative to the home (no shell).",
     "HealthCheck.timeout": "How long to wait for the server to become healthy.",
@@ -79,7 +81,8 @@ FIELD_NOTES: dict[str, str] = {
     "Drill.into": "The scratch target, torn down afterwards.",
     "Drill.verify": "Checks run on the restored data.",
     "Drill.rto": "The restore must finish within this time.",
-    "DrillCheck.expect": "For `sql`: a comparison with the first value (`>= 1`).",
+    "DrillCheck.expect": "For `sql`: a comparison with the first value (`>= 1`, `= 500`, "
+                         "`!=`/`<>`, `<`, `<=`, `>`).",
     "RecoverMapping.hosts": "Lost host -> host at this site.",
     "RecoverMapping.databases": "Lost database -> declared replacement.",
     "RecoverMapping.repositories": "Where the data comes from (default: this site's).",
@@ -105,8 +108,9 @@ FIELD_NOTES: dict[str, str] = {
     "Server.service": "How to start, stop and health-check it; without it drydock never "
                       "stops or starts the server.",
     "Server.rollout": "Rollout group limiting how many servers change at once.",
-    "ConfigFile.template": "Jinja2 template file, relative to the spec folder (sandboxed, "
-                           "undefined names are errors).",
+    "ConfigFile.template": "Jinja2 template file, relative to the spec folder and inside "
+                           "it once symlinks are resolved (sandboxed, undefined names are "
+                           "errors, Ansible's filters available).",
     "ConfigFile.content": "Inline content (templated like a template file).",
     "Service.health": "Probe that must pass after a start.",
     "HealthCheck.http": "URL that must answer `expect_status`.",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, mo
 from engine.spec.durations import format_duration, parse_duration
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PATCH_ID_RE = re.compile(r"WSO2-CARBON-PATCH-(?P<kernel>[0-9.]+)-(?P<num>\d{4})")
 
 
 class SpecModel(BaseModel):
@@ -45,11 +46,18 @@ class SecretRef(SpecModel):
 
 def check_name(value: str, what: str) -> str:
     """Raise ValueError when `value` is not a valid resource name."""
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise ValueError(
             f"{what} name {value!r} must start with a letter or digit and use only "
             "letters, digits, '.', '_' and '-'"
         )
+    return value
+
+
+def check_patch_id(value: str) -> str:
+    """Raise ValueError unless `value` is `WSO2-CARBON-PATCH-<kernel>-<NNNN>` or `patchNNNN`."""
+    if not (PATCH_ID_RE.fullmatch(value) or re.fullmatch(r"patch\d{4}", value)):
+        raise ValueError(f"patch {value!r} is not of the form WSO2-CARBON-PATCH-<kernel>-<NNNN>")
     return value
 
 

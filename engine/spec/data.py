@@ -168,20 +168,23 @@ class Expectation(SpecModel):
         return f"{self.op} {shown}"
 
 
-_EXPECT_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
+_EXPECT_RE = re.compile(r"^\s*(>=|<=|==|!=|<>|=|>|<)\s*(.+?)\s*$")
+_SQL_OPS = {"=": "==", "<>": "!="}  # written as in SQL
 
 
 def parse_expect(text: str) -> Expectation:
     """Parse `">= 1"` into an Expectation; raises ValueError naming the accepted forms.
+
+    Operators: `>=`, `<=`, `==` (or SQL's `=`), `!=` (or SQL's `<>`), `>`, `<`.
 
     >>> str(parse_expect(">= 1"))
     '>= 1'
     """
     match = _EXPECT_RE.match(text or "")
     if not match:
-        raise ValueError(f"expect {text!r} is not a comparison; write e.g. '>= 1', '== 3', "
+        raise ValueError(f"expect {text!r} is not a comparison; write e.g. '>= 1', '= 3', "
                          "'!= 0' or '< 10'")
-    op, raw = match.group(1), match.group(2)
+    op, raw = _SQL_OPS.get(match.group(1), match.group(1)), match.group(2)
     try:
         value: float | str = float(raw)
     except ValueError:

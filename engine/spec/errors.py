@@ -15,7 +15,15 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.col}: {self.message}")
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters (newlines from a hostile key, say) escaped."""
+    return text.translate(_CONTROL)
 
 
 class SpecError(Exception):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from engine.spec.common import Duration, JsonValue, SecretRef, SpecModel
+from engine.spec.common import Duration, JsonValue, SecretRef, SpecModel, check_patch_id
 
 
 class Site(SpecModel):
@@ -77,13 +86,66 @@ class Product(SpecModel):
     version: str | None = None
 
 
+MAX_UPDATE_LEVEL = 9999  # update numbers are four digits (WSO2-CARBON-UPDATE-4.9.0-NNNN)
+_MODE_RE = re.compile(r"^(?:0o|0)?([0-7]{3})$")
+
+
+def parse_mode(value: object) -> int:
+    """A file mode from a spec: the string `"0640"` (or `"640"`, `"0o640"`), 0 to 0777.
+
+    Integers from older specs are read as the number they are (`420` is 0644, and
+    YAML's unquoted `0640` is already octal); an integer such as `400` or `644`, which
+    only makes sense as octal digits, is refused so it is not taken for the wrong mode.
+    Raises ValueError naming the accepted form.
+
+    >>> oct(parse_mode("0640"))
+    '0o640'
+    """
+    if isinstance(value, str):
+        match = _MODE_RE.match(value.strip())
+        if not match:
+            raise ValueError(f"mode {value!r} is not a file mode; write it as octal digits "
+                             "from \"0000\" to \"0777\", e.g. \"0640\"")
+        return int(match.group(1), 8)
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(value)
+        if len(digits) == 3 and set(digits) <= set("04567"):
+            raise ValueError(f"mode {value} reads as the number {value} (0{value:o}), not "
+                             f"as 0{value}; write it as a string: \"0{value}\"")
+        if not 0 <= value <= 0o777:
+            raise ValueError(f"mode {value} is outside 0 to 0777; write it as a string of "
+                             "octal digits, e.g. \"0640\"")
+        return value
+    raise ValueError("mode must be a string of octal digits, e.g. \"0640\"")
+
+
+def check_level(value: int) -> int:
+    """An update level from a spec: -1 (never updated) to MAX_UPDATE_LEVEL."""
+    if not -1 <= value <= MAX_UPDATE_LEVEL:
+        raise ValueError(f"update level {value} is out of range: levels run from -1 (never "
+                         f"updated) to {MAX_UPDATE_LEVEL}")
+    return value
+
+
+Mode = Annotated[int, BeforeValidator(parse_mode), WithJsonSchema({"anyOf": [
+    {"type": "string", "pattern": "^(0o|0)?[0-7]{3}$", "examples": ["0640"]},
+    {"type": "integer", "minimum": 0, "maximum": 511}]})]
+UpdateLevel = Annotated[int, AfterValidator(check_level), WithJsonSchema(
+    {"type": "integer", "minimum": -1, "maximum": MAX_UPDATE_LEVEL})]
+Whitespace = Literal["jinja", "ansible"]
+
+
 class ConfigFile(SpecModel):
     """One managed file in a server home, rendered from a template or given inline."""
 
     template: str | None = None
     content: str | None = None
     vars: dict[str, JsonValue] = Field(default_factory=dict)
-    mode: int = 0o644
+    mode: Mode = 0o644
+    whitespace: Whitespace = Field(
+        default="jinja",
+        description="Template whitespace rules: `jinja` (Jinja's defaults) or `ansible` "
+                    "(as Ansible's template module: `trim_blocks`, trailing newline kept).")
 
     @model_validator(mode="after")
     def _one_source(self) -> ConfigFile:
@@ -134,7 +196,7 @@ class Server(SpecModel):
     host: str
     product: str
     home: str
-    update_level: int | None = Field(default=None, ge=-1)
+    update_level: UpdateLevel | None = None
     strategy: Literal["in-place", "replace"] = "in-place"
     conflicts: Literal["refuse", "overwrite"] = "refuse"
     patches: list[str] = Field(default_factory=list)
@@ -142,3 +204,10 @@ class Server(SpecModel):
     service: Service | None = None
     rollout: Rollout | None = None
     ignore: list[str] = Field(default_factory=list)
+
+    @field_validator("patches")
+    @classmethod
+    def _patch_ids(cls, value: list[str]) -> list[str]:
+        for patch in value:
+            check_patch_id(patch)
+        return value

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import SECTIONS, Environment
+from engine.spec.paths import path_problems
 from engine.spec.references import check_references
 from engine.spec.templating import render_tree, render_vars
 from engine.spec.yamlpos import Path_, Pos, SpecSyntaxError, parse_yaml
@@ -37,15 +38,11 @@ class _Merged:
 
     def add(self, name: str, data: object, positions: dict[Path_, Pos]) -> None:
         top = positions.get((), Pos(name, 1, 1))
-        by_item: dict[tuple, dict[Path_, Pos]] = {}
-        for path, pos in positions.items():
-            by_item.setdefault(path[:2], {})[path] = pos
-            if len(path) >= 1:
-                by_item.setdefault(path[:1], {})[path] = pos
-        self._by_item = by_item
         if not isinstance(data, dict):
             self.issue(top, "a spec file must be a mapping of sections (environment, servers, ...)")
             return
+        ignored = self.data.get("ignore")
+        offset = len(ignored) if isinstance(ignored, list) else 0
         for key, value in data.items():
             kpos = positions.get((key, "<key>"), top)
             if key in SECTIONS or key == "vars":
@@ -57,17 +54,19 @@ class _Merged:
                     first = self.positions[(key,)]
                     self.issue(kpos, f"'{key}' is already set in {first.file}:{first.line}")
             else:
-                self._copy(key, value, positions)
-
-    def _copy(self, key: str, value: object, positions: dict[Path_, Pos]) -> None:
-        self.data[key] = value
-        self.positions.update(self._by_item.get((key,), {}))
+                self.data[key] = value
+        if offset:
+            positions = {_shift(path, offset): pos for path, pos in positions.items()}
+        # the first file to name a key path keeps its position (duplicates are reported)
+        combined = dict(positions)
+        combined.update(self.positions)
+        self.positions = combined
 
     def _merge_section(self, key: str, value: object, positions: dict, kpos: Pos) -> None:
         if value is None:
             return
         if not isinstance(value, dict):
-            self._copy(key, value, positions)  # validation reports the wrong type
+            self.data[key] = value  # validation reports the wrong type
             return
         target = self.data.setdefault(key, {})
         if not isinstance(target, dict):
@@ -80,21 +79,21 @@ class _Merged:
                 self.issue(where, f"{key}.{name} is already declared at {first.file}:{first.line}")
                 continue
             target[name] = item
-            self.positions.update(self._by_item.get((key, name), {}))
 
     def _merge_list(self, key: str, value: object, positions: dict, kpos: Pos) -> None:
         if not isinstance(value, list):
-            self._copy(key, value, positions)
+            self.data[key] = value
             return
         target = self.data.setdefault(key, [])
-        if not isinstance(target, list):
-            return
-        offset = len(target)
-        target.extend(value)
-        self.positions.setdefault((key,), kpos)
-        for path, pos in self._by_item.get((key,), {}).items():
-            if len(path) > 1 and isinstance(path[1], int):
-                self.positions[(key, path[1] + offset, *path[2:])] = pos
+        if isinstance(target, list):
+            target.extend(value)
+
+
+def _shift(path: Path_, offset: int) -> Path_:
+    """The path of an `ignore` entry once earlier files' entries come before it."""
+    if len(path) > 1 and path[0] == "ignore" and isinstance(path[1], int):
+        return (path[0], path[1] + offset, *path[2:])
+    return path
 
 
 def locate(positions: dict[Path_, Pos], loc: tuple, fallback: Pos) -> Pos:
@@ -146,7 +145,7 @@ def _drop_invalid_items(data: dict, merged: _Merged, fallback: Pos) -> dict:
         keep = {}
         for name, raw in items.items():
             try:
-                adapter.validate_python(raw)
+                model = adapter.validate_python(raw)
             except ValidationError as exc:
                 for err in exc.errors():
                     loc = (section, name, *err["loc"])
@@ -156,7 +155,7 @@ def _drop_invalid_items(data: dict, merged: _Merged, fallback: Pos) -> dict:
                 if repaired is not None:
                     keep[name] = repaired
                 continue
-            keep[name] = raw
+            keep[name] = model  # validated once: the environment takes the model as it is
         out[section] = keep
     return out
 
@@ -223,7 +222,7 @@ def parse_environment(files: list[SourceFile],
         for err in exc.errors():
             merged.issue(locate(merged.positions, err["loc"], fallback), _message(err))
         raise SpecError(merged.issues) from None
-    for loc, message in check_references(env, declared):
+    for loc, message in [*check_references(env, declared), *path_problems(env)]:
         merged.issue(locate(merged.positions, loc, fallback), message)
     if merged.issues:
         raise SpecError(merged.issues)

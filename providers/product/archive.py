@@ -326,3 +326,12 @@ def read_member(path: Path, name: str, *, max_size: int = DEFAULT_MAX_MEMBER_REA
 def artifact_present(path: Path) -> bool:
     """True when a controller-side artifact (pack, package, patch archive) is a file."""
     return path.is_file()
+
+
+def artifact_names(folder: Path) -> list[str]:
+    """The file names in a controller-side artifact folder (updates, patches); [] when it
+    cannot be listed."""
+    try:
+        return sorted(p.name for p in folder.iterdir())
+    except OSError:
+        return []

@@ -9,7 +9,9 @@
 - `replace`: {pack, problems} for `strategy: replace` (the updated pack beside `pack`);
 - `downgrade`: {chain, problems} — the change backups that lead down to the level;
 - `touched_files`: every file the planned change writes or removes (for the backup);
-- `problems`: what stops the change as a whole (e.g. the pack is missing).
+- `problems`: what stops the change as a whole (e.g. the pack is missing);
+- `highest_update_level`: set instead of `updates` when the declared level is beyond the
+  highest package in the updates folder (the planner refuses such a plan).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from engine.contracts.names import split_product
 from engine.contracts.provider import ObserveRequest
 from providers.hosts.base import Transport
 from providers.hosts.paths import is_dir, is_file
-from providers.product.archive import ArchiveError
+from providers.product.archive import ArchiveError, artifact_names
 from providers.product.downgrade import DowngradeError, find_chain, level_backups, touched_paths
 from providers.product.install import pack_facts
 from providers.product.replace import level_pack
@@ -58,6 +60,19 @@ def describe_levels(t: Transport, home: PurePosixPath | None, updates_dir: Path,
                            "removed": list(files.removed), "problems": [],
                            "conflicts": found}
     return out
+
+
+def highest_offered(updates_dir: Path, version: str) -> int:
+    """The highest level among the update packages in `updates_dir`; -1 when none.
+
+    Read from the file names, so a declared level far beyond what exists is found without
+    visiting every level in between.
+    """
+    prefix = f"WSO2-CARBON-UPDATE-{version}-"
+    names = artifact_names(updates_dir)
+    levels = [int(n[len(prefix):-4]) for n in names
+              if n.startswith(prefix) and n.endswith(".zip") and n[len(prefix):-4].isdigit()]
+    return max(levels, default=-1)
 
 
 def _replace(pack: Path, want: int) -> dict[str, Any]:
@@ -137,6 +152,8 @@ def level_facts(request: ObserveRequest, t: Transport, home: PurePosixPath,
     exists = is_dir(t, home)
     if want > level and exists and server.strategy == "replace":
         facts["replace"] = _replace(pack, want)
+    elif want > level and want > (highest := highest_offered(updates_dir, version)):
+        facts["highest_update_level"] = highest
     elif want > level:
         levels = describe_levels(t, home if exists else None, updates_dir, prod_name, version,
                                  level, want)
