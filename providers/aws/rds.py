@@ -10,16 +10,12 @@ and reporting progress every few minutes.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from engine.catalog import CatalogEntry
-from providers.aws.clients import AwsEndpoint, error_code, make_client, one_line, translated
+from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
 from providers.aws.rds_model import (
     PREFIX,
     RdsSnapshot,
@@ -27,44 +23,20 @@ from providers.aws.rds_model import (
     snapshot_identifier,
     snapshot_tags,
 )
+from providers.aws.waiting import AwsWait, Progress, error_response, quiet, wait_bounded
 from providers.repositories.base import SnapshotStore
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import Manifest, SnapshotFields
 from providers.repositories.models import PartCheck, VerifyResult
 
-Progress = Callable[[str], None]
 DEFAULT_KMS_KEY = "alias/aws/rds"
 _NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault"}
 _EXISTS = {"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"}
 _NO_INSTANCE = {"DBInstanceNotFound", "DBInstanceNotFoundFault"}
 
 
-class RdsWait(BaseModel):
-    """How to wait for a snapshot to become available: poll interval, how many polls at
-    most (default 240 x 30 s = 2 h) and how many polls between progress lines (5 min)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    poll: timedelta = timedelta(seconds=30)
-    attempts: int = Field(default=240, ge=1)
-    report_every: int = Field(default=10, ge=1)
-
-    @classmethod
-    def lasting(cls, max_wait: timedelta, *, poll: timedelta = timedelta(seconds=30),
-                report_every: timedelta = timedelta(minutes=5)) -> RdsWait:
-        """Wait at most `max_wait`, polling every `poll` (at least 1 s), reporting every
-        `report_every`.
-
-        >>> RdsWait.lasting(timedelta(hours=1)).attempts
-        120
-        """
-        step = max(timedelta(seconds=1), poll)
-        return cls(poll=step, attempts=max(1, math.ceil(max_wait / step)),
-                   report_every=max(1, math.ceil(report_every / step)))
-
-
-def _quiet(_message: str) -> None:
-    return None
+RdsWait = AwsWait
+"""The bounds of RDS waits (see `providers.aws.waiting.AwsWait`)."""
 
 
 class RdsSnapshotStore(SnapshotStore):
@@ -208,7 +180,7 @@ class RdsSnapshotStore(SnapshotStore):
                     raise
 
     def create(self, series: str, snapshot_id: str, *, instance: str, fields: SnapshotFields,
-               progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+               progress: Progress = quiet) -> tuple[RdsSnapshot, bool]:
         """Snapshot RDS instance `instance` as `series`/`snapshot_id` and wait for it.
 
         Takes the series, id, instance identifier, the fields drydock records (created,
@@ -247,7 +219,7 @@ class RdsSnapshotStore(SnapshotStore):
         return True
 
     def copy_from(self, other: RdsSnapshotStore, series: str, snapshot_id: str, *,
-                  progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+                  progress: Progress = quiet) -> tuple[RdsSnapshot, bool]:
         """Copy an available snapshot from `other` (another region) here, and wait for it.
 
         Tags travel with the copy, so it is listed under the same series and id. An
@@ -289,41 +261,20 @@ class RdsSnapshotStore(SnapshotStore):
     def _wait_for(self, series: str, snapshot_id: str, progress: Progress) -> RdsSnapshot:
         """Wait (bounded) until the snapshot is available; returns it, raises on failure."""
         where = self._where(series, snapshot_id)
-        delay = int(self.wait.poll.total_seconds())
-        waiter = self._client().get_waiter("db_snapshot_available")
-        done = 0
-        while True:
-            attempts = min(self.wait.report_every, self.wait.attempts - done)
-            pending = self._wait_some(waiter, series, snapshot_id, delay, attempts)
-            if pending is None:
-                snap = self.find(series, snapshot_id)
-                if snap is None:
-                    raise SnapshotNotFound(f"{where}: vanished while waiting for it")
-                return snap
-            status, percent = pending
-            done += attempts
-            waited = f"{done} checks, {timedelta(seconds=delay * done)}"
-            if done >= self.wait.attempts:
-                raise RepositoryError(
-                    f"{where}: still {status} ({percent}%) after {waited}; it goes on in "
-                    "AWS and is listed once available: run apply again later")
-            progress(f"{where}: {status}, {percent}% after {waited}")
 
-    def _wait_some(self, waiter: Any, series: str, snapshot_id: str, delay: int,
-                   attempts: int) -> tuple[str, int] | None:
-        """Run the waiter for `attempts` polls: None once available, else (status, %)."""
-        from botocore.exceptions import WaiterError
+        def timed_out(status: str, waited: str) -> RepositoryError:
+            return RepositoryError(f"{where}: still {status} after {waited}; it goes on in "
+                                   "AWS and is listed once available: run apply again later")
 
-        where = self._where(series, snapshot_id)
-        with self._calling("wait for snapshot", where):
-            try:
-                waiter.wait(DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
-                            WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-            except WaiterError as exc:
-                if not str(exc.kwargs.get("reason", "")).startswith("Max attempts exceeded"):
-                    raise _wait_failed(where, exc) from None
-                return _status(exc.last_response)
-        return None
+        wait_bounded(self._client().get_waiter("db_snapshot_available"),
+                     {"DBSnapshotIdentifier": snapshot_identifier(series, snapshot_id)},
+                     self.wait, calling=lambda: self._calling("wait for snapshot", where),
+                     pending=_pending, failed=lambda exc: _wait_failed(where, exc),
+                     timed_out=timed_out, progress=progress, subject=where)
+        snap = self.find(series, snapshot_id)
+        if snap is None:
+            raise SnapshotNotFound(f"{where}: vanished while waiting for it")
+        return snap
 
 
 def _cause_code(exc: Exception) -> str:
@@ -332,20 +283,20 @@ def _cause_code(exc: Exception) -> str:
     return error_code(cause) if isinstance(cause, Exception) else ""
 
 
-def _status(response: Any) -> tuple[str, int]:
+def _pending(response: Any) -> str:
     items = (response or {}).get("DBSnapshots") or [{}]
-    return str(items[0].get("Status", "unknown")), int(items[0].get("PercentProgress") or 0)
+    return (f"{items[0].get('Status', 'unknown')} "
+            f"({int(items[0].get('PercentProgress') or 0)}%)")
 
 
 def _wait_failed(where: str, exc: Any) -> RepositoryError:
-    response = exc.last_response or {}
-    if "Error" in response:
-        code = response["Error"].get("Code", "")
+    error = error_response(exc)
+    if error is not None:
+        code, message = error
         if code in _NOT_FOUND:
             return SnapshotNotFound(f"{where}: not found while waiting for it")
-        message = one_line(response["Error"].get("Message", ""))
         return RepositoryError(f"{where}: RDS refused describe while waiting ({code}: "
                                f"{message}); check the credentials may describe snapshots")
-    status, _percent = _status(response)
-    return RepositoryError(f"{where}: RDS reports status {status}; the snapshot failed, "
-                           "delete it and apply again")
+    items = (exc.last_response or {}).get("DBSnapshots") or [{}]
+    return RepositoryError(f"{where}: RDS reports status {items[0].get('Status', 'unknown')}; "
+                           "the snapshot failed, delete it and apply again")

@@ -12,29 +12,28 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
 
 from engine.catalog import CatalogEntry
-from providers.repositories.manifest import (
-    Manifest,
-    ManifestError,
-    SnapshotSource,
-    check_name,
-    tool_version,
+from providers.aws.tagging import (
+    TAG_SOURCE,
+    TAG_TOOL,
+    aware,
+    created_at,
+    drydock_tags,
+    member_of,
+    policy_tags,
+    tag_list,
+    tag_pairs,
 )
+from providers.repositories.manifest import Manifest, SnapshotSource
 
 GIB = 1 << 30
 MAX_IDENTIFIER = 255
 PREFIX = "dd-"
-TAG_SERIES = "drydock:series"
-TAG_ID = "drydock:snapshot-id"
-TAG_CREATED = "drydock:created"
-TAG_SOURCE = "drydock:source"
-TAG_TAGS = "drydock:tags"
-TAG_TOOL = "drydock:tool-version"
 
 
 def _rds_alphabet(text: str) -> str:
@@ -63,11 +62,8 @@ def snapshot_identifier(series: str, snapshot_id: str) -> str:
 def snapshot_tags(series: str, snapshot_id: str, *, created: datetime, source: str,
                   tags: Sequence[str]) -> list[dict[str, str]]:
     """The RDS tags that make a snapshot a member of `series` (TagList form)."""
-    pairs = {TAG_SERIES: series, TAG_ID: snapshot_id, TAG_CREATED: created.isoformat(),
-             TAG_SOURCE: source, TAG_TOOL: tool_version()}
-    if tags:
-        pairs[TAG_TAGS] = " ".join(tags)  # RDS tag values allow no commas
-    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+    return tag_list(drydock_tags(series, snapshot_id, created=created, source=source,
+                                 tags=tags))
 
 
 class RdsSnapshot(BaseModel):
@@ -123,24 +119,7 @@ class RdsSnapshot(BaseModel):
 
     def copy_tags(self) -> list[dict[str, str]]:
         """The snapshot's tags to give its copy (``aws:`` tags are AWS's own)."""
-        return [{"Key": k, "Value": v} for k, v in self.tag_list if not k.startswith("aws:")]
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _created(tag: str | None, fallback: datetime | None) -> datetime | None:
-    if tag:
-        try:
-            parsed = datetime.fromisoformat(tag)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    return fallback
+        return tag_list(self.tag_list)
 
 
 def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
@@ -149,20 +128,15 @@ def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
     Tags are read from outside: a series or id that is not a valid drydock name, or a
     snapshot without both tags, is not a drydock snapshot and is ignored.
     """
-    tag_list = tuple((str(t.get("Key", "")), str(t.get("Value", "")))
-                     for t in item.get("TagList") or ())
-    tags = dict(tag_list)
-    series, sid = tags.get(TAG_SERIES), tags.get(TAG_ID)
-    if not series or not sid:
+    pairs = tag_pairs(item.get("TagList"))
+    tags = dict(pairs)
+    member = member_of(tags)
+    if member is None:
         return None
-    try:
-        check_name(series, what="series")
-        check_name(sid, what="snapshot id")
-    except ManifestError:
-        return None
-    rds_created = _aware(item.get("OriginalSnapshotCreateTime")) or _aware(
+    series, sid = member
+    rds_created = aware(item.get("OriginalSnapshotCreateTime")) or aware(
         item.get("SnapshotCreateTime"))
-    created = _created(tags.get(TAG_CREATED), rds_created)
+    created = created_at(tags, rds_created)
     if created is None:
         return None
     identifier = str(item.get("DBSnapshotIdentifier", ""))
@@ -175,6 +149,6 @@ def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
         size=int(item.get("AllocatedStorage") or 0) * GIB,
         encrypted=bool(item.get("Encrypted")), kms_key_id=item.get("KmsKeyId"),
         source=tags.get(TAG_SOURCE) or f"rds:{instance}",
-        tags=tuple(tags.get(TAG_TAGS, "").split()),
+        tags=policy_tags(tags),
         tool_version=tags.get(TAG_TOOL) or "0+unknown", rds_created=rds_created,
-        tag_list=tag_list)
+        tag_list=pairs)
