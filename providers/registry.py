@@ -7,6 +7,7 @@ from providers.base import Provider, Registry
 
 def default_providers() -> list[Provider]:
     """Every provider drydock ships with, imported here and nowhere in the engine."""
+    from providers.aws.ec2_provider import Ec2Provider
     from providers.aws.provider import AwsProvider
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
@@ -15,7 +16,7 @@ def default_providers() -> list[Provider]:
     from providers.restore.provider import RestoreProvider
 
     return [CarbonProvider(), DatabaseProvider(), BackupProvider(), DrillProvider(),
-            RestoreProvider(), AwsProvider()]
+            RestoreProvider(), AwsProvider(), Ec2Provider()]
 
 
 def default_registry() -> Registry:

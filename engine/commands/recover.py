@@ -28,6 +28,7 @@ from engine.planners.recover import (
     plan_recover,
     recovery_scope,
 )
+from engine.planners.recover_ec2 import image_policies
 from engine.render.text import render_text
 from engine.restoring import SnapshotInfo
 from engine.spec.durations import format_duration
@@ -41,7 +42,8 @@ def _choose(ws: Workspace, scope: RecoveryScope, snapshots: list[SnapshotInfo]) 
     digests: dict[str, dict[str, str]] = {}
     files = {p: sorted(ws.spec.env.servers[s.server].config)
              for s in scope.servers for p in s.policies}
-    for policy in scope.policies:
+    hosts = ws.spec.env.recover[scope.site].hosts
+    for policy in [*scope.policies, *image_policies(ws.spec, hosts)]:  # AMIs: recover_ec2
         for snap in candidates(scope, policy, snapshots):
             facts = observe_one(ws, f"snapshot.{snap.repository}:{snap.series}/{snap.id}",
                                 "snapshot", {"verify": True, "files": files.get(policy, [])}

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from engine.spec.data import AwsRepository, RdsDatabase
 from engine.spec.models import Environment
+from engine.spec.references_ec2 import ec2_problems
 
 Loc = tuple[str | int, ...]
 
@@ -69,6 +70,7 @@ def _problems(env: Environment) -> Iterator[tuple[Loc, str]]:
             yield ("databases", name, "site"), _missing("site", db.site, env.sites)
     yield from _backup_problems(env)
     yield from _rds_problems(env)
+    yield from ec2_problems(env)
     yield from _drill_problems(env)
     yield from _recover_problems(env)
 
@@ -118,9 +120,11 @@ def _rds_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
                                 f"snapshots; repository {repo_name!r} is {repo.type}, use a "
                                 "'type: aws' repository")
                 continue
-            if rds is None:
-                yield loc, (f"repository {repo_name!r} (type: aws) holds RDS snapshots only; "
-                            "use a local or s3 repository for this backup")
+            if rds is None and policy.source.ec2_instance is None:
+                yield loc, (f"repository {repo_name!r} (type: aws) holds RDS snapshots and "
+                            "AMIs only; use a local or s3 repository for this backup")
+            elif rds is None:
+                continue  # AMIs: see references_ec2
             elif loc[2] == "repository" and repo.region != rds.region:
                 yield loc, (f"repository {repo_name!r} is in region {repo.region} but RDS "
                             f"database {policy.source.database!r} is in {rds.region}; "

@@ -10,12 +10,9 @@ and reporting progress every few minutes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
-from engine.catalog import CatalogEntry
-from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
+from providers.aws.clients import error_code
 from providers.aws.rds_model import (
     PREFIX,
     RdsSnapshot,
@@ -23,11 +20,10 @@ from providers.aws.rds_model import (
     snapshot_identifier,
     snapshot_tags,
 )
+from providers.aws.store_base import AwsStore, cause_code
 from providers.aws.waiting import AwsWait, Progress, error_response, quiet, wait_bounded
-from providers.repositories.base import SnapshotStore
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
-from providers.repositories.manifest import Manifest, SnapshotFields
-from providers.repositories.models import PartCheck, VerifyResult
+from providers.repositories.manifest import SnapshotFields
 
 DEFAULT_KMS_KEY = "alias/aws/rds"
 _NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault"}
@@ -39,7 +35,7 @@ RdsWait = AwsWait
 """The bounds of RDS waits (see `providers.aws.waiting.AwsWait`)."""
 
 
-class RdsSnapshotStore(SnapshotStore):
+class RdsSnapshotStore(AwsStore):
     """The drydock RDS snapshots of `region` (reached at `endpoint_url` when given).
 
     `kms_key_id` is the key cross-region copies are encrypted with in this region
@@ -49,39 +45,11 @@ class RdsSnapshotStore(SnapshotStore):
     >>> store = RdsSnapshotStore("rds-dr", "eu-central-1")  # doctest: +SKIP
     """
 
-    def __init__(self, name: str, region: str, endpoint_url: str | None = None, *,
-                 kms_key_id: str | None = None, wait: RdsWait | None = None,
-                 client: Any = None) -> None:
-        super().__init__(name)
-        self.endpoint = AwsEndpoint(region=region, endpoint_url=endpoint_url)
-        self.kms_key_id = kms_key_id
-        self.wait = wait or RdsWait()
-        self._client_obj = client
-
-    def __repr__(self) -> str:
-        return f"RdsSnapshotStore({self.name!r}, {self.region!r})"
-
-    @property
-    def region(self) -> str:
-        """The AWS region the snapshots live in."""
-        return self.endpoint.region
-
-    # ----- plumbing ---------------------------------------------------------------------
-
-    def _client(self) -> Any:
-        if self._client_obj is None:
-            self._client_obj = make_client("rds", self.endpoint)
-        return self._client_obj
+    service: ClassVar[str] = "rds"
 
     def _where(self, series: str, snapshot_id: str) -> str:
         return (f"repository {self.name}: snapshot {series}/{snapshot_id} (RDS "
                 f"{snapshot_identifier(series, snapshot_id)} in {self.region})")
-
-    @contextmanager
-    def _calling(self, operation: str, subject: str | None = None) -> Iterator[None]:
-        with translated(RepositoryError, subject=subject or f"repository {self.name}",
-                        operation=operation, service="rds", where=self.endpoint):
-            yield
 
     # ----- reading ----------------------------------------------------------------------
 
@@ -101,14 +69,6 @@ class RdsSnapshotStore(SnapshotStore):
                         found.append(snap)
         found.sort(key=lambda s: (s.created, s.id))
         return found
-
-    def catalog_entries(self, series: str) -> list[CatalogEntry]:
-        """The catalog entries of `series` here, oldest first."""
-        return [snap.entry(self.name) for snap in self.snapshots(series)]
-
-    def list(self, series: str | None = None) -> list[Manifest]:
-        """Manifests (without parts) of the available snapshots, oldest first."""
-        return [snap.manifest() for snap in self.snapshots(series)]
 
     def find(self, series: str, snapshot_id: str) -> RdsSnapshot | None:
         """The snapshot of `series`/`snapshot_id` in any status, or None when absent.
@@ -136,29 +96,6 @@ class RdsSnapshotStore(SnapshotStore):
                 f"{where}: identifier {identifier} is taken by a snapshot without drydock's "
                 "tags for it; rename or delete that snapshot")
         return snap
-
-    def get_manifest(self, series: str, snapshot_id: str) -> Manifest:
-        """The manifest of an available snapshot; raises SnapshotNotFound otherwise."""
-        snap = self.find(series, snapshot_id)
-        if snap is None or not snap.available:
-            state = "not found" if snap is None else f"not available (status {snap.status})"
-            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: {state}")
-        return snap.manifest()
-
-    def verify(self, series: str, snapshot_id: str) -> VerifyResult:
-        """Check the snapshot exists and is ``available``; raises SnapshotNotFound if absent.
-
-        RDS keeps the bytes and their checksums, so the snapshot counts as one part whose
-        check is RDS's status.
-        """
-        snap = self.find(series, snapshot_id)
-        if snap is None:
-            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: not found")
-        check = PartCheck(name=snap.identifier, ok=snap.available, expected_sha256="",
-                          actual_sha256=None, expected_size=snap.size, actual_size=snap.size,
-                          problem=None if snap.available else f"RDS status is {snap.status}")
-        return VerifyResult(repository=self.name, series=series, id=snapshot_id,
-                            parts=(check,))
 
     # ----- changing ---------------------------------------------------------------------
 
@@ -207,7 +144,7 @@ class RdsSnapshotStore(SnapshotStore):
                     DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
                     DBInstanceIdentifier=instance, Tags=tags)
         except RepositoryError as exc:
-            code = _cause_code(exc)
+            code = cause_code(exc)
             if code in _EXISTS:
                 return False
             if code in _NO_INSTANCE:
@@ -249,7 +186,7 @@ class RdsSnapshotStore(SnapshotStore):
             with self._calling(f"copy from {other.region}", where):
                 self._client().copy_db_snapshot(**request)
         except RepositoryError as exc:
-            if _cause_code(exc) not in _EXISTS:
+            if cause_code(exc) not in _EXISTS:
                 raise
             made = False
         if made:
@@ -275,12 +212,6 @@ class RdsSnapshotStore(SnapshotStore):
         if snap is None:
             raise SnapshotNotFound(f"{where}: vanished while waiting for it")
         return snap
-
-
-def _cause_code(exc: Exception) -> str:
-    """The AWS error code behind a translated error ('' for anything else)."""
-    cause = exc.__cause__
-    return error_code(cause) if isinstance(cause, Exception) else ""
 
 
 def _pending(response: Any) -> str:

@@ -96,6 +96,11 @@ class RdsSnapshot(BaseModel):
         """True when RDS reports the snapshot usable (``available``)."""
         return self.status == "available"
 
+    @property
+    def label(self) -> str:
+        """The RDS snapshot identifier."""
+        return self.identifier
+
     def facts(self) -> dict[str, JsonValue]:
         """What is worth keeping about the snapshot in catalogs and manifests."""
         return {"identifier": self.identifier, "arn": self.arn, "region": self.region,

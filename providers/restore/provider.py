@@ -3,7 +3,8 @@ bytes, and runs the restore actions.
 
 Observed kinds (read-only, for planning restores and recoveries):
 - `repository.<name>`: facts `snapshots`, every complete snapshot there (SnapshotInfo;
-  `type: aws` repositories list their RDS snapshots, restored by `rds.restore`);
+  `type: aws` repositories list their RDS snapshots, restored by `rds.restore`, and
+  their AMIs, launched by `ec2.launch`);
 - `snapshot.<repository>:<series>/<id>`: with `data={"files": [...], "verify": bool}`,
   facts `files` (path -> `sha256:<hex>` of those files in the snapshot), `verified`
   and `problem` (the stored parts re-hashed against the manifest);
@@ -26,7 +27,7 @@ from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRe
 from providers.databases.errors import DatabaseError
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
-from providers.repositories.factory import open_repository, open_store
+from providers.repositories.factory import open_repository, open_store, open_stores
 from providers.restore.actions import RestoreRefused, restore_database, restore_tree
 from providers.restore.server_files import find_server_files
 from providers.restore.snapshots import list_snapshots, tar_members
@@ -64,15 +65,15 @@ class RestoreProvider(Provider):
 
     @staticmethod
     def _repository(request: ObserveRequest) -> ObservedResource:
-        repo = open_store(request.spec, request.address.split(".", 1)[1])
-        snaps = [s.model_dump(mode="json") for s in list_snapshots(repo)]
-        return ObservedResource(address=request.address, exists=repo_exists(repo),
+        stores = open_stores(request.spec, request.address.split(".", 1)[1])
+        snaps = [s.model_dump(mode="json") for repo in stores for s in list_snapshots(repo)]
+        return ObservedResource(address=request.address, exists=repo_exists(stores[0]),
                                 facts={"snapshots": snaps})
 
     @staticmethod
     def _snapshot(request: ObserveRequest) -> ObservedResource:
         repo_name, series, sid = _snapshot_address(request.address)
-        repo = open_store(request.spec, repo_name)
+        repo = open_store(request.spec, repo_name, series)
         facts: dict[str, Any] = {}
         if request.data.get("verify"):
             result = repo.verify(series, sid)
