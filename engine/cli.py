@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from engine.commands import backups, core, demo, recover, restore_cmd, state_cmds
+from engine.commands import backups, core, demo, recover, restore_cmd, state_cmds, state_migrate
 from engine.commands.forget import forget_command
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.command()(demo.demo)
 app.add_typer(state_cmds.app, name="state")
 app.add_typer(backups.app, name="backups")
 backups.app.command(name="forget")(forget_command)
+state_cmds.app.command(name="migrate")(state_migrate.migrate)
 
 
 def main() -> None:
