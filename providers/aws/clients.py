@@ -56,10 +56,10 @@ def make_client(service: str, where: AwsEndpoint, *, max_attempts: int = DEFAULT
     """A boto3 client of `service` in `where.region`: the one place drydock makes clients.
 
     Takes the service name (``rds``), the endpoint (an explicit region is required; the
-    URL as `endpoint_for` resolves it), how many attempts a call gets in botocore's
-    ``standard`` retry mode (throttling and transient errors are retried with backoff)
-    and the connection pool size. Credentials come from boto3's standard chain. Returns
-    the client; raises ValueError when no region is given.
+    URL as `endpoint_for` resolves it), how many attempts a call gets in all, the first
+    included, in botocore's ``standard`` retry mode (throttling and transient errors are
+    retried with backoff) and the connection pool size. Credentials come from boto3's
+    standard chain. Returns the client; raises ValueError when no region is given.
     """
     if not where.region:
         raise ValueError(f"an AWS {service} client needs an explicit region")
@@ -70,7 +70,7 @@ def make_client(service: str, where: AwsEndpoint, *, max_attempts: int = DEFAULT
         service,
         region_name=where.region,
         endpoint_url=endpoint_for(service, where.endpoint_url),
-        config=Config(retries={"mode": "standard", "max_attempts": max_attempts},
+        config=Config(retries={"mode": "standard", "total_max_attempts": max_attempts},
                       connect_timeout=10, read_timeout=60,
                       max_pool_connections=max_pool_connections),
     )
