@@ -16,6 +16,31 @@ from engine.spec.models import Environment
 Loc = tuple[str | int, ...]
 
 
+def region_problems(env: Environment, name: str, repository: str, copies: list[str], *,
+                    source: str, things: str, region: str) -> Iterator[tuple[Loc, str]]:
+    """Problems of a policy whose snapshots AWS keeps (RDS snapshots, AMIs of `source`):
+    every repository is `type: aws`, the policy's own in the source's `region`, each copy
+    in a region of its own."""
+    targets = [(("backups", name, "repository"), repository)] + [
+        (("backups", name, "copies", i), copy) for i, copy in enumerate(copies)]
+    regions: dict[str, str] = {}
+    for loc, repo_name in targets:
+        repo = env.repositories.get(repo_name)
+        if repo is None:
+            continue  # reported as unknown elsewhere
+        if not isinstance(repo, AwsRepository):
+            yield loc, (f"backups of {source} are {things}; repository {repo_name!r} is "
+                        f"{repo.type}, use a 'type: aws' repository")
+        elif loc[2] == "repository" and repo.region != region:
+            yield loc, (f"repository {repo_name!r} is in region {repo.region} but {source} is "
+                        f"in {region}; {things} are taken in the source's region")
+        elif repo.region in regions:
+            yield loc, (f"repository {repo_name!r} is in region {repo.region} like "
+                        f"{regions[repo.region]!r}; copies of {things} go to other regions")
+        else:
+            regions[repo.region] = repo_name
+
+
 def ec2_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
     """(location, message) for every EC2 host or AMI policy that cannot work."""
     for name, policy in env.backups.items():
@@ -33,25 +58,9 @@ def ec2_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
                    f"host {host_name!r} declares no 'aws' instance; AMIs are taken of EC2 "
                    "hosts only")
             continue
-        targets = [(("backups", name, "repository"), policy.repository)] + [
-            (("backups", name, "copies", i), copy) for i, copy in enumerate(policy.copies)]
-        regions: dict[str, str] = {}
-        for loc, repo_name in targets:
-            repo = env.repositories.get(repo_name)
-            if repo is None:
-                continue  # reported as unknown elsewhere
-            if not isinstance(repo, AwsRepository):
-                yield loc, (f"AMIs of host {host_name!r} go to a 'type: aws' repository; "
-                            f"{repo_name!r} is {repo.type}")
-            elif loc[2] == "repository" and repo.region != host.aws.region:
-                yield loc, (f"repository {repo_name!r} is in region {repo.region} but host "
-                            f"{host_name!r} is in {host.aws.region}; AMIs are made in the "
-                            "instance's region")
-            elif repo.region in regions:
-                yield loc, (f"repository {repo_name!r} is in region {repo.region} like "
-                            f"{regions[repo.region]!r}; AMI copies go to other regions")
-            else:
-                regions[repo.region] = repo_name
+        yield from region_problems(env, name, policy.repository, policy.copies,
+                                   source=f"host {host_name!r}", things="AMIs",
+                                   region=host.aws.region)
     imaged = {p.source.ec2_instance for p in env.backups.values()}
     for site, mapping in env.recover.items():
         for lost, new in mapping.hosts.items():

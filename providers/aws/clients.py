@@ -10,7 +10,7 @@ a resource declares or ``AWS_ENDPOINT_URL[_<SERVICE>]`` names.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +36,20 @@ class AwsEndpoint(BaseModel):
         """
         return (endpoint_for(service, self.endpoint_url)
                 or f"https://{service}.{self.region}.amazonaws.com")
+
+
+def region_endpoint(repositories: Iterable[object], region: str,
+                    declared: str | None = None) -> AwsEndpoint:
+    """Where AWS of `region` is reached for a spec object without an endpoint of its own:
+    its `declared` endpoint_url, else that of the first `type: aws` repository declared
+    in the region (where its snapshots go), else the default (AWS_ENDPOINT_URL…)."""
+    if declared:
+        return AwsEndpoint(region=region, endpoint_url=declared)
+    for repo in repositories:
+        if getattr(repo, "type", None) == "aws" and getattr(repo, "region", None) == region \
+                and getattr(repo, "endpoint_url", None):
+            return AwsEndpoint(region=region, endpoint_url=repo.endpoint_url)
+    return AwsEndpoint(region=region)
 
 
 def endpoint_for(service: str, endpoint_url: str | None) -> str | None:

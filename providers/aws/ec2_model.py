@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
+from pydantic import JsonValue
 
-from engine.catalog import CatalogEntry
+from providers.aws.item_model import AwsSnapshot
 from providers.aws.tagging import (
     TAG_SOURCE,
     TAG_TOOL,
@@ -23,10 +23,8 @@ from providers.aws.tagging import (
     created_at,
     member_of,
     policy_tags,
-    tag_list,
     tag_pairs,
 )
-from providers.repositories.manifest import Manifest, SnapshotSource
 
 GIB = 1 << 30
 MAX_NAME = 128
@@ -47,26 +45,19 @@ def image_name(series: str, snapshot_id: str) -> str:
     return name
 
 
-class Ami(BaseModel):
-    """One drydock AMI in one region, as DescribeImages reports it."""
+class Ami(AwsSnapshot):
+    """One drydock AMI in one region, as DescribeImages reports it (its size is that of
+    its volumes)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    source_kind: ClassVar[Literal["database", "host"]] = "host"
+    source_engine: ClassVar[str] = "ec2-image"
 
     image_id: str
     name: str
-    region: str
-    series: str
-    id: str
-    created: AwareDatetime
     state: str
     instance: str | None = None
     snapshot_ids: tuple[str, ...] = ()
-    size: int = 0
     encrypted: bool = False
-    source: str
-    tags: tuple[str, ...] = ()
-    tool_version: str = "0+unknown"
-    tag_list: tuple[tuple[str, str], ...] = ()
 
     @property
     def available(self) -> bool:
@@ -89,22 +80,6 @@ class Ami(BaseModel):
                 "instance": self.instance, "state": self.state, "encrypted": self.encrypted,
                 "snapshot_ids": list(self.snapshot_ids), "volume_bytes": self.size}
 
-    def manifest(self) -> Manifest:
-        """The AMI as a Manifest without parts (EC2 keeps the bytes, not drydock)."""
-        return Manifest(series=self.series, id=self.id, created=self.created, parts=(),
-                        tool_version=self.tool_version, tags=self.tags,
-                        source=SnapshotSource(kind="host", address=self.source,
-                                              engine="ec2-image", facts=self.facts()))
-
-    def entry(self, repository: str) -> CatalogEntry:
-        """The catalog entry of the AMI in `repository` (size: its volumes)."""
-        return CatalogEntry(id=self.id, series=self.series, repository=repository,
-                            created=self.created, size=self.size, tags=self.tags,
-                            facts=dict(self.facts()))
-
-    def copy_tags(self) -> list[dict[str, str]]:
-        """The AMI's tags to give its copy (``aws:`` tags are AWS's own)."""
-        return tag_list(self.tag_list)
 
 
 def parse_image(item: Mapping[str, Any], region: str) -> Ami | None:

@@ -16,9 +16,8 @@ import hashlib
 from typing import Any, ClassVar
 
 from engine.model import Action, ObservedResource
-from engine.spec.data import AwsRepository
 from engine.spec.loader import LoadedSpec
-from providers.aws.clients import AwsEndpoint
+from providers.aws.clients import AwsEndpoint, region_endpoint
 from providers.aws.ec2_instances import Ec2Error, Ec2Instance, Ec2Instances, LaunchRequest
 from providers.base import ActionContext, ActionFailed, ActionOutcome, ObserveRequest, Provider
 from providers.repositories.errors import RepositoryError
@@ -28,12 +27,7 @@ from providers.repositories.factory import open_store
 def ec2_endpoint(spec: LoadedSpec, region: str, declared: str | None = None) -> AwsEndpoint:
     """Where EC2 of `region` is reached: the host's own `endpoint_url`, else that of the
     first `type: aws` repository in the region, else the default (AWS_ENDPOINT_URL…)."""
-    if declared:
-        return AwsEndpoint(region=region, endpoint_url=declared)
-    for repo in spec.env.repositories.values():
-        if isinstance(repo, AwsRepository) and repo.region == region and repo.endpoint_url:
-            return AwsEndpoint(region=region, endpoint_url=repo.endpoint_url)
-    return AwsEndpoint(region=region)
+    return region_endpoint(spec.env.repositories.values(), region, declared)
 
 
 def observe_host(spec: LoadedSpec, name: str) -> Ec2Instance | None:

@@ -13,11 +13,11 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
+from pydantic import AwareDatetime, JsonValue
 
-from engine.catalog import CatalogEntry
+from providers.aws.item_model import AwsSnapshot
 from providers.aws.tagging import (
     TAG_SOURCE,
     TAG_TOOL,
@@ -29,7 +29,6 @@ from providers.aws.tagging import (
     tag_list,
     tag_pairs,
 )
-from providers.repositories.manifest import Manifest, SnapshotSource
 
 GIB = 1 << 30
 MAX_IDENTIFIER = 255
@@ -66,30 +65,23 @@ def snapshot_tags(series: str, snapshot_id: str, *, created: datetime, source: s
                                  tags=tags))
 
 
-class RdsSnapshot(BaseModel):
-    """One drydock RDS snapshot in one region, as DescribeDBSnapshots reports it."""
+class RdsSnapshot(AwsSnapshot):
+    """One drydock RDS snapshot in one region, as DescribeDBSnapshots reports it (its size
+    is the instance's allocated storage)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    source_kind: ClassVar[Literal["database", "host"]] = "database"
+    source_engine: ClassVar[str] = "rds"
 
     identifier: str
     arn: str
-    region: str
-    series: str
-    id: str
-    created: AwareDatetime
     status: str
     percent: int = 0
     instance: str
     engine: str | None = None
     engine_version: str | None = None
-    size: int = 0
     encrypted: bool = False
     kms_key_id: str | None = None
-    source: str
-    tags: tuple[str, ...] = ()
-    tool_version: str = "0+unknown"
     rds_created: AwareDatetime | None = None
-    tag_list: tuple[tuple[str, str], ...] = ()
 
     @property
     def available(self) -> bool:
@@ -109,22 +101,6 @@ class RdsSnapshot(BaseModel):
                 "encrypted": self.encrypted, "allocated_storage_bytes": self.size,
                 "rds_created": self.rds_created.isoformat() if self.rds_created else None}
 
-    def manifest(self) -> Manifest:
-        """The snapshot as a Manifest without parts (RDS keeps the bytes, not drydock)."""
-        return Manifest(series=self.series, id=self.id, created=self.created, parts=(),
-                        tool_version=self.tool_version, tags=self.tags,
-                        source=SnapshotSource(kind="database", address=self.source,
-                                              engine="rds", facts=self.facts()))
-
-    def entry(self, repository: str) -> CatalogEntry:
-        """The catalog entry of the snapshot in `repository` (size: allocated storage)."""
-        return CatalogEntry(id=self.id, series=self.series, repository=repository,
-                            created=self.created, size=self.size, tags=self.tags,
-                            facts=dict(self.facts()))
-
-    def copy_tags(self) -> list[dict[str, str]]:
-        """The snapshot's tags to give its copy (``aws:`` tags are AWS's own)."""
-        return tag_list(self.tag_list)
 
 
 def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:

@@ -22,7 +22,12 @@ from providers.databases.targets import target_for
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
-from providers.repositories.manifest import Manifest, SnapshotFields, SnapshotSource
+from providers.repositories.manifest import (
+    Manifest,
+    SnapshotFields,
+    SnapshotSource,
+    SourceKind,
+)
 
 if TYPE_CHECKING:
     from providers.aws.ec2_images import AmiStore
@@ -143,13 +148,8 @@ class BackupProvider(Provider):
         if src.get("engine") != "rds":
             raise ActionFailed(f"{action.id}: repository {store.name} holds RDS snapshots; "
                                f"back up {src['address']} into a local or s3 repository")
-        if src.get("region") != store.region:
-            raise ActionFailed(f"{action.id}: RDS instance {src['identifier']!r} is in region "
-                               f"{src.get('region')} but repository {store.name} is in "
-                               f"{store.region}; snapshots are taken in the instance's region")
-        fields = SnapshotFields(source=SnapshotSource(
-            kind="database", address=src["address"], engine="rds"), created=ctx.now,
-            tags=tuple(p.get("tags", [])))
+        fields = _aws_fields(action, ctx, store.region, f"RDS instance {src['identifier']!r}",
+                             kind="database", engine="rds")
         snap, made = store.create(p["series"], p["snapshot_id"], instance=src["identifier"],
                                   fields=fields, progress=ctx.progress)
         message = (f"RDS snapshot {snap.identifier} of {snap.instance} in {store.region}: "
@@ -164,13 +164,8 @@ class BackupProvider(Provider):
         if src.get("kind") != "ec2_instance" or not src.get("instance_id"):
             raise ActionFailed(f"{action.id}: repository {store.name} holds AMIs of EC2 hosts "
                                "with an instance_id; this source has none")
-        if src.get("region") != store.region:
-            raise ActionFailed(f"{action.id}: instance {src['instance_id']} is in region "
-                               f"{src.get('region')} but repository {store.name} is in "
-                               f"{store.region}; AMIs are made in the instance's region")
-        fields = SnapshotFields(source=SnapshotSource(
-            kind="host", address=src["address"], engine="ec2-image"), created=ctx.now,
-            tags=tuple(p.get("tags", [])))
+        fields = _aws_fields(action, ctx, store.region, f"instance {src['instance_id']}",
+                             kind="host", engine="ec2-image")
         image, made = store.create(p["series"], p["snapshot_id"],
                                    instance_id=src["instance_id"],
                                    reboot=bool(src.get("reboot")), fields=fields,
@@ -236,6 +231,19 @@ class BackupProvider(Provider):
                                f"{', '.join(bad)}; restore from a copy or another snapshot")
         return ActionOutcome(message=f"snapshot {p['snapshot_id']} in {repo.name}: all parts "
                              "verified", data={"verified": {p["snapshot_id"]: ctx.now.isoformat()}})
+
+
+def _aws_fields(action: Action, ctx: ActionContext, region: str, what: str, *,
+                kind: SourceKind, engine: str) -> SnapshotFields:
+    """The fields of a snapshot AWS takes in `region`; refuses a source in another one."""
+    p = action.params
+    if p["source"].get("region") != region:
+        raise ActionFailed(f"{action.id}: {what} is in region {p['source'].get('region')} but "
+                           f"repository {p['repository']} is in {region}; AWS snapshots are "
+                           "taken in the source's region and copied to others")
+    return SnapshotFields(source=SnapshotSource(kind=kind, address=p["source"]["address"],
+                                                engine=engine),
+                          created=ctx.now, tags=tuple(p.get("tags", [])))
 
 
 def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:
