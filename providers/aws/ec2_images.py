@@ -17,7 +17,7 @@ from providers.aws.clients import error_code
 from providers.aws.ec2_model import Ami, image_name, parse_image
 from providers.aws.store_base import AwsStore, cause_code
 from providers.aws.tagging import TAG_ID, TAG_SERIES, drydock_tags, tag_list
-from providers.aws.waiting import Progress, error_response, quiet, wait_bounded
+from providers.aws.waiting import Progress, WaitFailures, quiet, wait_bounded
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import SnapshotFields
 
@@ -219,7 +219,7 @@ class AmiStore(AwsStore):
         wait_bounded(self._client().get_waiter("image_available"),
                      {"ImageIds": [image.image_id]}, self.wait,
                      calling=lambda: self._calling("wait for image", where),
-                     pending=_pending, failed=lambda exc: _wait_failed(where, exc),
+                     pending=_pending, failed=lambda exc: _FAILS.of(where, exc, _state),
                      timed_out=timed_out, progress=progress, subject=where)
         done = self.find(series, snapshot_id)
         if done is None:
@@ -232,13 +232,10 @@ def _pending(response: Any) -> str:
     return str(items[0].get("State", "unknown"))
 
 
-def _wait_failed(where: str, exc: Any) -> RepositoryError:
-    error = error_response(exc)
-    if error is not None:
-        code, message = error
-        if code in _GONE:
-            return SnapshotNotFound(f"{where}: not found while waiting for it")
-        return RepositoryError(f"{where}: EC2 refused describe while waiting ({code}: "
-                               f"{message}); check the credentials may describe images")
-    return RepositoryError(f"{where}: EC2 reports state {_pending(exc.last_response)}; the "
-                           "image failed, deregister it and apply again")
+def _state(response: Any) -> str:
+    return f"state {_pending(response)}"
+
+
+_FAILS = WaitFailures(label="EC2", things="images", gone=frozenset(_GONE),
+                      missing=SnapshotNotFound, error=RepositoryError,
+                      advice="the image failed, deregister it and apply again")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
 from providers.aws.tagging import tag_list, tag_pairs
-from providers.aws.waiting import AwsWait, Progress, error_response, quiet, wait_bounded
+from providers.aws.waiting import AwsWait, Progress, WaitFailures, quiet, wait_bounded
 
 TAG_HOST = "drydock:host"
 _LIVE = ["pending", "running"]
@@ -155,20 +155,11 @@ class Ec2Instances:
             return Ec2Error(f"{subject}: instance {instance_id} still {status} after "
                             f"{waited}; look at it in EC2, then run recover again")
 
-        def failed(exc: Any) -> Ec2Error:
-            error = error_response(exc)
-            if error is not None:
-                return Ec2Error(f"{subject}: EC2 refused describe while waiting ({error[0]}: "
-                                f"{error[1]}); check the credentials may describe instances")
-            return Ec2Error(f"{subject}: instance {instance_id} is "
-                            f"{_state(exc.last_response)}, not running; look at its console "
-                            "output in EC2")
-
         wait_bounded(self._client().get_waiter("instance_running"),
                      {"InstanceIds": [instance_id]}, self.wait,
                      calling=lambda: self._calling(subject, "wait for instance"),
-                     pending=_state, failed=failed, timed_out=timed_out, progress=progress,
-                     subject=subject)
+                     pending=_state, failed=lambda exc: _FAILS.of(subject, exc, _reported),
+                     timed_out=timed_out, progress=progress, subject=subject)
         found = self.describe(instance_id)
         if found is None:
             raise Ec2Error(f"{subject}: instance {instance_id} vanished while waiting for it")
@@ -180,3 +171,12 @@ def _state(response: Any) -> str:
         for item in reservation.get("Instances") or ():
             return str((item.get("State") or {}).get("Name", "unknown"))
     return "unknown"
+
+
+def _reported(response: Any) -> str:
+    return f"state {_state(response)}"
+
+
+_FAILS = WaitFailures(label="EC2", things="instances", gone=frozenset(_NO_INSTANCE),
+                      missing=Ec2Error, error=Ec2Error,
+                      advice="the instance did not start — look at its console output in EC2")

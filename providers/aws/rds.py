@@ -21,7 +21,7 @@ from providers.aws.rds_model import (
     snapshot_tags,
 )
 from providers.aws.store_base import AwsStore, cause_code
-from providers.aws.waiting import AwsWait, Progress, error_response, quiet, wait_bounded
+from providers.aws.waiting import AwsWait, Progress, WaitFailures, quiet, wait_bounded
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import SnapshotFields
 
@@ -206,7 +206,7 @@ class RdsSnapshotStore(AwsStore):
         wait_bounded(self._client().get_waiter("db_snapshot_available"),
                      {"DBSnapshotIdentifier": snapshot_identifier(series, snapshot_id)},
                      self.wait, calling=lambda: self._calling("wait for snapshot", where),
-                     pending=_pending, failed=lambda exc: _wait_failed(where, exc),
+                     pending=_pending, failed=lambda exc: _FAILS.of(where, exc, _state),
                      timed_out=timed_out, progress=progress, subject=where)
         snap = self.find(series, snapshot_id)
         if snap is None:
@@ -214,20 +214,17 @@ class RdsSnapshotStore(AwsStore):
         return snap
 
 
+def _state(response: Any) -> str:
+    items = (response or {}).get("DBSnapshots") or [{}]
+    return f"status {items[0].get('Status', 'unknown')}"
+
+
+_FAILS = WaitFailures(label="RDS", things="snapshots", gone=frozenset(_NOT_FOUND),
+                      missing=SnapshotNotFound, error=RepositoryError,
+                      advice="the snapshot failed, delete it and apply again")
+
+
 def _pending(response: Any) -> str:
     items = (response or {}).get("DBSnapshots") or [{}]
     return (f"{items[0].get('Status', 'unknown')} "
             f"({int(items[0].get('PercentProgress') or 0)}%)")
-
-
-def _wait_failed(where: str, exc: Any) -> RepositoryError:
-    error = error_response(exc)
-    if error is not None:
-        code, message = error
-        if code in _NOT_FOUND:
-            return SnapshotNotFound(f"{where}: not found while waiting for it")
-        return RepositoryError(f"{where}: RDS refused describe while waiting ({code}: "
-                               f"{message}); check the credentials may describe snapshots")
-    items = (exc.last_response or {}).get("DBSnapshots") or [{}]
-    return RepositoryError(f"{where}: RDS reports status {items[0].get('Status', 'unknown')}; "
-                           "the snapshot failed, delete it and apply again")

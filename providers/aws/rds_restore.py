@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
 from providers.aws.rds import RdsWait
 from providers.aws.rds_model import GIB
-from providers.aws.waiting import Progress, error_response, quiet, wait_bounded
+from providers.aws.waiting import Progress, WaitFailures, quiet, wait_bounded
 from providers.databases.errors import DatabaseError
 
 SCRATCH_KEY = "drydock:scratch"
@@ -160,7 +160,7 @@ class RdsInstances:
                      calling=lambda: translated(RdsRestoreError, subject=subject,
                                                 operation="wait for instance", service="rds",
                                                 where=self.endpoint),
-                     pending=_status, failed=lambda exc: _wait_failed(subject, exc),
+                     pending=_status, failed=lambda exc: _FAILS.of(subject, exc, _state),
                      timed_out=timed_out, progress=progress, subject=subject)
         found = self.describe(identifier)
         if found is None:
@@ -204,13 +204,10 @@ def _status(response: Any) -> str:
     return str(items[0].get("DBInstanceStatus", "unknown"))
 
 
-def _wait_failed(subject: str, exc: Any) -> RdsRestoreError:
-    error = error_response(exc)
-    if error is not None:
-        code, message = error
-        if code in _NO_INSTANCE:
-            return RdsRestoreError(f"{subject}: not found while waiting for it")
-        return RdsRestoreError(f"{subject}: RDS refused describe while waiting ({code}: "
-                               f"{message}); check the credentials may describe instances")
-    return RdsRestoreError(f"{subject}: RDS reports status {_status(exc.last_response)}; the "
-                           "restore failed — look at the instance's events in AWS")
+def _state(response: Any) -> str:
+    return f"status {_status(response)}"
+
+
+_FAILS = WaitFailures(label="RDS", things="instances", gone=frozenset(_NO_INSTANCE),
+                      missing=RdsRestoreError, error=RdsRestoreError,
+                      advice="the restore failed — look at the instance's events in AWS")

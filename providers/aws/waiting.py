@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -84,6 +85,33 @@ def wait_bounded(waiter: Any, params: dict[str, Any], wait: AwsWait, *,
         if done >= wait.attempts:
             raise timed_out(status, waited)
         progress(f"{subject}: {status} after {waited}")
+
+
+@dataclass(frozen=True)
+class WaitFailures:
+    """How a failed wait on one kind of AWS object reads: the service's label (``RDS``),
+    the objects (``snapshots``), the error codes that mean it is gone, the errors to raise
+    for a gone one and for anything else, and the advice after a failure state."""
+
+    label: str
+    things: str
+    gone: frozenset[str]
+    missing: Callable[[str], Exception]
+    error: Callable[[str], Exception]
+    advice: str
+
+    def of(self, subject: str, exc: Any, state: Callable[[Any], str]) -> Exception:
+        """The error for waiter failure `exc` about `subject`; `state` reads the last
+        response's state (``failed``)."""
+        found = error_response(exc)
+        if found is not None:
+            code, message = found
+            if code in self.gone:
+                return self.missing(f"{subject}: not found while waiting for it")
+            return self.error(f"{subject}: {self.label} refused describe while waiting ({code}: "
+                              f"{message}); check the credentials may describe {self.things}")
+        return self.error(f"{subject}: {self.label} reports {state(exc.last_response)}; "
+                          f"{self.advice}")
 
 
 def error_response(exc: Any) -> tuple[str, str] | None:
