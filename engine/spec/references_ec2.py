@@ -61,6 +61,12 @@ def ec2_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
         yield from region_problems(env, name, policy.repository, policy.copies,
                                    source=f"host {host_name!r}", things="AMIs",
                                    region=host.aws.region)
+    for name, drill in env.drills.items():
+        policy = env.backups.get(drill.backup)
+        if policy is not None and policy.source.ec2_instance is not None:
+            yield (("drills", name, "backup"),
+                   f"backup {drill.backup!r} holds AMIs; a drill restores databases and "
+                   "directories — rehearse AMIs with a site drill or 'recover'")
     imaged = {p.source.ec2_instance for p in env.backups.values()}
     for site, mapping in env.recover.items():
         for lost, new in mapping.hosts.items():

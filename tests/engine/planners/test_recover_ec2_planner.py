@@ -113,5 +113,7 @@ def test_the_spec_refuses_ec2_declarations_that_cannot_work() -> None:
     no_policy = SPEC.replace("backups:\n  a-image: {source: {ec2_instance: a}, every: 24h, "
                              "repository: east, copies: [west]}\n", "")
     assert any("no backup policy has source ec2_instance: a" in i for i in issues(no_policy))
+    drill = SPEC + ("drills:\n  d: {backup: a-image, every: 30d, into: {directory: /s}}\n")
+    assert any("holds AMIs; a drill restores databases" in i for i in issues(drill))
     reboot = SPEC.replace("source: {ec2_instance: a}", "source: {database: x, reboot: true}")
     assert any("'reboot' goes with 'ec2_instance'" in i for i in issues(reboot))
