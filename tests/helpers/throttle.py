@@ -1,9 +1,14 @@
-"""A tiny HTTP proxy in front of the moto server that answers the first N requests with
-AWS's throttling error (HTTP 400, code ``Throttling``, the query-protocol error document
-RDS and the other query APIs return) and forwards everything else unchanged.
+"""A tiny HTTP proxy in front of the moto server, for what moto cannot do by itself.
 
-Throttling cannot be caused for real on moto, so the fault is injected at the HTTP level:
-boto3, botocore's retry handler and drydock's error translation all run for real.
+- Throttling: it answers the first N requests with AWS's throttling error (HTTP 400,
+  code ``Throttling``, the query-protocol error document RDS and the other query APIs
+  return). Throttling cannot be caused for real on moto, so the fault is injected at the
+  HTTP level: boto3, botocore's retry handler and drydock's error translation all run
+  for real.
+- Atomic conditional writes: S3 decides an ``If-None-Match``/``If-Match`` write
+  atomically; moto checks and then writes, so two writes racing can both pass its check.
+  With `atomic_writes` the proxy forwards one write (PUT, DELETE) at a time, which is
+  the atomicity S3 gives; the requests still race to it from their own connections.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class Throttle:
     refused: int = 0
     forwarded: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    writes: threading.Lock = field(default_factory=threading.Lock)
 
     def take_turn(self) -> bool:
         """True when this request is to be refused."""
@@ -42,8 +48,10 @@ class Throttle:
 
 
 @contextmanager
-def throttling_proxy(upstream: str, failures: int) -> Iterator[Throttle]:
-    """A proxy on a free port of 127.0.0.1 that throttles the first `failures` requests."""
+def throttling_proxy(upstream: str, failures: int = 0, *,
+                     atomic_writes: bool = False) -> Iterator[Throttle]:
+    """A proxy on a free port of 127.0.0.1 that throttles the first `failures` requests
+    and, with `atomic_writes`, forwards one write at a time."""
     target = urlsplit(upstream)
     state = Throttle(url="", failures=failures)
 
@@ -63,6 +71,13 @@ def throttling_proxy(upstream: str, failures: int) -> Iterator[Throttle]:
                 self.end_headers()
                 self.wfile.write(THROTTLED)
                 return
+            if atomic_writes and self.command in ("PUT", "DELETE"):
+                with state.writes:
+                    self._forward(body)
+            else:
+                self._forward(body)
+
+        def _forward(self, body: bytes) -> None:
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
             try:
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}

@@ -1,19 +1,26 @@
 """Real races on the S3 state (moto over HTTP, two threads released together by a
 barrier, each with its own client and connection): of two applies taking the lock at
 once exactly one gets it and the other is refused naming it; of two writers that read the
-same serial exactly one compare-and-swap wins and the stale one fails, changing nothing."""
+same serial exactly one compare-and-swap wins and the stale one fails, changing nothing.
+
+S3 decides a conditional write atomically, moto does not (it checks, then writes), so
+the writes go through a proxy that hands moto one write at a time (see
+tests.helpers.throttle); what races, and who loses, is real."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from state.document import AppliedInfo
 from state.errors import StateConflictError, StateLockedError
 from state.manager import StateManager
 from state.s3 import open_s3_state
+from tests.helpers.throttle import throttling_proxy
 
 REGION = "eu-west-1"
 ROUNDS = 5
@@ -40,6 +47,13 @@ def race(*jobs: Callable[[], Any]) -> list[Any]:
     return results
 
 
+@pytest.fixture
+def endpoint(moto_endpoint: str) -> Iterator[str]:
+    """moto behind a proxy that makes its conditional writes atomic, as S3's are."""
+    with throttling_proxy(moto_endpoint, atomic_writes=True) as proxy:
+        yield proxy.url
+
+
 def manager(bucket: str, endpoint: str) -> StateManager:
     return open_s3_state(bucket, "race.json", REGION, environment="demo", endpoint_url=endpoint)
 
@@ -49,9 +63,9 @@ def applied(who: str) -> AppliedInfo:
 
 
 def test_of_two_concurrent_applies_exactly_one_gets_the_lock(
-        bucket: str, moto_endpoint: str) -> None:
+        bucket: str, endpoint: str) -> None:
     for _ in range(ROUNDS):
-        runs = [manager(bucket, moto_endpoint), manager(bucket, moto_endpoint)]
+        runs = [manager(bucket, endpoint), manager(bucket, endpoint)]
         results = race(*(lambda m=m: m.locker.acquire("apply") for m in runs))
         won = [r for r in results if not isinstance(r, Exception)]
         lost = [r for r in results if isinstance(r, Exception)]
@@ -64,12 +78,12 @@ def test_of_two_concurrent_applies_exactly_one_gets_the_lock(
         assert winner.locker.holder() is None
 
 
-def test_a_stale_writer_loses_the_compare_and_swap(bucket: str, moto_endpoint: str) -> None:
-    seed = manager(bucket, moto_endpoint)
+def test_a_stale_writer_loses_the_compare_and_swap(bucket: str, endpoint: str) -> None:
+    seed = manager(bucket, endpoint)
     empty = seed.read()
     current = seed.write(empty.model_copy(update={"applied": applied("seed")}), expect=empty)
     for _ in range(ROUNDS):
-        writers = [manager(bucket, moto_endpoint), manager(bucket, moto_endpoint)]
+        writers = [manager(bucket, endpoint), manager(bucket, endpoint)]
         read = [w.read() for w in writers]
         assert {d.serial for d in read} == {current.serial}
         results = race(*(
