@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.commands import backups, core, demo, recover, restore, state_cmds
+from engine.commands import backups, core, demo, recover, restore, state_cmds, state_migrate
 from engine.commands.forget import forget_command
 from engine.commands.root import app
 
@@ -19,6 +19,7 @@ app.command()(demo.demo)
 app.add_typer(state_cmds.app, name="state")
 app.add_typer(backups.app, name="backups")
 backups.app.command(name="forget")(forget_command)
+state_cmds.app.command(name="migrate")(state_migrate.migrate)
 
 
 def main() -> None:

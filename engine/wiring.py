@@ -26,6 +26,7 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     One host pool per registry: every provider that touches hosts (servers, backups of
     server paths, restores, drills, recovery) shares it, so a run opens one transport per
     host and closes them all at its end (`Registry.close`)."""
+    from providers.aws.ec2_provider import Ec2Provider
     from providers.aws.provider import AwsProvider
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
@@ -36,7 +37,7 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
 
     pool = hosts or HostPool()
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
-            RestoreProvider(pool), AwsProvider()]
+            RestoreProvider(pool), AwsProvider(), Ec2Provider()]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.contracts.provider import Registry
 from engine.spec.loader import LoadedSpec, load_spec
+from engine.spec.models import StateConfig
 from state.local import journal_path, open_local_state
 from state.manager import StateManager
 
@@ -27,9 +28,9 @@ def state_location(spec: LoadedSpec) -> Path:
     return spec.path(cfg.path or f".drydock/state/{spec.env.environment}.json")
 
 
-def open_state(spec: LoadedSpec) -> tuple[StateManager, Path]:
-    """The state manager of the spec's backend and the journal path beside it."""
-    cfg = spec.env.state
+def open_state(spec: LoadedSpec, cfg: StateConfig | None = None) -> tuple[StateManager, Path]:
+    """The state manager of the spec's backend (or of `cfg`) and the journal path beside it."""
+    cfg = cfg or spec.env.state
     if cfg.backend == "s3":
         from state.s3 import open_s3_state
 
@@ -39,7 +40,7 @@ def open_state(spec: LoadedSpec) -> tuple[StateManager, Path]:
         manager = open_s3_state(cfg.bucket, key, cfg.region, environment=spec.env.environment,
                                 endpoint_url=cfg.endpoint_url)
         return manager, spec.path(f".drydock/journal/{spec.env.environment}.journal")
-    path = state_location(spec)
+    path = spec.path(cfg.path or f".drydock/state/{spec.env.environment}.json")
     return open_local_state(path, spec.env.environment), journal_path(path)
 
 

@@ -298,3 +298,36 @@ class StateManager:
         return self._store_next(
             target, base_serial=base, version=None if blob is None else blob.version
         )
+
+    # -- moving between backends -----------------------------------------------------------
+
+    def stored(self) -> tuple[StateDocument, Blob] | None:
+        """The stored document and its blob (bytes, version), or None when nothing is
+        stored yet. Raises StateCorruptError, StateLineageError (another environment),
+        StateBackendError."""
+        blob = self._store.get(self._key)
+        return None if blob is None else (self._parse_current(blob), blob)
+
+    def export_versions(self) -> dict[int, bytes]:
+        """Every kept history version, serial -> the stored bytes (unparsed)."""
+        out = {}
+        for serial in self._history_serials():
+            blob = self._store.get(self._history_key(serial))
+            if blob is not None:
+                out[serial] = blob.data
+        return out
+
+    def adopt(self, current: bytes, versions: dict[int, bytes], *,
+              expect_version: str | None) -> None:
+        """Store another backend's state here unchanged: its history copies first, then the
+        current document (same lineage and serial), by compare-and-swap on `expect_version`
+        (None: nothing may be stored yet). Raises StateConflictError when someone wrote
+        meanwhile, StateBackendError.
+        """
+        for serial, data in sorted(versions.items()):
+            key = self._history_key(serial)
+            existing = self._store.get(key)
+            if existing is None or existing.data != data:
+                self._store.put(key, data, expect_version=existing.version if existing else None)
+        self._store.put(self._key, current, expect_version=expect_version)
+

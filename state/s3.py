@@ -35,15 +35,10 @@ class S3BlobStore(BlobStore):
 
     def _client(self) -> Any:
         if self._client_obj is None:
-            import boto3
-            from botocore.config import Config
+            from providers.aws.clients import AwsEndpoint, make_client
 
-            self._client_obj = boto3.client(
-                "s3",
-                region_name=self._region,
-                endpoint_url=self._endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
-            )
+            self._client_obj = make_client(
+                "s3", AwsEndpoint(region=self._region, endpoint_url=self._endpoint_url))
         return self._client_obj
 
     def _full(self, key: str) -> str:

@@ -92,6 +92,29 @@ def rollback(serial: int, env: EnvOpt = None) -> None:
 
 @app.command()
 @guarded
+def lock(env: EnvOpt = None,
+         fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+    """Show who holds the state lock (id, pid, host, user, operation, since when).
+
+    Example: drydock state lock --env specs/prod
+    """
+    ws = workspace(env)
+    holder = ws.state.locker.holder()
+    if fmt is Format.json:
+        print_json({"state": ws.state.location,
+                    "holder": None if holder is None else holder.model_dump(mode="json")})
+        return
+    if holder is None:
+        print_text(f"state {ws.state.location} is not locked\n")
+        return
+    print_text(f"state {ws.state.location} is locked by {holder.operation}: lock id "
+               f"{holder.id}, pid {holder.pid} on host {holder.host}, user {holder.user}, since "
+               f"{holder.created.isoformat()}\nIf that run is gone, remove the lock with: "
+               f"drydock state unlock {holder.id}\n")
+
+
+@app.command()
+@guarded
 def unlock(lock_id: str, env: EnvOpt = None) -> None:
     """Remove a lock whose holder is gone.  Example: drydock state unlock 5f0c…"""
     ws = workspace(env)

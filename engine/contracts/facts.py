@@ -21,7 +21,7 @@ class SnapshotInfo(Frozen):
     series: str
     id: str
     created: AwareDatetime
-    kind: Literal["database", "server", "paths"]
+    kind: Literal["database", "server", "paths", "host"]
     address: str
     engine: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict)

@@ -8,10 +8,12 @@ from engine.spec.models import BackupPolicy
 
 
 def source_address(policy: BackupPolicy) -> str:
-    """The address a policy backs up: `database.X`, `server.X` or `paths:<root>`."""
+    """The address a policy backs up: `database.X`, `server.X`, `host.X` or `paths:<root>`."""
     src = policy.source
     if src.database is not None:
         return f"database.{src.database}"
+    if src.ec2_instance is not None:
+        return f"host.{src.ec2_instance}"
     if src.server is not None:
         return f"server.{src.server}"
     return f"paths:{src.root}"

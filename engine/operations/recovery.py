@@ -15,6 +15,7 @@ from engine.gitinfo import git_info
 from engine.operations.plan_apply import new_id
 from engine.operations.restore import listings
 from engine.planners.recover import RecoverPlan, RecoveryScope, candidates, plan_recover
+from engine.planners.recover_ec2 import image_policies
 from engine.workspace import Workspace
 from state.document import StateDocument
 
@@ -34,7 +35,8 @@ def _choose(ws: Workspace, scope: RecoveryScope, snapshots: list[SnapshotInfo],
     digests: dict[str, dict[str, str]] = {}
     files = {p: sorted(ws.spec.env.servers[s.server].config)
              for s in scope.servers for p in s.policies}
-    for policy in scope.policies:
+    hosts = ws.spec.env.recover[scope.site].hosts
+    for policy in [*scope.policies, *image_policies(ws.spec, hosts)]:  # AMIs: recover_ec2
         for snap in candidates(scope, policy, snapshots):
             seen = ws.registry.inspect_snapshot(ws.spec, snap, files=files.get(policy, []),
                                                 verify=True)

@@ -52,6 +52,12 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
         db = spec.env.databases[src.database]
         return {"kind": "database", "database": src.database,
                 "address": f"database.{src.database}", **database_attributes(spec, db)}
+    if src.ec2_instance is not None:
+        aws = spec.env.hosts[src.ec2_instance].aws
+        return {"kind": "ec2_instance", "host": src.ec2_instance,
+                "address": f"host.{src.ec2_instance}", "reboot": src.reboot,
+                "region": aws.region if aws else None,
+                "instance_id": aws.instance_id if aws else None}
     if src.server is not None:
         server = spec.env.servers[src.server]
         return {"kind": "server", "server": src.server, "address": f"server.{src.server}",

@@ -30,6 +30,7 @@ from engine.desired.data import database_attributes
 from engine.desired.servers import sha256_text
 from engine.planners.assemble import assemble_plan
 from engine.planners.base import Chain
+from engine.planners.recover_ec2 import Ec2RecoverError, Launch, after_launches, plan_launches
 from engine.planners.restore.last_good import patch_ids
 from engine.planners.restore.snapshot import RUNTIME_PATHS
 from engine.planners.server import service_params
@@ -253,6 +254,14 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
     return chain.actions, attrs
 
 
+def _launches(spec: LoadedSpec, scope: RecoveryScope,
+              chosen: Mapping[str, SnapshotInfo]) -> list[Launch]:
+    try:
+        return plan_launches(spec, spec.env.recover[scope.site].hosts, chosen)
+    except Ec2RecoverError as exc:
+        raise RecoverError(str(exc)) from None
+
+
 def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
                  chosen: Mapping[str, SnapshotInfo], *, pack_levels: Mapping[str, int],
                  digests: Mapping[str, Mapping[str, str]], plan_id: str, now: datetime,
@@ -281,6 +290,13 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
         records.append(record)  # type: ignore[arg-type]
         points.append(point)  # type: ignore[arg-type]
     after = tuple(a.id for a in actions)
+    launches = _launches(spec, scope, chosen)  # EC2 hosts: see engine.planners.recover_ec2
+    for launch in launches:
+        actions.append(launch.action)
+        changes.append(launch.change)
+        records.append(launch.record)
+        if launch.snapshot is not None and launch.policy is not None:
+            points.append(_point(launch.policy, launch.action.address, launch.snapshot, now))
     desired = build_desired(spec) if any(_chosen(s.policies, chosen) is None
                                          for s in scope.servers) else {}
     for item in scope.servers:
@@ -310,6 +326,8 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
                       if snap else "")))
         records.append(RecordUpdate(address=address, kind="server", name=item.server,
                                     attributes=attrs))
+    actions = after_launches(actions, launches,
+                             {f"server.{s.server}": s.new_host for s in scope.servers})
     if not actions:
         raise RecoverError(f"nothing to recover at site {scope.site}: no server on a mapped "
                            "host and no database with a snapshot there")

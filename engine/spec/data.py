@@ -87,23 +87,31 @@ Repository = Annotated[
 
 
 class BackupSource(SpecModel):
-    """What a backup policy copies: a database, a server's paths, or plain paths."""
+    """What a backup policy copies: a database, a server's paths, plain paths, or a whole
+    EC2 host as an AMI (`ec2_instance`, taken without a reboot unless `reboot: true`)."""
 
     database: str | None = None
     server: str | None = None
     paths: list[str] | None = None
     root: str | None = None
+    ec2_instance: str | None = None
+    reboot: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> BackupSource:
-        kinds = [k for k in (self.database, self.server, self.root) if k is not None]
+        kinds = [k for k in (self.database, self.server, self.root, self.ec2_instance)
+                 if k is not None]
         if len(kinds) != 1:
             raise ValueError(
-                "a backup source needs exactly one of 'database', 'server' or 'root' "
-                "(plain paths under a root)"
+                "a backup source needs exactly one of 'database', 'server', 'root' "
+                "(plain paths under a root) or 'ec2_instance'"
             )
-        if self.database is not None and self.paths is not None:
-            raise ValueError("'paths' goes with 'server' or 'root', not with 'database'")
+        if (self.database is not None or self.ec2_instance is not None) and \
+                self.paths is not None:
+            raise ValueError("'paths' goes with 'server' or 'root', not with 'database' or "
+                             "'ec2_instance'")
+        if self.reboot and self.ec2_instance is None:
+            raise ValueError("'reboot' goes with 'ec2_instance'")
         return self
 
 

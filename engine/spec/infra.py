@@ -32,6 +32,42 @@ class KeyFile(SpecModel):
 
 
 SSH_ONLY = ("address", "port", "user", "identity", "known_hosts")
+class Ec2Host(SpecModel):
+    """The EC2 instance a host is: an existing one (`instance_id`), or the one `recover`
+    launches from the newest AMI of the host it replaces (`instance_type`, `subnet_id`,
+    `security_group_ids`, `key_name`, `iam_instance_profile`, `tags`; `image` pins an AMI
+    instead). No credentials here: boto3's standard chain provides them."""
+
+    region: str
+    instance_id: str | None = None
+    endpoint_url: str | None = None
+    instance_type: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: list[str] = Field(default_factory=list)
+    key_name: str | None = None
+    iam_instance_profile: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    image: str | None = None
+
+    @model_validator(mode="after")
+    def _existing_or_launched(self) -> Ec2Host:
+        launch = [k for k in ("instance_type", "subnet_id", "key_name", "iam_instance_profile",
+                              "image") if getattr(self, k) is not None]
+        if self.instance_id is not None and (launch or self.security_group_ids):
+            raise ValueError("an EC2 host is either an existing instance (instance_id) or one "
+                             f"recover launches ({', '.join(launch or ['security_group_ids'])}),"
+                             " not both")
+        if self.instance_id is None and (self.instance_type is None or self.subnet_id is None):
+            raise ValueError("an EC2 host needs 'instance_id' (an existing instance) or "
+                             "'instance_type' and 'subnet_id' (launched by recover)")
+        if any(k.startswith("aws:") for k in self.tags):
+            raise ValueError("tags starting with 'aws:' are AWS's own")
+        return self
+
+    @property
+    def launched(self) -> bool:
+        """True when recover launches this instance (no instance_id declared)."""
+        return self.instance_id is None
 
 
 class Host(SpecModel):
@@ -73,6 +109,7 @@ class Host(SpecModel):
         if self.transport == "ssh" and not self.root.startswith("/"):
             raise ValueError("an ssh host's 'root' must be an absolute path on that host")
         return self
+    aws: Ec2Host | None = None
 
 
 class Product(SpecModel):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from engine.spec.data import AwsRepository, RdsDatabase
 from engine.spec.models import Environment
+from engine.spec.references_ec2 import ec2_problems, region_problems
 
 Loc = tuple[str | int, ...]
 
@@ -69,6 +70,7 @@ def _problems(env: Environment) -> Iterator[tuple[Loc, str]]:
             yield ("databases", name, "site"), _missing("site", db.site, env.sites)
     yield from _backup_problems(env)
     yield from _rds_problems(env)
+    yield from ec2_problems(env)
     yield from _drill_problems(env)
     yield from _recover_problems(env)
 
@@ -101,34 +103,22 @@ def _backup_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
 
 def _rds_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
     """RDS sources go to aws repositories, the first in the instance's region and copies in
-    other regions; aws repositories hold nothing else."""
+    other regions; aws repositories hold nothing but RDS snapshots and AMIs."""
     for name, policy in env.backups.items():
         db = env.databases.get(policy.source.database or "")
-        rds = db if isinstance(db, RdsDatabase) else None
+        if isinstance(db, RdsDatabase):
+            yield from region_problems(env, name, policy.repository, policy.copies,
+                                       source=f"RDS database {policy.source.database!r}",
+                                       things="RDS snapshots", region=db.region)
+            continue
+        if policy.source.ec2_instance is not None:
+            continue  # AMIs: see references_ec2
         targets = [(("backups", name, "repository"), policy.repository)] + [
             (("backups", name, "copies", i), copy) for i, copy in enumerate(policy.copies)]
-        regions: dict[str, str] = {}
         for loc, repo_name in targets:
-            repo = env.repositories.get(repo_name)
-            if repo is None:
-                continue  # reported as unknown above
-            if not isinstance(repo, AwsRepository):
-                if rds is not None:
-                    yield loc, (f"backups of RDS database {policy.source.database!r} are RDS "
-                                f"snapshots; repository {repo_name!r} is {repo.type}, use a "
-                                "'type: aws' repository")
-                continue
-            if rds is None:
-                yield loc, (f"repository {repo_name!r} (type: aws) holds RDS snapshots only; "
-                            "use a local or s3 repository for this backup")
-            elif loc[2] == "repository" and repo.region != rds.region:
-                yield loc, (f"repository {repo_name!r} is in region {repo.region} but RDS "
-                            f"database {policy.source.database!r} is in {rds.region}; "
-                            "snapshots are taken in the instance's region")
-            elif repo.region in regions:
-                yield loc, (f"repository {repo_name!r} is in region {repo.region} like "
-                            f"{regions[repo.region]!r}; RDS snapshot copies go to other regions")
-            regions.setdefault(repo.region, repo_name)
+            if isinstance(env.repositories.get(repo_name), AwsRepository):
+                yield loc, (f"repository {repo_name!r} (type: aws) holds RDS snapshots and "
+                            "AMIs only; use a local or s3 repository for this backup")
 
 
 def _drill_problems(env: Environment) -> Iterator[tuple[Loc, str]]:

@@ -2,18 +2,22 @@
 
 boto3 is imported inside the functions that need it, so nothing pays for it until an
 AWS resource is touched. Credentials come from boto3's usual chain (environment, profile,
-instance role), never from the spec.
+instance role), never from the spec. Every client of the code base is made by
+`make_client`: an explicit region, botocore's ``standard`` retry mode, and the endpoint
+a resource declares or ``AWS_ENDPOINT_URL[_<SERVICE>]`` names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 SERVICE_LABELS = {"rds": "RDS", "ec2": "EC2", "s3": "S3"}
+DEFAULT_ATTEMPTS = 5
 
 
 class AwsEndpoint(BaseModel):
@@ -30,24 +34,59 @@ class AwsEndpoint(BaseModel):
         >>> AwsEndpoint(region="eu-west-1").url("rds")
         'https://rds.eu-west-1.amazonaws.com'
         """
-        return self.endpoint_url or f"https://{service}.{self.region}.amazonaws.com"
+        return (endpoint_for(service, self.endpoint_url)
+                or f"https://{service}.{self.region}.amazonaws.com")
 
 
-def make_client(service: str, where: AwsEndpoint, *, max_attempts: int = 3) -> Any:
-    """A boto3 client of `service` in `where.region` (at `where.endpoint_url` when given).
+def region_endpoint(repositories: Iterable[object], region: str,
+                    declared: str | None = None) -> AwsEndpoint:
+    """Where AWS of `region` is reached for a spec object without an endpoint of its own:
+    its `declared` endpoint_url, else that of the first `type: aws` repository declared
+    in the region (where its snapshots go), else the default (AWS_ENDPOINT_URL…)."""
+    if declared:
+        return AwsEndpoint(region=region, endpoint_url=declared)
+    for repo in repositories:
+        if getattr(repo, "type", None) == "aws" and getattr(repo, "region", None) == region \
+                and getattr(repo, "endpoint_url", None):
+            return AwsEndpoint(region=region, endpoint_url=repo.endpoint_url)
+    return AwsEndpoint(region=region)
 
-    Takes the service name (``rds``), the endpoint and how many attempts a call gets
-    (boto3's standard retry mode). Returns the client; raises nothing until it is used.
+
+def endpoint_for(service: str, endpoint_url: str | None) -> str | None:
+    """The endpoint a `service` client calls: the resource's own `endpoint_url`, else
+    ``AWS_ENDPOINT_URL_<SERVICE>``, else ``AWS_ENDPOINT_URL``, else None (AWS's public one).
+
+    >>> endpoint_for("s3", "http://127.0.0.1:9000")
+    'http://127.0.0.1:9000'
     """
+    if endpoint_url:
+        return endpoint_url
+    specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}")
+    return specific or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def make_client(service: str, where: AwsEndpoint, *, max_attempts: int = DEFAULT_ATTEMPTS,
+                max_pool_connections: int = 10) -> Any:
+    """A boto3 client of `service` in `where.region`: the one place drydock makes clients.
+
+    Takes the service name (``rds``), the endpoint (an explicit region is required; the
+    URL as `endpoint_for` resolves it), how many attempts a call gets in all, the first
+    included, in botocore's ``standard`` retry mode (throttling and transient errors are
+    retried with backoff) and the connection pool size. Credentials come from boto3's
+    standard chain. Returns the client; raises ValueError when no region is given.
+    """
+    if not where.region:
+        raise ValueError(f"an AWS {service} client needs an explicit region")
     import boto3
     from botocore.config import Config
 
     return boto3.session.Session().client(
         service,
         region_name=where.region,
-        endpoint_url=where.endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": max_attempts},
-                      connect_timeout=10, read_timeout=60),
+        endpoint_url=endpoint_for(service, where.endpoint_url),
+        config=Config(retries={"mode": "standard", "total_max_attempts": max_attempts},
+                      connect_timeout=10, read_timeout=60,
+                      max_pool_connections=max_pool_connections),
     )
 
 

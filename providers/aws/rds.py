@@ -10,16 +10,9 @@ and reporting progress every few minutes.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from engine.contracts.catalog import CatalogEntry
-from providers.aws.clients import AwsEndpoint, error_code, make_client, one_line, translated
+from providers.aws.clients import error_code
 from providers.aws.rds_model import (
     PREFIX,
     RdsSnapshot,
@@ -27,47 +20,22 @@ from providers.aws.rds_model import (
     snapshot_identifier,
     snapshot_tags,
 )
-from providers.repositories.base import SnapshotStore
+from providers.aws.store_base import AwsStore, cause_code
+from providers.aws.waiting import AwsWait, Progress, WaitFailures, quiet, wait_bounded
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
-from providers.repositories.manifest import Manifest, SnapshotFields
-from providers.repositories.models import PartCheck, VerifyResult
+from providers.repositories.manifest import SnapshotFields
 
-Progress = Callable[[str], None]
 DEFAULT_KMS_KEY = "alias/aws/rds"
 _NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault"}
 _EXISTS = {"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"}
 _NO_INSTANCE = {"DBInstanceNotFound", "DBInstanceNotFoundFault"}
 
 
-class RdsWait(BaseModel):
-    """How to wait for a snapshot to become available: poll interval, how many polls at
-    most (default 240 x 30 s = 2 h) and how many polls between progress lines (5 min)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    poll: timedelta = timedelta(seconds=30)
-    attempts: int = Field(default=240, ge=1)
-    report_every: int = Field(default=10, ge=1)
-
-    @classmethod
-    def lasting(cls, max_wait: timedelta, *, poll: timedelta = timedelta(seconds=30),
-                report_every: timedelta = timedelta(minutes=5)) -> RdsWait:
-        """Wait at most `max_wait`, polling every `poll` (at least 1 s), reporting every
-        `report_every`.
-
-        >>> RdsWait.lasting(timedelta(hours=1)).attempts
-        120
-        """
-        step = max(timedelta(seconds=1), poll)
-        return cls(poll=step, attempts=max(1, math.ceil(max_wait / step)),
-                   report_every=max(1, math.ceil(report_every / step)))
+RdsWait = AwsWait
+"""The bounds of RDS waits (see `providers.aws.waiting.AwsWait`)."""
 
 
-def _quiet(_message: str) -> None:
-    return None
-
-
-class RdsSnapshotStore(SnapshotStore):
+class RdsSnapshotStore(AwsStore):
     """The drydock RDS snapshots of `region` (reached at `endpoint_url` when given).
 
     `kms_key_id` is the key cross-region copies are encrypted with in this region
@@ -77,39 +45,11 @@ class RdsSnapshotStore(SnapshotStore):
     >>> store = RdsSnapshotStore("rds-dr", "eu-central-1")  # doctest: +SKIP
     """
 
-    def __init__(self, name: str, region: str, endpoint_url: str | None = None, *,
-                 kms_key_id: str | None = None, wait: RdsWait | None = None,
-                 client: Any = None) -> None:
-        super().__init__(name)
-        self.endpoint = AwsEndpoint(region=region, endpoint_url=endpoint_url)
-        self.kms_key_id = kms_key_id
-        self.wait = wait or RdsWait()
-        self._client_obj = client
-
-    def __repr__(self) -> str:
-        return f"RdsSnapshotStore({self.name!r}, {self.region!r})"
-
-    @property
-    def region(self) -> str:
-        """The AWS region the snapshots live in."""
-        return self.endpoint.region
-
-    # ----- plumbing ---------------------------------------------------------------------
-
-    def _client(self) -> Any:
-        if self._client_obj is None:
-            self._client_obj = make_client("rds", self.endpoint)
-        return self._client_obj
+    service: ClassVar[str] = "rds"
 
     def _where(self, series: str, snapshot_id: str) -> str:
         return (f"repository {self.name}: snapshot {series}/{snapshot_id} (RDS "
                 f"{snapshot_identifier(series, snapshot_id)} in {self.region})")
-
-    @contextmanager
-    def _calling(self, operation: str, subject: str | None = None) -> Iterator[None]:
-        with translated(RepositoryError, subject=subject or f"repository {self.name}",
-                        operation=operation, service="rds", where=self.endpoint):
-            yield
 
     # ----- reading ----------------------------------------------------------------------
 
@@ -129,14 +69,6 @@ class RdsSnapshotStore(SnapshotStore):
                         found.append(snap)
         found.sort(key=lambda s: (s.created, s.id))
         return found
-
-    def catalog_entries(self, series: str) -> list[CatalogEntry]:
-        """The catalog entries of `series` here, oldest first."""
-        return [snap.entry(self.name) for snap in self.snapshots(series)]
-
-    def list(self, series: str | None = None) -> list[Manifest]:
-        """Manifests (without parts) of the available snapshots, oldest first."""
-        return [snap.manifest() for snap in self.snapshots(series)]
 
     def find(self, series: str, snapshot_id: str) -> RdsSnapshot | None:
         """The snapshot of `series`/`snapshot_id` in any status, or None when absent.
@@ -165,29 +97,6 @@ class RdsSnapshotStore(SnapshotStore):
                 "tags for it; rename or delete that snapshot")
         return snap
 
-    def get_manifest(self, series: str, snapshot_id: str) -> Manifest:
-        """The manifest of an available snapshot; raises SnapshotNotFound otherwise."""
-        snap = self.find(series, snapshot_id)
-        if snap is None or not snap.available:
-            state = "not found" if snap is None else f"not available (status {snap.status})"
-            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: {state}")
-        return snap.manifest()
-
-    def verify(self, series: str, snapshot_id: str) -> VerifyResult:
-        """Check the snapshot exists and is ``available``; raises SnapshotNotFound if absent.
-
-        RDS keeps the bytes and their checksums, so the snapshot counts as one part whose
-        check is RDS's status.
-        """
-        snap = self.find(series, snapshot_id)
-        if snap is None:
-            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: not found")
-        check = PartCheck(name=snap.identifier, ok=snap.available, expected_sha256="",
-                          actual_sha256=None, expected_size=snap.size, actual_size=snap.size,
-                          problem=None if snap.available else f"RDS status is {snap.status}")
-        return VerifyResult(repository=self.name, series=series, id=snapshot_id,
-                            parts=(check,))
-
     # ----- changing ---------------------------------------------------------------------
 
     def delete(self, series: str, snapshot_id: str, *, missing_ok: bool = False) -> None:
@@ -208,7 +117,7 @@ class RdsSnapshotStore(SnapshotStore):
                     raise
 
     def create(self, series: str, snapshot_id: str, *, instance: str, fields: SnapshotFields,
-               progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+               progress: Progress = quiet) -> tuple[RdsSnapshot, bool]:
         """Snapshot RDS instance `instance` as `series`/`snapshot_id` and wait for it.
 
         Takes the series, id, instance identifier, the fields drydock records (created,
@@ -235,7 +144,7 @@ class RdsSnapshotStore(SnapshotStore):
                     DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
                     DBInstanceIdentifier=instance, Tags=tags)
         except RepositoryError as exc:
-            code = _cause_code(exc)
+            code = cause_code(exc)
             if code in _EXISTS:
                 return False
             if code in _NO_INSTANCE:
@@ -247,7 +156,7 @@ class RdsSnapshotStore(SnapshotStore):
         return True
 
     def copy_from(self, other: RdsSnapshotStore, series: str, snapshot_id: str, *,
-                  progress: Progress = _quiet) -> tuple[RdsSnapshot, bool]:
+                  progress: Progress = quiet) -> tuple[RdsSnapshot, bool]:
         """Copy an available snapshot from `other` (another region) here, and wait for it.
 
         Tags travel with the copy, so it is listed under the same series and id. An
@@ -277,7 +186,7 @@ class RdsSnapshotStore(SnapshotStore):
             with self._calling(f"copy from {other.region}", where):
                 self._client().copy_db_snapshot(**request)
         except RepositoryError as exc:
-            if _cause_code(exc) not in _EXISTS:
+            if cause_code(exc) not in _EXISTS:
                 raise
             made = False
         if made:
@@ -289,63 +198,33 @@ class RdsSnapshotStore(SnapshotStore):
     def _wait_for(self, series: str, snapshot_id: str, progress: Progress) -> RdsSnapshot:
         """Wait (bounded) until the snapshot is available; returns it, raises on failure."""
         where = self._where(series, snapshot_id)
-        delay = int(self.wait.poll.total_seconds())
-        waiter = self._client().get_waiter("db_snapshot_available")
-        done = 0
-        while True:
-            attempts = min(self.wait.report_every, self.wait.attempts - done)
-            pending = self._wait_some(waiter, series, snapshot_id, delay, attempts)
-            if pending is None:
-                snap = self.find(series, snapshot_id)
-                if snap is None:
-                    raise SnapshotNotFound(f"{where}: vanished while waiting for it")
-                return snap
-            status, percent = pending
-            done += attempts
-            waited = f"{done} checks, {timedelta(seconds=delay * done)}"
-            if done >= self.wait.attempts:
-                raise RepositoryError(
-                    f"{where}: still {status} ({percent}%) after {waited}; it goes on in "
-                    "AWS and is listed once available: run apply again later")
-            progress(f"{where}: {status}, {percent}% after {waited}")
 
-    def _wait_some(self, waiter: Any, series: str, snapshot_id: str, delay: int,
-                   attempts: int) -> tuple[str, int] | None:
-        """Run the waiter for `attempts` polls: None once available, else (status, %)."""
-        from botocore.exceptions import WaiterError
+        def timed_out(status: str, waited: str) -> RepositoryError:
+            return RepositoryError(f"{where}: still {status} after {waited}; it goes on in "
+                                   "AWS and is listed once available: run apply again later")
 
-        where = self._where(series, snapshot_id)
-        with self._calling("wait for snapshot", where):
-            try:
-                waiter.wait(DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
-                            WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-            except WaiterError as exc:
-                if not str(exc.kwargs.get("reason", "")).startswith("Max attempts exceeded"):
-                    raise _wait_failed(where, exc) from None
-                return _status(exc.last_response)
-        return None
+        wait_bounded(self._client().get_waiter("db_snapshot_available"),
+                     {"DBSnapshotIdentifier": snapshot_identifier(series, snapshot_id)},
+                     self.wait, calling=lambda: self._calling("wait for snapshot", where),
+                     pending=_pending, failed=lambda exc: _FAILS.of(where, exc, _state),
+                     timed_out=timed_out, progress=progress, subject=where)
+        snap = self.find(series, snapshot_id)
+        if snap is None:
+            raise SnapshotNotFound(f"{where}: vanished while waiting for it")
+        return snap
 
 
-def _cause_code(exc: Exception) -> str:
-    """The AWS error code behind a translated error ('' for anything else)."""
-    cause = exc.__cause__
-    return error_code(cause) if isinstance(cause, Exception) else ""
-
-
-def _status(response: Any) -> tuple[str, int]:
+def _state(response: Any) -> str:
     items = (response or {}).get("DBSnapshots") or [{}]
-    return str(items[0].get("Status", "unknown")), int(items[0].get("PercentProgress") or 0)
+    return f"status {items[0].get('Status', 'unknown')}"
 
 
-def _wait_failed(where: str, exc: Any) -> RepositoryError:
-    response = exc.last_response or {}
-    if "Error" in response:
-        code = response["Error"].get("Code", "")
-        if code in _NOT_FOUND:
-            return SnapshotNotFound(f"{where}: not found while waiting for it")
-        message = one_line(response["Error"].get("Message", ""))
-        return RepositoryError(f"{where}: RDS refused describe while waiting ({code}: "
-                               f"{message}); check the credentials may describe snapshots")
-    status, _percent = _status(response)
-    return RepositoryError(f"{where}: RDS reports status {status}; the snapshot failed, "
-                           "delete it and apply again")
+_FAILS = WaitFailures(label="RDS", things="snapshots", gone=frozenset(_NOT_FOUND),
+                      missing=SnapshotNotFound, error=RepositoryError,
+                      advice="the snapshot failed, delete it and apply again")
+
+
+def _pending(response: Any) -> str:
+    items = (response or {}).get("DBSnapshots") or [{}]
+    return (f"{items[0].get('Status', 'unknown')} "
+            f"({int(items[0].get('PercentProgress') or 0)}%)")

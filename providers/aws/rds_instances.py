@@ -12,9 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from engine.spec.data import AwsRepository
 from engine.spec.loader import LoadedSpec
-from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
+from providers.aws.clients import (
+    AwsEndpoint,
+    error_code,
+    make_client,
+    region_endpoint,
+    translated,
+)
 from providers.aws.rds_model import GIB
 from providers.databases.errors import DatabaseError, DatabaseUnavailable
 
@@ -42,12 +47,7 @@ class RdsInstance(BaseModel):
 def rds_endpoint(spec: LoadedSpec, region: str, declared: str | None = None) -> AwsEndpoint:
     """Where the RDS API of `region` is reached: the database's own `endpoint_url` when it
     declares one, else as the module docstring says."""
-    if declared:
-        return AwsEndpoint(region=region, endpoint_url=declared)
-    for repo in spec.env.repositories.values():
-        if isinstance(repo, AwsRepository) and repo.region == region and repo.endpoint_url:
-            return AwsEndpoint(region=region, endpoint_url=repo.endpoint_url)
-    return AwsEndpoint(region=region)
+    return region_endpoint(spec.env.repositories.values(), region, declared)
 
 
 def describe_instance(identifier: str, where: AwsEndpoint,

@@ -12,29 +12,27 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue
+from pydantic import AwareDatetime, JsonValue
 
-from engine.contracts.catalog import CatalogEntry
-from providers.repositories.manifest import (
-    Manifest,
-    ManifestError,
-    SnapshotSource,
-    check_name,
-    tool_version,
+from providers.aws.item_model import AwsSnapshot
+from providers.aws.tagging import (
+    TAG_SOURCE,
+    TAG_TOOL,
+    aware,
+    created_at,
+    drydock_tags,
+    member_of,
+    policy_tags,
+    tag_list,
+    tag_pairs,
 )
 
 GIB = 1 << 30
 MAX_IDENTIFIER = 255
 PREFIX = "dd-"
-TAG_SERIES = "drydock:series"
-TAG_ID = "drydock:snapshot-id"
-TAG_CREATED = "drydock:created"
-TAG_SOURCE = "drydock:source"
-TAG_TAGS = "drydock:tags"
-TAG_TOOL = "drydock:tool-version"
 
 
 def _rds_alphabet(text: str) -> str:
@@ -63,42 +61,37 @@ def snapshot_identifier(series: str, snapshot_id: str) -> str:
 def snapshot_tags(series: str, snapshot_id: str, *, created: datetime, source: str,
                   tags: Sequence[str]) -> list[dict[str, str]]:
     """The RDS tags that make a snapshot a member of `series` (TagList form)."""
-    pairs = {TAG_SERIES: series, TAG_ID: snapshot_id, TAG_CREATED: created.isoformat(),
-             TAG_SOURCE: source, TAG_TOOL: tool_version()}
-    if tags:
-        pairs[TAG_TAGS] = " ".join(tags)  # RDS tag values allow no commas
-    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+    return tag_list(drydock_tags(series, snapshot_id, created=created, source=source,
+                                 tags=tags))
 
 
-class RdsSnapshot(BaseModel):
-    """One drydock RDS snapshot in one region, as DescribeDBSnapshots reports it."""
+class RdsSnapshot(AwsSnapshot):
+    """One drydock RDS snapshot in one region, as DescribeDBSnapshots reports it (its size
+    is the instance's allocated storage)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    source_kind: ClassVar[Literal["database", "host"]] = "database"
+    source_engine: ClassVar[str] = "rds"
 
     identifier: str
     arn: str
-    region: str
-    series: str
-    id: str
-    created: AwareDatetime
     status: str
     percent: int = 0
     instance: str
     engine: str | None = None
     engine_version: str | None = None
-    size: int = 0
     encrypted: bool = False
     kms_key_id: str | None = None
-    source: str
-    tags: tuple[str, ...] = ()
-    tool_version: str = "0+unknown"
     rds_created: AwareDatetime | None = None
-    tag_list: tuple[tuple[str, str], ...] = ()
 
     @property
     def available(self) -> bool:
         """True when RDS reports the snapshot usable (``available``)."""
         return self.status == "available"
+
+    @property
+    def label(self) -> str:
+        """The RDS snapshot identifier."""
+        return self.identifier
 
     def facts(self) -> dict[str, JsonValue]:
         """What is worth keeping about the snapshot in catalogs and manifests."""
@@ -108,39 +101,6 @@ class RdsSnapshot(BaseModel):
                 "encrypted": self.encrypted, "allocated_storage_bytes": self.size,
                 "rds_created": self.rds_created.isoformat() if self.rds_created else None}
 
-    def manifest(self) -> Manifest:
-        """The snapshot as a Manifest without parts (RDS keeps the bytes, not drydock)."""
-        return Manifest(series=self.series, id=self.id, created=self.created, parts=(),
-                        tool_version=self.tool_version, tags=self.tags,
-                        source=SnapshotSource(kind="database", address=self.source,
-                                              engine="rds", facts=self.facts()))
-
-    def entry(self, repository: str) -> CatalogEntry:
-        """The catalog entry of the snapshot in `repository` (size: allocated storage)."""
-        return CatalogEntry(id=self.id, series=self.series, repository=repository,
-                            created=self.created, size=self.size, tags=self.tags,
-                            facts=dict(self.facts()))
-
-    def copy_tags(self) -> list[dict[str, str]]:
-        """The snapshot's tags to give its copy (``aws:`` tags are AWS's own)."""
-        return [{"Key": k, "Value": v} for k, v in self.tag_list if not k.startswith("aws:")]
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _created(tag: str | None, fallback: datetime | None) -> datetime | None:
-    if tag:
-        try:
-            parsed = datetime.fromisoformat(tag)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    return fallback
 
 
 def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
@@ -149,20 +109,15 @@ def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
     Tags are read from outside: a series or id that is not a valid drydock name, or a
     snapshot without both tags, is not a drydock snapshot and is ignored.
     """
-    tag_list = tuple((str(t.get("Key", "")), str(t.get("Value", "")))
-                     for t in item.get("TagList") or ())
-    tags = dict(tag_list)
-    series, sid = tags.get(TAG_SERIES), tags.get(TAG_ID)
-    if not series or not sid:
+    pairs = tag_pairs(item.get("TagList"))
+    tags = dict(pairs)
+    member = member_of(tags)
+    if member is None:
         return None
-    try:
-        check_name(series, what="series")
-        check_name(sid, what="snapshot id")
-    except ManifestError:
-        return None
-    rds_created = _aware(item.get("OriginalSnapshotCreateTime")) or _aware(
+    series, sid = member
+    rds_created = aware(item.get("OriginalSnapshotCreateTime")) or aware(
         item.get("SnapshotCreateTime"))
-    created = _created(tags.get(TAG_CREATED), rds_created)
+    created = created_at(tags, rds_created)
     if created is None:
         return None
     identifier = str(item.get("DBSnapshotIdentifier", ""))
@@ -175,6 +130,6 @@ def parse_snapshot(item: Mapping[str, Any], region: str) -> RdsSnapshot | None:
         size=int(item.get("AllocatedStorage") or 0) * GIB,
         encrypted=bool(item.get("Encrypted")), kms_key_id=item.get("KmsKeyId"),
         source=tags.get(TAG_SOURCE) or f"rds:{instance}",
-        tags=tuple(tags.get(TAG_TAGS, "").split()),
+        tags=policy_tags(tags),
         tool_version=tags.get(TAG_TOOL) or "0+unknown", rds_created=rds_created,
-        tag_list=tag_list)
+        tag_list=pairs)

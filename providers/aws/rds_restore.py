@@ -9,18 +9,16 @@ rounds of polls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.aws.clients import AwsEndpoint, error_code, make_client, one_line, translated
+from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
 from providers.aws.rds import RdsWait
 from providers.aws.rds_model import GIB
+from providers.aws.waiting import Progress, WaitFailures, quiet, wait_bounded
 from providers.databases.errors import DatabaseError
 
-Progress = Callable[[str], None]
 SCRATCH_KEY = "drydock:scratch"
 SCRATCH_VALUE = "true"
 TAG_RESTORED_FROM = "drydock:restored-from"
@@ -51,10 +49,6 @@ class RestoredInstance(BaseModel):
     def scratch(self) -> bool:
         """True when a drydock drill restored this instance as scratch."""
         return (SCRATCH_KEY, SCRATCH_VALUE) in self.tags
-
-
-def _quiet(_message: str) -> None:
-    return None
 
 
 class RdsInstances:
@@ -114,7 +108,7 @@ class RdsInstances:
 
     def restore(self, snapshot: str, identifier: str, *, scratch: bool,
                 instance_class: str | None = None,
-                progress: Progress = _quiet) -> RestoredInstance:
+                progress: Progress = quiet) -> RestoredInstance:
         """Restore snapshot `snapshot` (identifier or ARN) into NEW instance `identifier`.
 
         Takes the snapshot, the new identifier, whether it is a drill's scratch instance
@@ -150,40 +144,28 @@ class RdsInstances:
         progress(f"{subject}: restore from snapshot {snapshot} started")
         return self.wait_available(identifier, progress)
 
-    def wait_available(self, identifier: str, progress: Progress = _quiet) -> RestoredInstance:
+    def wait_available(self, identifier: str, progress: Progress = quiet) -> RestoredInstance:
         """Wait (bounded by `wait`) until the instance is ``available``; returns it.
 
         Raises RdsRestoreError when it vanishes, fails, or is still pending at the end.
         """
-        from botocore.exceptions import WaiterError
-
         subject = self._subject(identifier)
-        delay = int(self.wait.poll.total_seconds())
-        waiter = self._client().get_waiter("db_instance_available")
-        done = 0
-        while True:
-            attempts = min(self.wait.report_every, self.wait.attempts - done)
-            try:
-                with translated(RdsRestoreError, subject=subject, operation="wait for instance",
-                                service="rds", where=self.endpoint):
-                    waiter.wait(DBInstanceIdentifier=identifier,
-                                WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-            except WaiterError as exc:
-                if not str(exc.kwargs.get("reason", "")).startswith("Max attempts exceeded"):
-                    raise _wait_failed(subject, exc) from None
-                done += attempts
-                status = _status(exc.last_response)
-                waited = f"{done} checks, {timedelta(seconds=delay * done)}"
-                if done >= self.wait.attempts:
-                    raise RdsRestoreError(
-                        f"{subject}: still {status} after {waited}; it goes on in AWS — "
-                        "wait for it, then run again") from None
-                progress(f"{subject}: {status} after {waited}")
-                continue
-            found = self.describe(identifier)
-            if found is None:
-                raise RdsRestoreError(f"{subject}: vanished while waiting for it")
-            return found
+
+        def timed_out(status: str, waited: str) -> RdsRestoreError:
+            return RdsRestoreError(f"{subject}: still {status} after {waited}; it goes on in "
+                                   "AWS — wait for it, then run again")
+
+        wait_bounded(self._client().get_waiter("db_instance_available"),
+                     {"DBInstanceIdentifier": identifier}, self.wait,
+                     calling=lambda: translated(RdsRestoreError, subject=subject,
+                                                operation="wait for instance", service="rds",
+                                                where=self.endpoint),
+                     pending=_status, failed=lambda exc: _FAILS.of(subject, exc, _state),
+                     timed_out=timed_out, progress=progress, subject=subject)
+        found = self.describe(identifier)
+        if found is None:
+            raise RdsRestoreError(f"{subject}: vanished while waiting for it")
+        return found
 
     def delete_scratch(self, identifier: str, *, missing_ok: bool = True) -> bool:
         """Delete a drill's scratch instance without a final snapshot.
@@ -222,14 +204,10 @@ def _status(response: Any) -> str:
     return str(items[0].get("DBInstanceStatus", "unknown"))
 
 
-def _wait_failed(subject: str, exc: Any) -> RdsRestoreError:
-    response = exc.last_response or {}
-    if "Error" in response:
-        code = response["Error"].get("Code", "")
-        if code in _NO_INSTANCE:
-            return RdsRestoreError(f"{subject}: not found while waiting for it")
-        message = one_line(response["Error"].get("Message", ""))
-        return RdsRestoreError(f"{subject}: RDS refused describe while waiting ({code}: "
-                               f"{message}); check the credentials may describe instances")
-    return RdsRestoreError(f"{subject}: RDS reports status {_status(response)}; the restore "
-                           "failed — look at the instance's events in AWS")
+def _state(response: Any) -> str:
+    return f"status {_status(response)}"
+
+
+_FAILS = WaitFailures(label="RDS", things="instances", gone=frozenset(_NO_INSTANCE),
+                      missing=RdsRestoreError, error=RdsRestoreError,
+                      advice="the restore failed — look at the instance's events in AWS")

@@ -1,10 +1,9 @@
 """Backup policies: observe their catalog in every repository; create, copy, prune, verify.
 
-Byte repositories (local, S3) get files and dumps (a server's paths are streamed from its
-host through the run's host pool); `type: aws` repositories hold RDS
-snapshots, taken, copied across regions and deleted through the RDS API
-(`providers.aws.rds`). Listing, pruning and verifying go through the storage-agnostic
-`SnapshotStore` interface, so they are the same for both.
+Byte repositories (local, S3) get files and dumps; `type: aws` repositories hold RDS
+snapshots and AMIs, taken, copied across regions and deleted through the RDS and EC2
+APIs (`providers.aws.rds`, `providers.aws.ec2_images`). Listing, pruning and verifying
+go through the storage-agnostic `SnapshotStore` interface, so they are the same for all.
 """
 
 from __future__ import annotations
@@ -38,9 +37,15 @@ from providers.hosts.pool import HostPool
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
-from providers.repositories.manifest import Manifest, SnapshotFields, SnapshotSource
+from providers.repositories.manifest import (
+    Manifest,
+    SnapshotFields,
+    SnapshotSource,
+    SourceKind,
+)
 
 if TYPE_CHECKING:
+    from providers.aws.ec2_images import AmiStore
     from providers.aws.rds import RdsSnapshotStore
 
 INCOMPLETE_GRACE = timedelta(hours=6)
@@ -95,8 +100,8 @@ class BackupProvider(Provider, CatalogPort):
         catalog: dict[str, list[dict[str, Any]]] = {}
         for name in [policy.repository, *policy.copies]:
             try:
-                catalog[name] = series_listing(open_store(request.spec, name),
-                                               request.address.split(".", 1)[1])
+                series = request.address.split(".", 1)[1]
+                catalog[name] = series_listing(open_store(request.spec, name, series), series)
             except RepositoryError as exc:
                 raise ValueError(str(exc)) from exc
         attrs = dict(request.desired.attributes) if request.desired else {}
@@ -111,7 +116,7 @@ class BackupProvider(Provider, CatalogPort):
         catalog: dict[str, list[dict[str, Any]]] = {}
         for name in [policy.repository, *policy.copies]:
             try:
-                catalog[name] = series_listing(open_store(spec, name), series)
+                catalog[name] = series_listing(open_store(spec, name, series), series)
             except RepositoryError as exc:
                 raise ValueError(str(exc)) from exc
         return catalog_from_data(series, {"catalog": catalog})
@@ -128,9 +133,11 @@ class BackupProvider(Provider, CatalogPort):
 
     def _create(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        store = open_store(ctx.spec, p["repository"])
+        store = open_store(ctx.spec, p["repository"], p["series"])
         if _is_rds(store):
             return self._create_rds(store, action, ctx)
+        if _is_ami(store):
+            return self._create_ami(store, action, ctx)
         repo = _bytes(store)
         repo.cleanup_incomplete(now=datetime.now(UTC), grace=INCOMPLETE_GRACE)
         series, sid, src = p["series"], p["snapshot_id"], p["source"]
@@ -178,13 +185,8 @@ class BackupProvider(Provider, CatalogPort):
         if src.get("engine") != "rds":
             raise ActionFailed(f"{action.id}: repository {store.name} holds RDS snapshots; "
                                f"back up {src['address']} into a local or s3 repository")
-        if src.get("region") != store.region:
-            raise ActionFailed(f"{action.id}: RDS instance {src['identifier']!r} is in region "
-                               f"{src.get('region')} but repository {store.name} is in "
-                               f"{store.region}; snapshots are taken in the instance's region")
-        fields = SnapshotFields(source=SnapshotSource(
-            kind="database", address=src["address"], engine="rds"), created=ctx.now,
-            tags=tuple(p.get("tags", [])))
+        fields = _aws_fields(action, ctx, store.region, f"RDS instance {src['identifier']!r}",
+                             kind="database", engine="rds")
         snap, made = store.create(p["series"], p["snapshot_id"], instance=src["identifier"],
                                   fields=fields, progress=ctx.progress)
         message = (f"RDS snapshot {snap.identifier} of {snap.instance} in {store.region}: "
@@ -192,11 +194,30 @@ class BackupProvider(Provider, CatalogPort):
         return ActionOutcome(message=message, data={
             "catalog": {store.name: series_listing(store, p["series"])}})
 
+    def _create_ami(self, store: AmiStore, action: Action,
+                    ctx: ActionContext) -> ActionOutcome:
+        p = action.params
+        src = p["source"]
+        if src.get("kind") != "ec2_instance" or not src.get("instance_id"):
+            raise ActionFailed(f"{action.id}: repository {store.name} holds AMIs of EC2 hosts "
+                               "with an instance_id; this source has none")
+        fields = _aws_fields(action, ctx, store.region, f"instance {src['instance_id']}",
+                             kind="host", engine="ec2-image")
+        image, made = store.create(p["series"], p["snapshot_id"],
+                                   instance_id=src["instance_id"],
+                                   reboot=bool(src.get("reboot")), fields=fields,
+                                   progress=ctx.progress)
+        message = (f"AMI {image.image_id} of {src['instance_id']} in {store.region}: "
+                   + ("made" if made else "already exists"))
+        return ActionOutcome(message=message, data={
+            "catalog": {store.name: series_listing(store, p["series"])}})
+
     def _copy(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        stores = open_store(ctx.spec, p["from"]), open_store(ctx.spec, p["to"])
-        if any(_is_rds(s) for s in stores):
-            return self._copy_rds(stores[0], stores[1], action, ctx)
+        stores = (open_store(ctx.spec, p["from"], p["series"]),
+                  open_store(ctx.spec, p["to"], p["series"]))
+        if any(_is_aws(s) for s in stores):
+            return self._copy_aws(stores[0], stores[1], action, ctx)
         source, dest = _bytes(stores[0]), _bytes(stores[1])
         manifest = dest.copy_from(source, p["series"], p["snapshot_id"])
         check = dest.verify(p["series"], p["snapshot_id"])
@@ -205,25 +226,26 @@ class BackupProvider(Provider, CatalogPort):
         return ActionOutcome(message=f"copied {manifest.id} ({manifest.size} bytes), verified",
                              data={"catalog": {dest.name: series_listing(dest, p["series"])}})
 
-    def _copy_rds(self, source: SnapshotStore, dest: SnapshotStore, action: Action,
+    def _copy_aws(self, source: SnapshotStore, dest: SnapshotStore, action: Action,
                   ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        if not (_is_rds(source) and _is_rds(dest)):
-            raise ActionFailed(f"{action.id}: RDS snapshots copy only between aws "
+        if not (_is_aws(source) and type(source) is type(dest)):
+            raise ActionFailed(f"{action.id}: RDS snapshots and AMIs copy only between aws "
                                f"repositories ({source.name} -> {dest.name})")
-        snap, made = dest.copy_from(source, p["series"], p["snapshot_id"],
-                                    progress=ctx.progress)
+        copy_from = dest.copy_from  # type: ignore[attr-defined]
+        item, made = copy_from(source, p["series"], p["snapshot_id"], progress=ctx.progress)
         check = dest.verify(p["series"], p["snapshot_id"])
         if not check.ok:
             raise ActionFailed(f"{action.id}: the copy in {dest.name} is not available")
-        message = (f"copied RDS snapshot {snap.identifier} to {dest.name} "
+        what = "RDS snapshot" if _is_rds(dest) else "AMI"
+        message = (f"copied {what} {item.label} to {dest.name} "
                    f"({'made' if made else 'already there'}), available")
         return ActionOutcome(message=message, data={
             "catalog": {dest.name: series_listing(dest, p["series"])}})
 
     def _prune(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        repo = open_store(ctx.spec, p["repository"])
+        repo = open_store(ctx.spec, p["repository"], p["series"])
         present = {m.id for m in repo.list(p["series"])}
         if present and present <= {d["id"] for d in p["deletes"]}:
             raise ActionFailed(f"{action.id}: refusing to delete every snapshot of "
@@ -237,7 +259,7 @@ class BackupProvider(Provider, CatalogPort):
 
     def _verify(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params
-        repo = open_store(ctx.spec, p["repository"])
+        repo = open_store(ctx.spec, p["repository"], p["series"])
         result = repo.verify(p["series"], p["snapshot_id"])
         if not result.ok:
             bad = [f"{c.name} ({c.problem or 'sha256 mismatch'})" for c in result.parts
@@ -261,6 +283,17 @@ class BackupProvider(Provider, CatalogPort):
         p = action.params
         return ActionOutcome(message=f"pins of {p['series']}: {', '.join(p['pins']) or 'none'}",
                              data={"pins": list(p["pins"])})
+def _aws_fields(action: Action, ctx: ActionContext, region: str, what: str, *,
+                kind: SourceKind, engine: str) -> SnapshotFields:
+    """The fields of a snapshot AWS takes in `region`; refuses a source in another one."""
+    p = action.params
+    if p["source"].get("region") != region:
+        raise ActionFailed(f"{action.id}: {what} is in region {p['source'].get('region')} but "
+                           f"repository {p['repository']} is in {region}; AWS snapshots are "
+                           "taken in the source's region and copied to others")
+    return SnapshotFields(source=SnapshotSource(kind=kind, address=p["source"]["address"],
+                                                engine=engine),
+                          created=ctx.now, tags=tuple(p.get("tags", [])))
 
 
 def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:
@@ -268,6 +301,18 @@ def _is_rds(store: SnapshotStore) -> TypeGuard[RdsSnapshotStore]:
     from providers.aws.rds import RdsSnapshotStore
 
     return isinstance(store, RdsSnapshotStore)
+
+
+def _is_ami(store: SnapshotStore) -> TypeGuard[AmiStore]:
+    """True for a store of AMIs (imported only when one is in use)."""
+    from providers.aws.ec2_images import AmiStore
+
+    return isinstance(store, AmiStore)
+
+
+def _is_aws(store: SnapshotStore) -> bool:
+    """True for a store AWS keeps (RDS snapshots, AMIs)."""
+    return _is_rds(store) or _is_ami(store)
 
 
 def _bytes(store: SnapshotStore) -> Repository:

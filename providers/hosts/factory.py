@@ -9,11 +9,16 @@ from providers.hosts.base import Transport
 from providers.hosts.local import LocalTransport
 
 
-def transport_for_host(name: str, host: Host, spec_dir: Path) -> Transport:
+def transport_for_host(name: str, host: Host, spec_dir: Path, *,
+                       address: str | None = None) -> Transport:
     """A new transport for host `name`; ssh is imported only when a spec uses it.
 
     `spec_dir` anchors relative paths in the host spec (identity, known_hosts files).
+    `address` is where to reach a host whose spec leaves its address open (an EC2 host
+    recover launched: see `providers.aws.ec2_provider.host_address`).
     """
+    if address and "address" in type(host).model_fields and host.address is None:
+        host = host.model_copy(update={"address": address})
     if host.transport == "local":
         return LocalTransport(name)
     if host.transport == "ssh":

@@ -1,4 +1,4 @@
-"""Open the repository a spec names: a local directory, an S3 bucket, or AWS RDS snapshots."""
+"""Open the repository a spec names: a local directory, an S3 bucket, RDS snapshots or AMIs."""
 
 from __future__ import annotations
 
@@ -35,17 +35,42 @@ def open_repository(spec: LoadedSpec, name: str) -> Repository:
     raise RepositoryError(f"repository {name!r}: type {declared.type!r} is not supported yet")
 
 
-def open_store(spec: LoadedSpec, name: str) -> SnapshotStore:
-    """The snapshot store called `name`: any repository, including AWS RDS snapshots.
+def image_series(spec: LoadedSpec, series: str | None) -> bool:
+    """True when `series` is a policy whose source is an EC2 host (its snapshots are AMIs)."""
+    policy = spec.env.backups.get(series or "")
+    return policy is not None and policy.source.ec2_instance is not None
 
-    Takes the loaded spec and the repository's name. Returns an RdsSnapshotStore for
-    `type: aws` (in its region, at its endpoint_url when given), otherwise what
-    `open_repository` returns. Raises RepositoryError when the name is not declared.
+
+def open_store(spec: LoadedSpec, name: str, series: str | None = None) -> SnapshotStore:
+    """The snapshot store called `name` (for `series`, when given): any repository.
+
+    Takes the loaded spec, the repository's name and optionally the series. A `type:
+    aws` repository is an AmiStore for a series of an `ec2_instance` policy and an
+    RdsSnapshotStore otherwise (in its region, at its endpoint_url when given); other
+    types are what `open_repository` returns. Raises RepositoryError when the name is
+    not declared.
     """
     declared = spec.env.repositories.get(name)
     if isinstance(declared, AwsRepositorySpec):
+        if image_series(spec, series):
+            from providers.aws.ec2_images import AmiStore
+
+            return AmiStore(name, declared.region, endpoint_url=declared.endpoint_url,
+                            kms_key_id=declared.kms_key_id)
         from providers.aws.rds import RdsSnapshotStore
 
         return RdsSnapshotStore(name, declared.region, endpoint_url=declared.endpoint_url,
                                 kms_key_id=declared.kms_key_id)
     return open_repository(spec, name)
+
+
+def open_stores(spec: LoadedSpec, name: str) -> list[SnapshotStore]:
+    """Every store a repository holds: a `type: aws` one holds RDS snapshots and, when a
+    policy takes AMIs, AMIs; any other is one store."""
+    stores = [open_store(spec, name)]
+    if isinstance(spec.env.repositories.get(name), AwsRepositorySpec):
+        images = [s for s, p in spec.env.backups.items() if p.source.ec2_instance is not None
+                  and name in (p.repository, *p.copies)]
+        if images:
+            stores.append(open_store(spec, name, images[0]))
+    return stores

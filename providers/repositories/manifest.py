@@ -24,7 +24,7 @@ MANIFEST_NAME = "manifest.json"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 PartKind = Literal["tar", "dump", "sqlite"]
-SourceKind = Literal["database", "paths", "server"]
+SourceKind = Literal["database", "paths", "server", "host"]
 
 
 class ManifestError(ValueError):

@@ -75,17 +75,11 @@ class S3Repository(Repository):
 
     def _client(self) -> Any:
         if self._client_obj is None:
-            import boto3
-            from botocore.config import Config
+            from providers.aws.clients import AwsEndpoint, make_client
 
-            self._client_obj = boto3.session.Session().client(
-                "s3",
-                region_name=self.region,
-                endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3},
-                              connect_timeout=10, read_timeout=60,
-                              max_pool_connections=self.upload_threads + 4),
-            )
+            self._client_obj = make_client(
+                "s3", AwsEndpoint(region=self.region, endpoint_url=self.endpoint_url),
+                max_pool_connections=self.upload_threads + 4)
         return self._client_obj
 
     def _failure(self, key: str, operation: str) -> Failure:

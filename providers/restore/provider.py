@@ -3,7 +3,8 @@ bytes, and runs the restore actions.
 
 Query ports it serves (read-only, for planning restores and recoveries):
 - `SnapshotPort`: a repository's listing (every complete snapshot there; `type: aws`
-  repositories list their RDS snapshots, restored by `rds.restore`), and one snapshot's
+  repositories list their RDS snapshots, restored by `rds.restore`, and their AMIs,
+  launched by `ec2.launch`), and one snapshot's
   inspection (its parts re-hashed against the manifest, digests of some of its files);
 - `ServerFilesPort`: the bytes a server's files had, from change backups and snapshots;
 - `PackPort`: the product and update level a product's pack installs.
@@ -41,7 +42,7 @@ from providers.hosts.paths import is_dir
 from providers.hosts.pool import HostPool
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
-from providers.repositories.factory import open_repository, open_store
+from providers.repositories.factory import open_repository, open_store, open_stores
 from providers.restore.actions import RestoreRefused, restore_database, restore_tree
 from providers.restore.server_files import find_server_files
 from providers.restore.snapshots import list_snapshots, tar_members
@@ -64,10 +65,10 @@ class RestoreProvider(Provider, SnapshotPort, ServerFilesPort, PackPort):
     def list_repository(self, spec: LoadedSpec, repository: str) -> RepositoryListing:
         """Every complete snapshot in `repository`."""
         try:
-            repo = open_store(spec, repository)
-            exists = repo_exists(repo, self.hosts.controller)
-            return RepositoryListing(repository=repository, exists=exists,
-                                     snapshots=tuple(list_snapshots(repo)))
+            stores = open_stores(spec, repository)
+            exists = repo_exists(stores[0], self.hosts.controller)
+            snaps = tuple(s for repo in stores for s in list_snapshots(repo))
+            return RepositoryListing(repository=repository, exists=exists, snapshots=snaps)
         except RepositoryError as exc:
             raise ValueError(str(exc)) from exc
 
@@ -75,8 +76,8 @@ class RestoreProvider(Provider, SnapshotPort, ServerFilesPort, PackPort):
                          files: Sequence[str] = (), verify: bool = False) -> SnapshotInspection:
         """Re-hash the snapshot's parts (when `verify`) and digest `files` in it."""
         try:
-            repo = open_store(spec, snapshot.repository)
             series, sid = snapshot.series, snapshot.id
+            repo = open_store(spec, snapshot.repository, series)
             verified, problem = None, None
             if verify:
                 result = repo.verify(series, sid)

@@ -164,7 +164,7 @@ backups:
     out = proc.stdout + proc.stderr
     one_line_with(out, "extra.yaml:", "backups of RDS database 'apim_db' are RDS snapshots",
                   "repository 'vault' is local")
-    one_line_with(out, "repository 'rds-primary' (type: aws) holds RDS snapshots only")
+    one_line_with(out, "repository 'rds-primary' (type: aws) holds RDS snapshots and AMIs only")
     one_line_with(out, "repository 'rds-twin' is in region eu-west-1 like 'rds-primary'")
     one_line_with(out, "repository 'rds-far' is in region eu-central-1 but RDS database "
                        "'apim_db' is in eu-west-1")

@@ -56,3 +56,25 @@ def stores(moto_endpoint: str, aws_env: None) -> tuple[RdsSnapshotStore, RdsSnap
     """The primary store in REGION and the copy store in DR_REGION."""
     return (RdsSnapshotStore("rds-primary", REGION, endpoint_url=moto_endpoint),
             RdsSnapshotStore("rds-dr", DR_REGION, endpoint_url=moto_endpoint))
+
+
+@pytest.fixture
+def ec2_client(moto_endpoint: str, aws_env: None) -> Callable[[str], Any]:
+    """A boto3 EC2 client of the moto server for a region, to arrange and inspect."""
+    import boto3
+
+    def make(region: str = REGION) -> Any:
+        return boto3.client("ec2", region_name=region, endpoint_url=moto_endpoint)
+
+    return make
+
+
+@pytest.fixture
+def ec2_instance(ec2_client: Callable[[str], Any]) -> str:
+    """A running instance in REGION, started from one of moto's stock images."""
+    ec2 = ec2_client(REGION)
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    return ec2.run_instances(ImageId=image, InstanceType="t3.large", MinCount=1, MaxCount=1,
+                             TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                                 {"Key": "Name", "Value": "gw-1"}]}])["Instances"][0][
+        "InstanceId"]

@@ -7,13 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from providers.aws.rds_model import (
-    GIB,
-    TAG_CREATED,
-    parse_snapshot,
-    snapshot_identifier,
-    snapshot_tags,
-)
+from providers.aws.rds_model import GIB, parse_snapshot, snapshot_identifier, snapshot_tags
+from providers.aws.tagging import TAG_CREATED
 
 RDS_IDENTIFIER = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
 NOW = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)

@@ -68,8 +68,8 @@ def test_progress_is_reported_while_rds_creates_the_snapshot(stubbed: tuple[Any,
     snap, made = store.create(SERIES, SID, instance="apim", fields=FIELDS, progress=seen.append)
     assert made and snap.available
     assert [line.split(": ")[-1] for line in seen] == [
-        "started from instance apim", "creating, 30% after 1 checks, 0:00:00",
-        "creating, 70% after 2 checks, 0:00:00"]
+        "started from instance apim", "creating (30%) after 1 checks, 0:00:00",
+        "creating (70%) after 2 checks, 0:00:00"]
 
 
 def test_the_wait_is_bounded_and_the_error_says_what_to_do(stubbed: tuple[Any, Any]) -> None:
