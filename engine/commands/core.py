@@ -138,7 +138,7 @@ def plan(
     if out is not None:
         from providers.hosts.local import atomic_write
 
-        atomic_write(out, made.model_dump_json(indent=2).encode() + b"\n")
+        atomic_write(out, made.model_dump_json(indent=2).encode() + b"\n", mode=0o600)
         err.print(f"plan saved to {out}; apply it with: drydock apply {out}")
     if fmt is Format.markdown:
         hint = full_plan_url or (f"in {out} (`drydock show {out}`)" if out else "")

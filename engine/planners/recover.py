@@ -28,7 +28,7 @@ from engine.desired.names import patch_dir, split_product, update_package_name
 from engine.desired.servers import sha256_text
 from engine.model import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.planners.base import Chain
-from engine.planners.server import service_params
+from engine.planners.server import declared_mode, service_params
 from engine.restoring import RUNTIME_PATHS, SnapshotInfo, patch_ids, plan_document
 from engine.spec.data import RdsDatabase
 from engine.spec.loader import LoadedSpec
@@ -234,7 +234,7 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
             chain.add(f"config-{path}", "server.config", f"write {path} on {item.server} "
                       "(from the spec: no snapshot)", {
                           **base, "path": path, "content": text, "sha256": sha256_text(text),
-                          "mode": server.config[path].mode})
+                          "mode": declared_mode(server.config[path])})
     if service:
         chain.add("start", "server.start", f"start {item.server} on {item.new_host}",
                   {**base, **service}, after=after)
