@@ -58,6 +58,8 @@ class LocalRepository(SpecModel):
     type: Literal["local"]
     site: str
     path: str
+    hmac_key: SecretRef | None = None
+    """A key (secret reference) that signs manifests; unsigned snapshots are then refused."""
 
 
 class S3Repository(SpecModel):
@@ -69,6 +71,8 @@ class S3Repository(SpecModel):
     prefix: str = ""
     region: str
     endpoint_url: str | None = None
+    hmac_key: SecretRef | None = None
+    """A key (secret reference) that signs manifests; unsigned snapshots are then refused."""
 
 
 class AwsRepository(SpecModel):

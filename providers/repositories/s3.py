@@ -8,184 +8,35 @@ come from the environment or boto3's usual chain, never from the spec.
 
 from __future__ import annotations
 
-import io
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
-from providers.repositories.manifest import MANIFEST_NAME, ManifestError, check_name
+from providers.repositories.manifest import MANIFEST_NAME
+from providers.repositories.ownership import (
+    REPOSITORY_MARKER,
+    WRITING_MARKER,
+    check_marker,
+    foreign,
+    is_own_file,
+    is_snapshot_name,
+    repository_marker,
+)
+from providers.repositories.s3io import (
+    DEFAULT_PART_SIZE,
+    MIN_PART_SIZE,
+    Failure,
+    MultipartWriter,
+    ObjectReader,
+)
 
-MIB = 1 << 20
-MIN_PART_SIZE = 5 * MIB
-DEFAULT_PART_SIZE = 8 * MIB
-MAX_PART_SIZE = 512 * MIB
-PARTS_PER_STEP = 1000
+__all__ = ["S3Repository"]
+
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _EXISTS = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
-
-Failure = Callable[[Exception], RepositoryError]
-
-
-def part_size_for(number: int, base: int) -> int:
-    """Size of upload part `number` (1-based): `base`, doubled every 1000 parts, capped.
-
-    S3 allows 10,000 parts; growing the size keeps multi-TiB objects possible while
-    small objects use small parts.
-
-    >>> part_size_for(1, 8 << 20) == 8 << 20, part_size_for(1001, 8 << 20) == 16 << 20
-    (True, True)
-    """
-    return min(base << ((number - 1) // PARTS_PER_STEP), max(base, MAX_PART_SIZE))
-
-
-class _ObjectReader(io.RawIOBase):
-    """An S3 object body as a readable stream; transport errors become RepositoryError."""
-
-    def __init__(self, body: Any, fail: Failure) -> None:
-        super().__init__()
-        self._body = body
-        self._fail = fail
-
-    def readable(self) -> bool:
-        """Always True."""
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
-        """Read up to `size` bytes (all when negative or None)."""
-        from botocore.exceptions import BotoCoreError
-
-        try:
-            return self._body.read(None if size is None or size < 0 else size)
-        except BotoCoreError as exc:
-            raise self._fail(exc) from exc
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Fill `buffer` from the body; 0 at the end."""
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        """Release the HTTP connection."""
-        if not self.closed:
-            self._body.close()
-        super().close()
-
-
-class _MultipartWriter(io.RawIOBase):
-    """A write-only sink that uploads full parts as they fill, at most `threads` in flight.
-
-    Memory stays bounded by (threads + 1) parts. Nothing is visible until ``commit``: a
-    sink that never filled a part becomes one ``put_object``, otherwise the multipart
-    upload is completed; ``abort`` discards whatever was uploaded.
-    """
-
-    def __init__(self, client: Any, bucket: str, key: str, *, part_size: int, threads: int,
-                 fail: Failure) -> None:
-        super().__init__()
-        self._client = client
-        self._bucket = bucket
-        self._key = key
-        self._base = part_size
-        self._threads = threads
-        self._fail = fail
-        self._buffer = bytearray()
-        self._upload_id: str | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[dict[str, Any]]] = deque()
-        self._done: list[dict[str, Any]] = []
-        self._number = 0
-
-    def writable(self) -> bool:
-        """Always True."""
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        """Buffer `data`, sending every part that fills; returns its length."""
-        view = memoryview(data)
-        self._buffer += view
-        while len(self._buffer) >= part_size_for(self._number + 1, self._base):
-            size = part_size_for(self._number + 1, self._base)
-            with memoryview(self._buffer) as whole:
-                chunk = bytes(whole[:size])
-            del self._buffer[:size]
-            self._send(chunk)
-        return view.nbytes
-
-    def _send(self, chunk: bytes) -> None:
-        if self._upload_id is None:
-            with self._guard():
-                response = self._client.create_multipart_upload(
-                    Bucket=self._bucket, Key=self._key, ChecksumAlgorithm="CRC32")
-            self._upload_id = str(response["UploadId"])
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="drydock-s3")
-        self._number += 1
-        self._pending.append(self._pool.submit(self._upload_part, self._number, chunk))
-        while len(self._pending) >= self._threads:
-            self._done.append(self._pending.popleft().result())
-
-    def _upload_part(self, number: int, chunk: bytes) -> dict[str, Any]:
-        with self._guard():
-            response = self._client.upload_part(
-                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                PartNumber=number, Body=chunk, ChecksumAlgorithm="CRC32")
-        part = {"PartNumber": number, "ETag": response["ETag"]}
-        if response.get("ChecksumCRC32"):
-            part["ChecksumCRC32"] = response["ChecksumCRC32"]
-        return part
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Turn botocore errors inside the block into this upload's RepositoryError."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            yield
-        except (BotoCoreError, ClientError) as exc:
-            raise self._fail(exc) from exc
-
-    def commit(self) -> None:
-        """Make the object exist: one put, or the last part and the completion."""
-        if self._upload_id is None:
-            with self._guard():
-                self._client.put_object(Bucket=self._bucket, Key=self._key,
-                                        Body=bytes(self._buffer))
-            self._buffer.clear()
-            return
-        if self._buffer:
-            self._send(bytes(self._buffer))
-            self._buffer.clear()
-        while self._pending:
-            self._done.append(self._pending.popleft().result())
-        self._stop_pool(cancel=False)
-        parts = sorted(self._done, key=lambda p: p["PartNumber"])
-        with self._guard():
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-                MultipartUpload={"Parts": parts})
-
-    def abort(self) -> None:
-        """Discard everything uploaded so far (best effort: errors are not raised)."""
-        self._buffer.clear()
-        self._stop_pool(cancel=True)
-        if self._upload_id is not None:
-            try:
-                self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key,
-                                                    UploadId=self._upload_id)
-            except Exception:  # noqa: S110 - a leftover upload is removed by cleanup later
-                pass
-
-    def _stop_pool(self, *, cancel: bool) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
-            self._pool = None
-        self._pending.clear()
 
 
 class S3Repository(Repository):
@@ -210,6 +61,7 @@ class S3Repository(Repository):
         self.part_size = part_size
         self.upload_threads = max(1, upload_threads)
         self._client_obj: Any = None
+        self._claimed = False
 
     def __repr__(self) -> str:
         return f"S3Repository({self.name!r}, {self.location('')!r})"
@@ -286,7 +138,7 @@ class S3Repository(Repository):
     @contextmanager
     def _writer(self, series: str, snapshot_id: str, name: str) -> Iterator[BinaryIO]:
         key = self.object_key(series, snapshot_id, name)
-        sink = _MultipartWriter(self._client(), self.bucket, key, part_size=self.part_size,
+        sink = MultipartWriter(self._client(), self.bucket, key, part_size=self.part_size,
                                 threads=self.upload_threads, fail=self._failure(key, "upload"))
         try:
             yield sink  # type: ignore[misc]
@@ -296,9 +148,12 @@ class S3Repository(Repository):
             raise
 
     def _reader(self, series: str, snapshot_id: str, name: str) -> BinaryIO:
+
+        return self._reader_of(self.object_key(series, snapshot_id, name))
+
+    def _reader_of(self, key: str) -> BinaryIO:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        key = self.object_key(series, snapshot_id, name)
         fail = self._failure(key, "read")
         try:
             response = self._client().get_object(Bucket=self.bucket, Key=key)
@@ -308,7 +163,7 @@ class S3Repository(Repository):
             raise fail(exc) from exc
         except BotoCoreError as exc:
             raise fail(exc) from exc
-        return _ObjectReader(response["Body"], fail)  # type: ignore[return-value]
+        return ObjectReader(response["Body"], fail)  # type: ignore[return-value]
 
     def _load_manifest(self, series: str, snapshot_id: str) -> bytes | None:
         try:
@@ -338,9 +193,45 @@ class S3Repository(Repository):
         with self._calling(key, "delete"):
             self._client().delete_object(Bucket=self.bucket, Key=key)
 
+    def _claim(self, *, create: bool) -> None:
+        """Accept a marked prefix, an empty one, or one holding only snapshot objects."""
+        if self._claimed:
+            return
+        key = self._root() + REPOSITORY_MARKER
+        where = self.location(self._root())
+        try:
+            with self._reader_of(key) as stream:
+                data: bytes | None = stream.read()
+        except FileNotFoundError:
+            data = None
+        if data is not None:
+            check_marker(data, name=self.name, where=where)
+            self._claimed = True
+            return
+        with self._calling(self._root(), "list"):
+            page = self._client().list_objects_v2(Bucket=self.bucket, Prefix=self._root(),
+                                                  MaxKeys=1000)
+        for item in page.get("Contents", []):
+            parsed = self._parse(item["Key"])
+            if parsed is None or not is_own_file(parsed[2]):
+                raise foreign(self.name, where, item["Key"][len(self._root()):])
+        if create:
+            with self._calling(key, "upload"):
+                self._client().put_object(Bucket=self.bucket, Key=key,
+                                          Body=repository_marker(self.name))
+            self._claimed = True
+
+    def _remove_object(self, series: str, snapshot_id: str, name: str) -> None:
+        key = self.object_key(series, snapshot_id, name)
+        with self._calling(key, "delete"):
+            self._client().delete_object(Bucket=self.bucket, Key=key)
+
     def _remove_data(self, series: str, snapshot_id: str) -> None:
+        """Delete the objects drydock writes under a snapshot's prefix (nothing else)."""
         prefix = self._snapshot_prefix(series, snapshot_id)
-        keys = [key for key, _modified in self._objects(prefix)]
+        keys = [key for key, _modified in self._objects(prefix)
+                if (parsed := self._parse(key)) is not None and is_own_file(parsed[2])]
+        keys.sort(key=lambda k: k.endswith(WRITING_MARKER))  # the marker goes last
         client = self._client()
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start:start + 1000]]
@@ -364,11 +255,13 @@ class S3Repository(Repository):
             if parsed is not None and parsed[2] == MANIFEST_NAME:
                 yield parsed[0], parsed[1]
 
-    def _unfinished(self) -> Iterator[tuple[str, str, datetime]]:
+    def _unfinished(self, series: str | None) -> Iterator[tuple[str, str, datetime]]:
         newest: dict[tuple[str, str], datetime] = {}
         complete: set[tuple[str, str]] = set()
-        found = [(key, modified) for key, modified in self._objects(self._root())]
-        found += [(key, initiated) for key, _id, initiated in self._uploads(self._root())]
+        begun: set[tuple[str, str]] = set()
+        start = self._root() + (f"{series}/" if series is not None else "")
+        found = [(key, modified) for key, modified in self._objects(start)]
+        found += [(key, initiated) for key, _id, initiated in self._uploads(start)]
         for key, when in found:
             parsed = self._parse(key)
             if parsed is None:
@@ -376,10 +269,12 @@ class S3Repository(Repository):
             snapshot = (parsed[0], parsed[1])
             if parsed[2] == MANIFEST_NAME:
                 complete.add(snapshot)
+            if parsed[2] == WRITING_MARKER:
+                begun.add(snapshot)
             newest[snapshot] = max(when, newest.get(snapshot, when))
-        for (series, snapshot_id), when in sorted(newest.items()):
-            if (series, snapshot_id) not in complete:
-                yield series, snapshot_id, when
+        for (key_series, snapshot_id), when in sorted(newest.items()):
+            if (key_series, snapshot_id) in begun - complete:
+                yield key_series, snapshot_id, when
 
     def cleanup_incomplete(self, *, now: datetime, grace: timedelta) -> list[str]:
         """Remove manifest-less leftovers as the base does, then abort every multipart
@@ -388,8 +283,11 @@ class S3Repository(Repository):
         """
         removed = super().cleanup_incomplete(now=now, grace=grace)
         for key, upload_id, initiated in self._uploads(self._root()):
-            if self._parse(key) is not None and now - initiated >= grace:
-                self._abort_upload(key, upload_id)
+            parsed = self._parse(key)
+            if parsed is None or now - initiated < grace or not is_own_file(parsed[2]):
+                continue
+            if self._load_manifest(parsed[0], parsed[1]) is not None:
+                self._abort_upload(key, upload_id)  # a killed copy of a finished snapshot
         return removed
 
     # ----- listing helpers --------------------------------------------------------------
@@ -400,12 +298,7 @@ class S3Repository(Repository):
         if not key.startswith(root):
             return None
         pieces = key[len(root):].split("/")
-        if len(pieces) != 3 or any(p.startswith(".") for p in pieces[:2]):
-            return None
-        try:
-            check_name(pieces[0], what="series")
-            check_name(pieces[1], what="snapshot id")
-        except ManifestError:
+        if len(pieces) != 3 or not all(is_snapshot_name(p) for p in pieces[:2]):
             return None
         return pieces[0], pieces[1], pieces[2]
 
