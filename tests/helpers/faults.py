@@ -35,3 +35,73 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class Forwarder:
+    """A TCP port that forwards to a real server until `close()`: then the port is closed
+    for real (connections refused), as when the database goes down mid-run."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import threading
+
+        self._target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._open: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        """Stop listening and cut every forwarded connection."""
+        self._listener.close()
+        for sock in self._open:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+def fill(directory: Path) -> Path:
+    """Fill the file system of `directory` to the last byte; returns the filler file."""
+    filler = directory / "filler"
+    block = b"\0" * (1 << 16)
+    with filler.open("wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(block)
+        except OSError:
+            pass
+        for size in (4096, 512, 1):  # the last partial blocks too
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError:
+                continue
+    return filler
