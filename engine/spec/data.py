@@ -59,7 +59,6 @@ class LocalRepository(SpecModel):
     site: str
     path: str
     hmac_key: SecretRef | None = None
-    """A key (secret reference) that signs manifests; unsigned snapshots are then refused."""
 
 
 class S3Repository(SpecModel):
@@ -72,7 +71,6 @@ class S3Repository(SpecModel):
     region: str
     endpoint_url: str | None = None
     hmac_key: SecretRef | None = None
-    """A key (secret reference) that signs manifests; unsigned snapshots are then refused."""
 
 
 class AwsRepository(SpecModel):

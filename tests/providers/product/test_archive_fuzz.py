@@ -71,3 +71,22 @@ def test_damaged_archives_end_in_one_archive_error_or_a_clean_read(seeds, case):
             leftovers = {p.name for p in (root / "out").iterdir()}
             assert leftovers <= {"dest"}  # no staging left beside it
         shutil.rmtree(root / "out", ignore_errors=True)
+
+
+def test_a_real_deflate_bomb_is_refused_before_it_fills_a_small_disk(tmp_path):
+    import zipfile
+
+    from tests.helpers.faults import small_disk
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("top/zeros.bin", "w", force_zip64=True) as member:
+            block = bytes(1 << 20)
+            for _ in range(64):
+                member.write(block)
+    assert bomb.stat().st_size < 1 << 20
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        with pytest.raises(ArchiveError) as caught:
+            extract_zip(bomb, disk / "home", strip="top")
+        assert "needs 67108864 bytes" in str(caught.value) and "\n" not in str(caught.value)
+        assert list(disk.iterdir()) == []
