@@ -6,6 +6,7 @@ proof that nothing ran is a file the injected command would have created.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -195,3 +196,29 @@ def test_postgres_restores_as_the_target_owner_not_as_the_superuser(tmp_path, ow
     owners = pg("SELECT tableowner FROM pg_tables WHERE tablename = 'am_api'", empty.dbname or "")
     assert owners == [(owner_role,)]
     assert pg("SELECT name FROM am_api", empty.dbname or "") == [("pizza",)]
+
+
+def test_a_client_without_sandbox_mode_is_refused(tmp_path, mariadb, monkeypatch):
+    """Oracle's mysql client (no --sandbox) cannot be installed beside MariaDB's here, so
+    a stand-in that answers --help like it sits first on PATH; it must never be fed SQL."""
+    from providers.databases import sandbox
+
+    repo = LocalRepository("vault", tmp_path / "vault")
+    dump = real_mariadb_dump(repo, mariadb)
+    sid, part = store(repo, dump, engine="mysql")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fed = tmp_path / "fed"
+    client = bin_dir / "mariadb"
+    client.write_text(f"#!/bin/sh\n[ \"$1\" = --help ] && echo '  --batch  Don'\"'\"'t use "
+                      f"history file.' && exit 0\ncat > {fed}\n")
+    client.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    sandbox.has_sandbox.cache_clear()
+    target = my_target(mariadb, unique("dst"))
+    try:
+        with pytest.raises(DatabaseError, match="has no --sandbox mode"):
+            engine_for("mysql").restore_from(repo, "apim-db", sid, part, target)
+    finally:
+        sandbox.has_sandbox.cache_clear()
+    assert not fed.exists()
