@@ -51,6 +51,7 @@ class LocalRepository(Repository):
         super().__init__(name)
         self.path = Path(path)
         self._claimed = False
+        self._readable = False  # checked for reading (unmarked but empty or adoptable)
 
     def __repr__(self) -> str:
         return f"LocalRepository({self.name!r}, {str(self.path)!r})"
@@ -72,7 +73,7 @@ class LocalRepository(Repository):
             fsync_dir(item.parent)
 
     def _claim(self, *, create: bool) -> None:
-        if self._claimed:
+        if self._claimed or (self._readable and not create):
             return
         where = str(self.path)
         marker = self.path / REPOSITORY_MARKER
@@ -93,6 +94,7 @@ class LocalRepository(Repository):
             return
         if self.path.is_dir():
             self._check_unmarked(where)
+            self._readable = True
         if create:
             try:
                 self._make_dirs(self.path)

@@ -62,6 +62,7 @@ class S3Repository(Repository):
         self.upload_threads = max(1, upload_threads)
         self._client_obj: Any = None
         self._claimed = False
+        self._readable = False  # checked for reading (unmarked but empty or adoptable)
 
     def __repr__(self) -> str:
         return f"S3Repository({self.name!r}, {self.location('')!r})"
@@ -195,7 +196,7 @@ class S3Repository(Repository):
 
     def _claim(self, *, create: bool) -> None:
         """Accept a marked prefix, an empty one, or one holding only snapshot objects."""
-        if self._claimed:
+        if self._claimed or (self._readable and not create):
             return
         key = self._root() + REPOSITORY_MARKER
         where = self.location(self._root())
@@ -215,6 +216,7 @@ class S3Repository(Repository):
             parsed = self._parse(item["Key"])
             if parsed is None or not is_own_file(parsed[2]):
                 raise foreign(self.name, where, item["Key"][len(self._root()):])
+        self._readable = True
         if create:
             with self._calling(key, "upload"):
                 self._client().put_object(Bucket=self.bucket, Key=key,

@@ -202,7 +202,11 @@ def _parent_dir(
     found = parents.get(rel)
     if found is None:
         found = contained(staging, rel, what=archive) if rel.parts else staging.resolve()
-        found.mkdir(parents=True, exist_ok=True)
+        try:
+            found.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise UnsafePathError(f"{archive}: members under {rel} need it to be a directory, "
+                                  "but the archive made it a file; refused") from None
         parents[rel] = found
     return found
 
@@ -228,7 +232,7 @@ def _extract_member(
         _check_link(name, member.linkname, archive)
     target = _parent_dir(staging, name.parent, parents, archive) / name.name
     mode = stat.S_IMODE(member.mode) & 0o777
-    if target.is_symlink() or (target.exists() and not member.isdir()):
+    if target.is_symlink() or (target.exists() and not (member.isdir() and target.is_dir())):
         raise UnsafePathError(f"{archive}: member {name} appears twice; refused")
     if member.isdir():
         target.mkdir(exist_ok=True)

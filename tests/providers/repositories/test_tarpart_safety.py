@@ -50,6 +50,7 @@ def everything_under(root: Path) -> set[str]:
         ([("fifo", "pipe", "")], "special file"),
         ([("chr", "null", "")], "special file"),
         ([("file", "a", "x"), ("file", "a", "y")], "appears twice"),
+        ([("file", "a", "x"), ("dir", "a", "")], "appears twice"),
         ([("file", "a\\b", "x")], "backslash"),
         # chains: each link looks harmless alone, followed through the others it leaves
         ([("sym", "a", "b"), ("sym", "b", "../../etc")], "escapes the root"),
@@ -102,3 +103,13 @@ def test_only_keeps_the_chosen_paths(tmp_path):
                         archive="test part")
     assert everything_under(staging) == {"conf", "conf/b", "lib", "lib/x"}
     assert top_units(names) == [PurePosixPath("conf/b"), PurePosixPath("lib")]
+
+
+@pytest.mark.parametrize("second", ["a/a", "a/a/a"])
+def test_a_member_under_a_file_is_refused(tmp_path, second):
+    """Found by the fuzzer: a file, then a member below it."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(UnsafePathError, match="the archive made it a file"):
+        extract_tar(make_tar(("file", "a", "x"), ("file", second, "y")), staging, only=None,
+                    archive="test part")
