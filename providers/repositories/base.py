@@ -8,7 +8,6 @@ every backend behaves the same and one contract test suite covers them all.
 from __future__ import annotations
 
 import sys
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from providers.repositories.manifest import (
 from providers.repositories.models import PartCheck, PartSource, VerifyResult
 from providers.repositories.ownership import WRITING_MARKER, Leftover, writing_marker
 from providers.repositories.primitives import StoragePrimitives
+from providers.repositories.store import SnapshotStore
 from providers.repositories.streams import MeteredWriter, hash_stream, open_verified
 
 if TYPE_CHECKING:
@@ -44,29 +44,6 @@ __all__ = [
 ]
 
 ZSTD_LEVEL = 3
-
-
-class SnapshotStore(ABC):
-    """What every snapshot store offers: a catalog of manifests, verify, delete, copy."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @abstractmethod
-    def list(self, series: str | None = None) -> list[Manifest]:
-        """Return the manifests of complete snapshots (of `series` if given), oldest first."""
-
-    @abstractmethod
-    def get_manifest(self, series: str, snapshot_id: str) -> Manifest:
-        """Return one snapshot's manifest; raises SnapshotNotFound."""
-
-    @abstractmethod
-    def verify(self, series: str, snapshot_id: str) -> VerifyResult:
-        """Check every part of a snapshot against its manifest; raises SnapshotNotFound."""
-
-    @abstractmethod
-    def delete(self, series: str, snapshot_id: str, *, missing_ok: bool = False) -> None:
-        """Delete a snapshot, making it invisible first; raises SnapshotNotFound."""
 
 
 class Repository(SnapshotStore, StoragePrimitives):
