@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from providers.product.archive import ArchiveError, extract_zip, inspect_zip, read_member
 from testkit.builder import build_pack, build_patch, build_updates
-from tests.fuzz_settings import fuzz
+from tests.helpers.fuzz import fuzz
 
 EXAMPLES = 150
 

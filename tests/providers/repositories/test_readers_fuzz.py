@@ -31,7 +31,7 @@ from providers.repositories.manifest import (
 )
 from providers.repositories.models import PartSource
 from providers.repositories.tarpart import extract_tar
-from tests.fuzz_settings import fuzz
+from tests.helpers.fuzz import fuzz
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 NAMES = st.sampled_from(["a", "b", "x", "conf", "home", "..", ".", "", "/etc", "a/b",
