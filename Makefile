@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test soak lint bench clean venv
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+soak: $(STAMP)  # the fuzz tests with many more examples
+	DRYDOCK_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n 2 -k fuzz tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from safefs.atomicfile import write_atomic
+from safefs.atomicfile import PRIVATE_FILE, make_private_dirs, private_fd, write_atomic
 from state.errors import StateBackendError
 from state.lock import Clock, local_now
 
@@ -68,8 +68,9 @@ class Journal:
         opened.
         """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            make_private_dirs(path.parent)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+            private_fd(fd)
         except OSError as err:
             raise StateBackendError(
                 f"cannot open journal {path} ({err.strerror}); check the directory's permissions"
@@ -201,7 +202,7 @@ class Journal:
             text = "".join(r.model_dump_json(exclude_none=True) + "\n" for r in kept)
             try:
                 write_atomic(self._path, text.encode("utf-8"))
-                fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
             except OSError as err:
                 raise StateBackendError(
                     f"cannot compact journal {self._path} ({err.strerror}); it is unchanged"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from safefs.atomicfile import fsync_dir, write_atomic
+from safefs.atomicfile import fsync_dir, make_private_dirs, write_atomic
 from safefs.pathsafety import UnsafePathError, contained
 from state.blobstore import Blob, BlobStore
 from state.errors import StateBackendError, StateConflictError
@@ -53,7 +53,7 @@ class LocalBlobStore(BlobStore):
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         try:
-            self._root.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self._root)
             fd = os.open(self._root, os.O_RDONLY)
         except OSError as err:
             raise StateBackendError(
@@ -104,7 +104,7 @@ class LocalBlobStore(BlobStore):
         with self._exclusive():
             self._check(key, path, expect_version)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(path.parent)
                 write_atomic(path, data)
             except OSError as err:
                 raise StateBackendError(

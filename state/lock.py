@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from safefs.atomicfile import PRIVATE_FILE, make_private_dirs, private_fd
 from state.errors import StateBackendError, StateLockedError, StateUnlockError
 from state.lockinfo import LockInfo
 
@@ -108,19 +109,22 @@ class LocalLock(Locker):
 
     def _open(self, flags: int) -> int:
         try:
-            return os.open(self._lock_path, flags, 0o644)
+            fd = os.open(self._lock_path, flags, PRIVATE_FILE)
         except OSError as err:
             raise StateBackendError(
                 f"cannot open lock file {self._lock_path} ({err.strerror}); "
                 "check that its directory exists and is writable"
             ) from err
+        if flags & os.O_CREAT:
+            private_fd(fd)
+        return fd
 
     def _record(self, fd: int) -> LockInfo | None:
         return parse_lock_info(os.pread(fd, _MAX_RECORD, 0))
 
     def acquire(self, operation: str) -> LockInfo:
         """Take the lock (see Locker.acquire); raises StateLockedError or StateBackendError."""
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self._lock_path.parent)
         fd = self._open(os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

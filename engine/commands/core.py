@@ -141,7 +141,7 @@ def plan(
         from safefs.atomicfile import write_atomic
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(out, made.model_dump_json(indent=2).encode() + b"\n")
+        write_atomic(out, made.model_dump_json(indent=2).encode() + b"\n", mode=0o600)
         err.print(f"plan saved to {out}; apply it with: drydock apply {out}")
     if fmt is Format.markdown:
         hint = full_plan_url or (f"in {out} (`drydock show {out}`)" if out else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ from engine.spec.models import BackupPolicy
 SERVER_PATHS = ("repository/conf", "repository/components/patches",
                 "repository/deployment/server", "repository/resources/security",
                 "repository/tenants", "updates")
+LEFTOVER_GRACE = timedelta(hours=6)
+"""An unfinished snapshot folder untouched this long is an interrupted write, not a live one."""
 
 
 def snapshot_id_for(now: datetime, plan_id: str, policy: str) -> str:
@@ -102,6 +104,25 @@ def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
         depends_on=after, risky=True)
 
 
+def _cleanups(ctx: PlanContext, name: str, policy: BackupPolicy) -> list[Action]:
+    """One ``backup.cleanup`` per repository holding interrupted writes of this series
+    (drydock's own in-progress folders without a manifest, older than the grace)."""
+    observed = ctx.observed.get(f"backup.{name}")
+    found = observed.facts.get("leftovers", {}) if observed is not None else {}
+    actions = []
+    for repo in [policy.repository, *policy.copies]:
+        ids = [item["id"] for item in found.get(repo, [])
+               if ctx.now - datetime.fromisoformat(item["modified"]) >= LEFTOVER_GRACE]
+        if not ids:
+            continue
+        actions.append(Action(
+            id=f"backup.{name}/cleanup-{repo}", address=f"backup.{name}", type="backup.cleanup",
+            summary=f"remove {len(ids)} unfinished snapshot folder(s) of {name} from {repo} "
+                    f"left by interrupted writes: {', '.join(ids)}",
+            params={"series": name, "repository": repo, "leftovers": ids}, risky=True))
+    return actions
+
+
 def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> tuple[
         list[Action], list[tuple[str, str]]]:
     """Actions for every policy, and extra edges between resources.
@@ -141,6 +162,7 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
             db_actions = server_actions.get(f"database.{policy.source.database}", [])
             if policy.source.database is not None and db_actions:
                 edges.append((db_actions[-1].id, create_id))  # back up what was created
+        actions.extend(_cleanups(ctx, name, policy))
         primary = list(catalog.repos.get(policy.repository, ()))
         planned_primary = primary + ([created] if created else [])
         copy_ids: dict[str, list[str]] = {}

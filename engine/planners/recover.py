@@ -33,7 +33,7 @@ from engine.planners.base import Chain
 from engine.planners.recover_ec2 import Ec2RecoverError, Launch, after_launches, plan_launches
 from engine.planners.restore.last_good import patch_ids
 from engine.planners.restore.snapshot import RUNTIME_PATHS
-from engine.planners.server import service_params
+from engine.planners.server import declared_mode, service_params
 from engine.spec.data import RdsDatabase
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
@@ -240,7 +240,7 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
             chain.add(f"config-{path}", "server.config", f"write {path} on {item.server} "
                       "(from the spec: no snapshot)", {
                           **base, "path": path, "content": text, "sha256": sha256_text(text),
-                          "mode": server.config[path].mode})
+                          "mode": declared_mode(server.config[path])})
     if service:
         chain.add("start", "server.start", f"start {item.server} on {item.new_host}",
                   {**base, **service}, after=after)

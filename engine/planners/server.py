@@ -150,7 +150,8 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         path = key.removeprefix("config:")
         chain.add(f"config-{path}", "server.config", f"write {path} on {name}",
                   {**base, "path": path, "content": desired.files[path],
-                   "sha256": desired.attributes[key], "mode": server.config[path].mode})
+                   "sha256": desired.attributes[key],
+                   "mode": declared_mode(server.config[path])})
     if service:
         chain.add("start", "server.start", f"start {name}", {**base, **service})
         if service.get("health"):
@@ -245,3 +246,9 @@ def _plan_removal(change: Change, ctx: PlanContext, name: str) -> list[Action]:
               f"archive {name}'s home to {archive.name}, verify it, then remove the home",
               {**base, "archive": str(archive)}, risky=True)
     return chain.actions
+
+
+def declared_mode(config: object) -> int | None:
+    """The file mode the spec sets, or None (the writer picks: 0600 when secrets go in)."""
+    fields = getattr(config, "model_fields_set", set())
+    return getattr(config, "mode", None) if "mode" in fields else None

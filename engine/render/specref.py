@@ -134,6 +134,10 @@ FIELD_NOTES: dict[str, str] = {
     "S3Repository.bucket": "Bucket name.",
     "S3Repository.region": "AWS region.",
     "S3Repository.endpoint_url": "S3-compatible endpoint (tests, MinIO).",
+    "LocalRepository.hmac_key": "Secret that signs manifests (HMAC-SHA256); snapshots "
+                                "without a valid signature are then never restored.",
+    "S3Repository.hmac_key": "Secret that signs manifests (HMAC-SHA256); snapshots "
+                             "without a valid signature are then never restored.",
     "AwsRepository.site": "The site the region serves.",
     "AwsRepository.region": "AWS region of AMIs and RDS snapshots.",
     "AwsRepository.endpoint_url": "Endpoint override (tests).",

@@ -58,6 +58,7 @@ class LocalRepository(SpecModel):
     type: Literal["local"]
     site: str
     path: str
+    hmac_key: SecretRef | None = None
 
 
 class S3Repository(SpecModel):
@@ -69,6 +70,7 @@ class S3Repository(SpecModel):
     prefix: str = ""
     region: str
     endpoint_url: str | None = None
+    hmac_key: SecretRef | None = None
 
 
 class AwsRepository(SpecModel):

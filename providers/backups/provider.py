@@ -8,7 +8,6 @@ go through the storage-agnostic `SnapshotStore` interface, so they are the same 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard, runtime_checkable
 
@@ -48,9 +47,6 @@ if TYPE_CHECKING:
     from providers.aws.ec2_images import AmiStore
     from providers.aws.rds import RdsSnapshotStore
 
-INCOMPLETE_GRACE = timedelta(hours=6)
-
-
 def entry_of(manifest: Manifest, repository: str) -> CatalogEntry:
     """The catalog entry of a manifest."""
     return CatalogEntry(id=manifest.id, series=manifest.series, repository=repository,
@@ -82,7 +78,7 @@ class BackupProvider(Provider, CatalogPort):
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
     action_types: ClassVar[tuple[str, ...]] = (
         "backup.create", "backup.copy", "backup.prune", "backup.verify", "backup.catalog",
-        "backup.pin")
+        "backup.pin", "backup.cleanup")
 
     def __init__(self, hosts: HostPool | None = None) -> None:
         self.hosts = hosts or HostPool()
@@ -97,16 +93,27 @@ class BackupProvider(Provider, CatalogPort):
         if policy is None:
             return ObservedResource(address=request.address, exists=bool(request.recorded),
                                     attributes=dict(request.recorded or {}))
+        series = request.address.split(".", 1)[1]
         catalog: dict[str, list[dict[str, Any]]] = {}
+        leftovers: dict[str, list[dict[str, Any]]] = {}
         for name in [policy.repository, *policy.copies]:
             try:
                 series = request.address.split(".", 1)[1]
-                catalog[name] = series_listing(open_store(request.spec, name, series), series)
+                store = open_store(request.spec, name, series)
+                catalog[name] = series_listing(store, series)
+                if isinstance(store, Repository):
+                    found = [{"id": item.id, "modified": item.modified.isoformat()}
+                             for item in store.leftovers(series)]
+                    if found:
+                        leftovers[name] = found
             except RepositoryError as exc:
                 raise ValueError(str(exc)) from exc
         attrs = dict(request.desired.attributes) if request.desired else {}
+        facts: dict[str, Any] = {"catalog": catalog}
+        if leftovers:
+            facts["leftovers"] = leftovers
         return ObservedResource(address=request.address, exists=True, attributes=attrs,
-                                facts={"catalog": catalog})
+                                facts=facts)
 
     def read_catalog(self, spec: LoadedSpec, series: str) -> SeriesCatalog:
         """The catalog of `series` in its policy's repository and every copy target."""
@@ -126,7 +133,8 @@ class BackupProvider(Provider, CatalogPort):
         try:
             handler = {"backup.create": self._create, "backup.copy": self._copy,
                        "backup.prune": self._prune, "backup.verify": self._verify,
-                       "backup.catalog": self._catalog, "backup.pin": self._pin}[action.type]
+                       "backup.catalog": self._catalog, "backup.pin": self._pin,
+                       "backup.cleanup": self._cleanup}[action.type]
             return handler(action, ctx)
         except (RepositoryError, DatabaseError, OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
@@ -139,7 +147,6 @@ class BackupProvider(Provider, CatalogPort):
         if _is_ami(store):
             return self._create_ami(store, action, ctx)
         repo = _bytes(store)
-        repo.cleanup_incomplete(now=datetime.now(UTC), grace=INCOMPLETE_GRACE)
         series, sid, src = p["series"], p["snapshot_id"], p["source"]
         existing = {m.id for m in repo.list(series)}
         if sid not in existing:
@@ -256,6 +263,16 @@ class BackupProvider(Provider, CatalogPort):
             deleted += 1
         return ActionOutcome(message=f"deleted {deleted} snapshot(s) from {repo.name}",
                              data={"catalog": {repo.name: series_listing(repo, p["series"])}})
+
+    def _cleanup(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        """Remove the interrupted writes the plan listed, each re-checked to still be one."""
+        p = action.params
+        repo = _bytes(open_store(ctx.spec, p["repository"]))
+        removed = [sid for sid in p["leftovers"] if repo.remove_leftover(p["series"], sid)]
+        kept = len(p["leftovers"]) - len(removed)
+        note = f" ({kept} had changed since the plan and were left)" if kept else ""
+        return ActionOutcome(message=f"removed {len(removed)} unfinished snapshot folder(s) "
+                                     f"of {p['series']} from {repo.name}{note}")
 
     def _verify(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params

@@ -1,6 +1,9 @@
 """MySQL / MariaDB: mariadb-dump (or mysqldump) out, the mariadb (or mysql) client in.
 
 Dumps hold one database without CREATE DATABASE / USE, so they restore under any name.
+Every dump starts with MariaDB's sandbox line; a restore refuses one that does not, and
+the client runs with ``--sandbox`` (a client without it is refused), so a dump edited in
+a repository can never run a client command on this machine.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from providers.databases.process import (
     stream_in,
     stream_out,
 )
+from providers.databases.sandbox import SandboxedDump, checked_sql_dump, has_sandbox
 from providers.repositories.base import PartSource
 
 _TOOLS = "the MariaDB or MySQL client (mariadb-client)"
@@ -78,7 +82,11 @@ class MysqlEngine(DatabaseEngine):
 
     def _client_argv(self, target: DatabaseTarget) -> list[str]:
         tool = find_tool(["mariadb", "mysql"], package=_TOOLS)
-        return [tool, *self._conn_args(target), "--batch", target.dbname or ""]
+        if not has_sandbox(tool):
+            raise DatabaseError(
+                f"{target.label}: {tool} has no --sandbox mode, so a dump could run client "
+                "commands; install the MariaDB client (mariadb-client 10.5.25 or later)")
+        return [tool, *self._conn_args(target), "--batch", "--sandbox", target.dbname or ""]
 
     def ping(self, target: DatabaseTarget) -> None:
         """Connect to the server; raises DatabaseUnavailable naming host:port."""
@@ -138,8 +146,10 @@ class MysqlEngine(DatabaseEngine):
 
         def write(sink: BinaryIO) -> None:
             self.ping(target)
-            stream_out(self._dump_argv(target), self._env(target), sink,
+            dump = SandboxedDump(sink)
+            stream_out(self._dump_argv(target), self._env(target), dump,  # type: ignore[arg-type]
                        what=f"{target.label}: dump")
+            dump.finish()
 
         return PartSource(name=self.part_name, kind="dump", write=write)
 
@@ -151,8 +161,15 @@ class MysqlEngine(DatabaseEngine):
         create: bool = True,
         replace: bool = False,
     ) -> None:
-        """Restore an SQL dump stream; see ``DatabaseEngine.restore``."""
-        super().restore(self._target(target), stream, create=create, replace=replace)
+        """Restore an SQL dump stream; see ``DatabaseEngine.restore``.
+
+        Refuses (DatabaseError, before the server is touched) a dump whose first line is
+        not the sandbox line, and a client without ``--sandbox``.
+        """
+        target = self._target(target)
+        self._client_argv(target)
+        checked = checked_sql_dump(stream, label=target.label)
+        super().restore(target, checked, create=create, replace=replace)
 
     def _create(self, target: DatabaseTarget) -> None:
         with self._connect(target) as conn, conn.cursor() as cur:

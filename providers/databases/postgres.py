@@ -1,4 +1,10 @@
-"""PostgreSQL: pg_dump -Fc streamed out, pg_restore --no-owner in, psycopg for the rest."""
+"""PostgreSQL: pg_dump -Fc streamed out, pg_restore --no-owner in, psycopg for the rest.
+
+Only custom-format archives are restored, through pg_restore (no psql, so no client
+commands such as ``\\!``), and as the target database's owner role when that role is not
+a superuser: pg_restore's ``--role`` makes the session ``SET ROLE`` to it, so what the
+archive's SQL may do is bounded by what the owner may do.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any, BinaryIO
 from providers.databases.base import DatabaseEngine, DatabaseTarget, DbObserved, unavailable
 from providers.databases.errors import DatabaseError
 from providers.databases.process import child_env, find_tool, stream_in, stream_out
+from providers.databases.sandbox import checked_pg_archive
 from providers.repositories.base import PartSource
 
 _TOOLS = "the PostgreSQL client tools (postgresql-client)"
@@ -24,6 +31,8 @@ class PostgresEngine(DatabaseEngine):
 
     name = "postgres"
     part_name = "database.dump"
+    _restore_role: str | None = None
+    """While a restore runs: the non-superuser owner of its target, who the load runs as."""
 
     def _target(self, target: DatabaseTarget) -> DatabaseTarget:
         checked = self.checked(target, need=("host", "user", "dbname"))
@@ -139,19 +148,45 @@ class PostgresEngine(DatabaseEngine):
         create: bool = True,
         replace: bool = False,
     ) -> None:
-        """Restore a ``pg_dump -Fc`` stream; see ``DatabaseEngine.restore``."""
-        super().restore(self._target(target), stream, create=create, replace=replace)
+        """Restore a ``pg_dump -Fc`` stream; see ``DatabaseEngine.restore``.
+
+        Refuses (DatabaseError, before the server is touched) anything that is not a
+        custom-format archive.
+        """
+        target = self._target(target)
+        checked = checked_pg_archive(stream, label=target.label)
+        self.ping(target)
+        self._restore_role = self._owner(target) if self._exists(target) else None
+        try:
+            super().restore(target, checked, create=create, replace=replace)
+        finally:
+            self._restore_role = None
+
+    def _owner(self, target: DatabaseTarget) -> str | None:
+        """The owner role of `target`'s database when it is not a superuser, else None."""
+        with self._connect(target, _MAINTENANCE_DB) as conn:
+            row = conn.execute(
+                "SELECT r.rolname, r.rolsuper FROM pg_database d JOIN pg_roles r "
+                "ON r.oid = d.datdba WHERE d.datname = %s", (target.dbname,)).fetchone()
+        return None if row is None or row[1] else str(row[0])
 
     def _create(self, target: DatabaseTarget) -> None:
+        """CREATE DATABASE, owned by the role the restore runs as (a staging copy belongs
+        to the owner of the database it will replace)."""
         from psycopg import sql
 
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname))
+        if self._restore_role is not None:
+            statement += sql.SQL(" OWNER {}").format(sql.Identifier(self._restore_role))
         with self._connect(target, _MAINTENANCE_DB) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname)))
+            conn.execute(statement)
 
     def _load(self, target: DatabaseTarget, stream: BinaryIO) -> None:
         tool = find_tool(["pg_restore"], package=_TOOLS)
-        argv = [tool, "--no-owner", "--no-acl", "--exit-on-error", *self._conn_args(target),
-                f"--dbname={target.dbname}"]
+        owner = self._restore_role or self._owner(target)
+        role = [f"--role={owner}"] if owner is not None else []
+        argv = [tool, "--no-owner", "--no-acl", "--exit-on-error", *role,
+                *self._conn_args(target), f"--dbname={target.dbname}"]
         stream_in(argv, self._env(target), stream, what=f"{target.label}: restore")
 
     def _swap(self, staging: DatabaseTarget, target: DatabaseTarget) -> None:

@@ -246,6 +246,7 @@ def extract_zip(path: Path, dest: Path, *, strip: str | None = None,
             if rel is not None:
                 plan.append((info, member, rel))
         dest.parent.mkdir(parents=True, exist_ok=True)
+        _check_room(dest.parent, sum(m.size for _, m, _ in plan), label)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial",
                                         dir=dest.parent))
         try:
@@ -257,6 +258,15 @@ def extract_zip(path: Path, dest: Path, *, strip: str | None = None,
             raise
     _fsync_dir(dest.parent)
     return [dest / rel for rel in written]
+
+
+def _check_room(folder: Path, needed: int, label: str) -> None:
+    """Refuse an extraction whose declared sizes do not fit the free space of `folder`
+    (each member is also held to its declared size while it is written)."""
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ArchiveError(f"{label}: needs {needed} bytes but {folder} has {free} free; "
+                           "nothing was written (free space or extract elsewhere)")
 
 
 def _option(value: str | None, what: str, label: str) -> PurePosixPath | None:

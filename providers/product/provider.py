@@ -190,9 +190,12 @@ class CarbonProvider(Provider, ChangeBackupPort):
             raise ActionFailed(f"{action.id}: content digest mismatch (plan corrupted?)")
         target = inside(t, self._home(action), p["path"],
                         what=f"server {p.get('server', '?')}: config file")
-        if refs_in(p["content"]):
+        secret = bool(refs_in(p["content"]))
+        if secret:
             data = substitute(p["content"], ctx.resolve_secret).encode("utf-8")
-        t.write_atomic(target, data, mode=int(p.get("mode", 0o644)))
+        mode = p.get("mode")  # None unless the spec sets one; secret values: owner only
+        t.write_atomic(target, data, mode=int(mode) if mode is not None
+                       else 0o600 if secret else 0o644)
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
 
     def _install(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:

@@ -8,11 +8,10 @@ every backend behaves the same and one contract test suite covers them all.
 from __future__ import annotations
 
 import sys
-from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from providers.repositories.errors import IntegrityError, RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import (
@@ -25,13 +24,13 @@ from providers.repositories.manifest import (
     stored_name,
 )
 from providers.repositories.models import PartCheck, PartSource, VerifyResult
+from providers.repositories.ownership import WRITING_MARKER, Leftover, writing_marker
+from providers.repositories.primitives import StoragePrimitives
 from providers.repositories.store import SnapshotStore
-from providers.repositories.streams import (
-    MeteredWriter,
-    copy_stream,
-    hash_stream,
-    open_verified,
-)
+from providers.repositories.streams import MeteredWriter, hash_stream, open_verified
+
+if TYPE_CHECKING:
+    from providers.repositories.authenticity import KeySource
 
 __all__ = ["IntegrityError", "PartCheck", "PartSource", "Repository", "RepositoryError",
            "SnapshotNotFound", "SnapshotStore", "VerifyResult"]
@@ -39,44 +38,12 @@ __all__ = ["IntegrityError", "PartCheck", "PartSource", "Repository", "Repositor
 ZSTD_LEVEL = 3
 
 
-class Repository(SnapshotStore):
+class Repository(SnapshotStore, StoragePrimitives):
     """A store of snapshots made of zstd-compressed byte parts plus ``manifest.json``."""
 
     compression_threads = 0
-
-    # ----- storage primitives a backend implements -------------------------------------
-
-    @abstractmethod
-    def _writer(self, series: str, snapshot_id: str, name: str) -> AbstractContextManager[BinaryIO]:
-        """Open a stored object for writing; committed on clean exit, discarded on error."""
-
-    @abstractmethod
-    def _reader(self, series: str, snapshot_id: str, name: str) -> BinaryIO:
-        """Open a stored object for reading; raises FileNotFoundError when missing."""
-
-    @abstractmethod
-    def _load_manifest(self, series: str, snapshot_id: str) -> bytes | None:
-        """Return the manifest bytes, or None when the snapshot has no manifest."""
-
-    @abstractmethod
-    def _save_manifest(self, series: str, snapshot_id: str, data: bytes) -> None:
-        """Write the manifest atomically (all or nothing) and durably."""
-
-    @abstractmethod
-    def _remove_manifest(self, series: str, snapshot_id: str) -> None:
-        """Remove the manifest durably (no error when absent)."""
-
-    @abstractmethod
-    def _remove_data(self, series: str, snapshot_id: str) -> None:
-        """Remove everything left of a snapshot (no error when absent)."""
-
-    @abstractmethod
-    def _manifest_keys(self, series: str | None) -> Iterator[tuple[str, str]]:
-        """Yield (series, snapshot id) of every snapshot that has a manifest."""
-
-    @abstractmethod
-    def _unfinished(self) -> Iterator[tuple[str, str, datetime]]:
-        """Yield (series, id, last modified) of snapshot locations without a manifest."""
+    mac_key: KeySource | None = None
+    """Set (from the spec's ``hmac_key``) to sign manifests and refuse unsigned ones."""
 
     # ----- messages ---------------------------------------------------------------------
 
@@ -107,19 +74,54 @@ class Repository(SnapshotStore):
         failure no manifest is written, so the snapshot never becomes visible.
         """
         self._check_names(series, snapshot_id)
+        self._claim(create=True)
         if self._manifest_or_none(series, snapshot_id) is not None:
             raise RepositoryError(f"{self._where(series, snapshot_id)}: already exists")
         infos: list[PartInfo] = []
         try:
+            self._begin(series, snapshot_id)
             for part in parts:
                 self._check_part_name(series, snapshot_id, part.name, infos)
                 infos.append(self._store_part(series, snapshot_id, part))
-            manifest = build_manifest(series, snapshot_id, fields, infos)
+            manifest = self.sign(build_manifest(series, snapshot_id, fields, infos))
             self._guarded(self._where(series, snapshot_id), self._save_manifest, series,
                           snapshot_id, manifest.to_json())
         except BaseException:
             self._discard(series, snapshot_id)
             raise
+        self._finish(series, snapshot_id)
+        return manifest
+
+    def _begin(self, series: str, snapshot_id: str) -> None:
+        """Mark a new snapshot folder as drydock's write in progress, before any part."""
+        with self._open_writer(series, snapshot_id, WRITING_MARKER, raw=True) as sink:
+            sink.write(writing_marker(self.name, series, snapshot_id))
+
+    def _finish(self, series: str, snapshot_id: str) -> None:
+        """Drop the in-progress marker once the manifest is written (best effort: a marker
+        left beside a manifest is harmless, the manifest is what counts)."""
+        with suppress(OSError, RepositoryError):
+            self._remove_object(series, snapshot_id, WRITING_MARKER)
+
+    # ----- authenticity -----------------------------------------------------------------
+
+    def sign(self, manifest: Manifest) -> Manifest:
+        """The manifest as this repository writes it: with a MAC when it has a key."""
+        if self.mac_key is None:
+            return manifest.model_copy(update={"mac": None})
+        from providers.repositories.authenticity import signed
+
+        return signed(manifest, self.mac_key())
+
+    def authenticate(self, manifest: Manifest) -> Manifest:
+        """Return `manifest` when this repository has no key or its MAC verifies.
+
+        Raises IntegrityError naming the snapshot otherwise.
+        """
+        if self.mac_key is not None:
+            from providers.repositories.authenticity import check_mac
+
+            check_mac(manifest, self.mac_key(), where=self._where(manifest.series, manifest.id))
         return manifest
 
     def _check_names(self, series: str, snapshot_id: str) -> None:
@@ -140,11 +142,15 @@ class Repository(SnapshotStore):
             raise RepositoryError(f"{self._where(series, snapshot_id, name)}: given twice")
 
     @contextmanager
-    def _open_writer(self, series: str, snapshot_id: str, part: str) -> Iterator[MeteredWriter]:
-        """Backend writer wrapped so storage OSErrors become RepositoryError; hashes."""
+    def _open_writer(self, series: str, snapshot_id: str, part: str, *, raw: bool = False
+                     ) -> Iterator[MeteredWriter]:
+        """Backend writer wrapped so storage OSErrors become RepositoryError; hashes.
+
+        `part` names a part (stored as ``<part>.zst``), or with `raw` an object as is.
+        """
         to_error = self._io_error(self._where(series, snapshot_id, part))
         try:
-            manager = self._writer(series, snapshot_id, stored_name(part))
+            manager = self._writer(series, snapshot_id, part if raw else stored_name(part))
             sink = manager.__enter__()
         except OSError as exc:
             raise to_error(exc) from exc
@@ -209,6 +215,7 @@ class Repository(SnapshotStore):
         """Return manifests of complete snapshots (only `series` if given), oldest first."""
         if series is not None:
             self._check_names(series, "x")
+        self._claim(create=False)
         try:
             keys = list(self._manifest_keys(series))
         except OSError as exc:
@@ -224,6 +231,7 @@ class Repository(SnapshotStore):
     def get_manifest(self, series: str, snapshot_id: str) -> Manifest:
         """Return one snapshot's manifest; raises SnapshotNotFound when it has none."""
         self._check_names(series, snapshot_id)
+        self._claim(create=False)
         manifest = self._manifest_or_none(series, snapshot_id)
         if manifest is None:
             raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: not found")
@@ -244,7 +252,7 @@ class Repository(SnapshotStore):
 
         Raises SnapshotNotFound, or IntegrityError when the stored object is missing.
         """
-        info = self._part(self.get_manifest(series, snapshot_id), part)
+        info = self._part(self._authentic(series, snapshot_id), part)
         return self._open_info(series, snapshot_id, info)
 
     def _open_info(self, series: str, snapshot_id: str, info: PartInfo) -> BinaryIO:
@@ -262,14 +270,18 @@ class Repository(SnapshotStore):
         Read it to the end (an empty read) to have the check done. Raises
         SnapshotNotFound when the snapshot or part does not exist.
         """
-        info = self._part(self.get_manifest(series, snapshot_id), part)
+        info = self._part(self._authentic(series, snapshot_id), part)
         stored = self._open_info(series, snapshot_id, info)
         return open_verified(
             stored,
             size=info.size,
             sha256=info.sha256,
+            raw_size=info.raw_size,
             describe=lambda: self._where(series, snapshot_id, info.name),
         )
+
+    def _authentic(self, series: str, snapshot_id: str) -> Manifest:
+        return self.authenticate(self.get_manifest(series, snapshot_id))
 
     # ----- checking ---------------------------------------------------------------------
 
@@ -296,7 +308,7 @@ class Repository(SnapshotStore):
 
     def ensure_intact(self, series: str, snapshot_id: str, part: str) -> PartInfo:
         """Re-hash one part fully; returns its PartInfo or raises IntegrityError."""
-        info = self._part(self.get_manifest(series, snapshot_id), part)
+        info = self._part(self._authentic(series, snapshot_id), part)
         check = self._check_info(series, snapshot_id, info)
         if not check.ok:
             raise IntegrityError(f"{self._where(series, snapshot_id, part)}: {check.problem}; "
@@ -305,7 +317,7 @@ class Repository(SnapshotStore):
 
     def verify(self, series: str, snapshot_id: str) -> VerifyResult:
         """Re-hash every part of a snapshot; returns a VerifyResult (raises SnapshotNotFound)."""
-        manifest = self.get_manifest(series, snapshot_id)
+        manifest = self._authentic(series, snapshot_id)
         checks = tuple(self._check_info(series, snapshot_id, p) for p in manifest.parts)
         return VerifyResult(repository=self.name, series=series, id=snapshot_id, parts=checks)
 
@@ -318,6 +330,7 @@ class Repository(SnapshotStore):
         data of an invisible snapshot is removed either way).
         """
         self._check_names(series, snapshot_id)
+        self._claim(create=False)
         where = self._where(series, snapshot_id)
         present = self._guarded(where, self._load_manifest, series, snapshot_id) is not None
         if not present and not missing_ok:
@@ -325,27 +338,28 @@ class Repository(SnapshotStore):
         self._guarded(where, self._remove_manifest, series, snapshot_id)
         self._guarded(where, self._remove_data, series, snapshot_id)
 
-    def cleanup_incomplete(self, *, now: datetime, grace: timedelta) -> list[str]:
-        """Remove snapshot leftovers without a manifest untouched for at least `grace`.
+    def leftovers(self, series: str | None = None) -> list[Leftover]:
+        """Snapshot folders drydock began writing (in-progress marker) that have no
+        manifest: interrupted writes, of `series` if given. Nothing else is listed."""
+        from providers.repositories.cleanup import find_leftovers
 
-        Takes the current time and the grace period (longer than any backup takes).
-        Returns the removed ``series/id`` names.
+        return find_leftovers(self, series)
+
+    def remove_leftover(self, series: str, snapshot_id: str) -> bool:
+        """Remove one interrupted write after re-checking it is one; True when removed."""
+        from providers.repositories.cleanup import remove_leftover
+
+        return remove_leftover(self, series, snapshot_id)
+
+    def cleanup_incomplete(self, *, now: datetime, grace: timedelta) -> list[str]:
+        """Remove interrupted writes untouched for at least `grace`; returns ``series/id``s.
+
+        Only folders carrying drydock's in-progress marker are candidates; a folder another
+        tool put beside the snapshots is never touched.
         """
-        removed: list[str] = []
-        where = f"repository {self.name}"
-        try:
-            leftovers = list(self._unfinished())
-        except OSError as exc:
-            raise self._io_error(where)(exc) from exc
-        for series, snapshot_id, modified in leftovers:
-            if now - modified < grace:
-                continue
-            if self._guarded(where, self._load_manifest, series, snapshot_id) is not None:
-                continue
-            self._guarded(self._where(series, snapshot_id), self._remove_data, series,
-                          snapshot_id)
-            removed.append(f"{series}/{snapshot_id}")
-        return removed
+        from providers.repositories.cleanup import cleanup_incomplete
+
+        return cleanup_incomplete(self, now=now, grace=grace)
 
     # ----- copying ----------------------------------------------------------------------
 
@@ -354,40 +368,9 @@ class Repository(SnapshotStore):
 
         Returns the manifest. Already present with the same parts: returns it untouched.
         Raises SnapshotNotFound (not in `other`), IntegrityError (bytes differ from the
-        manifest at the source or here) or RepositoryError; a failed copy stays invisible.
+        manifest at the source or here, or a MAC does not verify) or RepositoryError; a
+        failed copy stays invisible.
         """
-        source = other.get_manifest(series, snapshot_id)
-        present = self._manifest_or_none(series, snapshot_id)
-        if present is not None:
-            if present.parts == source.parts:
-                return present
-            raise RepositoryError(
-                f"{self._where(series, snapshot_id)}: exists with different parts than in "
-                f"repository {other.name}; delete one of them first"
-            )
-        try:
-            for info in source.parts:
-                self._copy_part(other, source, info)
-            for info in source.parts:
-                check = self._check_info(series, snapshot_id, info)
-                if not check.ok:
-                    raise IntegrityError(
-                        f"{self._where(series, snapshot_id, info.name)}: copy from "
-                        f"repository {other.name} does not verify ({check.problem})"
-                    )
-            self._guarded(self._where(series, snapshot_id), self._save_manifest, series,
-                          snapshot_id, source.to_json())
-        except BaseException:
-            self._discard(series, snapshot_id)
-            raise
-        return source
+        from providers.repositories.copying import copy_snapshot
 
-    def _copy_part(self, other: Repository, manifest: Manifest, info: PartInfo) -> None:
-        stored = other._open_info(manifest.series, manifest.id, info)
-        with stored, self._open_writer(manifest.series, manifest.id, info.name) as metered:
-            copy_stream(stored, metered)  # type: ignore[arg-type]
-            if metered.count != info.size or metered.hexdigest() != info.sha256:
-                raise IntegrityError(
-                    f"{other._where(manifest.series, manifest.id, info.name)}: stored "
-                    "bytes differ from its manifest; not copied"
-                )
+        return copy_snapshot(self, other, series, snapshot_id)

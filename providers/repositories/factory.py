@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from engine.spec.common import SecretRef
 from engine.spec.data import AwsRepository as AwsRepositorySpec
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import LocalRepository as LocalRepositorySpec
 from engine.spec.models import S3Repository as S3RepositorySpec
+from providers.repositories.authenticity import KeySource
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.local import LocalRepository
@@ -22,13 +24,18 @@ def open_repository(spec: LoadedSpec, name: str) -> Repository:
     declared = spec.env.repositories.get(name)
     if declared is None:
         raise RepositoryError(f"repository {name!r} is not declared in the spec")
+    repo: Repository
     if isinstance(declared, LocalRepositorySpec):
-        return LocalRepository(name, spec.path(declared.path))
-    if isinstance(declared, S3RepositorySpec):
+        repo = LocalRepository(name, spec.path(declared.path))
+    elif isinstance(declared, S3RepositorySpec):
         from providers.repositories.s3 import S3Repository
 
-        return S3Repository(name, declared.bucket, declared.prefix, declared.region,
+        repo = S3Repository(name, declared.bucket, declared.prefix, declared.region,
                             endpoint_url=declared.endpoint_url)
+    if isinstance(declared, LocalRepositorySpec | S3RepositorySpec):
+        if declared.hmac_key is not None:
+            repo.mac_key = _key_source(spec, name, declared.hmac_key)
+        return repo
     if isinstance(declared, AwsRepositorySpec):
         raise RepositoryError(f"repository {name!r} holds AWS RDS snapshots, not files or "
                               "dumps; use a local or s3 repository for this")
@@ -39,6 +46,22 @@ def image_series(spec: LoadedSpec, series: str | None) -> bool:
     """True when `series` is a policy whose source is an EC2 host (its snapshots are AMIs)."""
     policy = spec.env.backups.get(series or "")
     return policy is not None and policy.source.ec2_instance is not None
+def _key_source(spec: LoadedSpec, name: str, ref: SecretRef) -> KeySource:
+    """Resolve the repository's hmac_key only when a manifest is signed or checked."""
+
+    def key() -> bytes:
+        from engine.secrets import SecretError, resolve_secret
+
+        try:
+            value = resolve_secret(ref, spec.directory)
+        except SecretError as exc:
+            raise RepositoryError(f"repository {name}: hmac_key: {exc}") from None
+        if len(value) < 16:
+            raise RepositoryError(f"repository {name}: hmac_key {ref.describe()} is shorter "
+                                  "than 16 characters; use a long random value")
+        return value.encode()
+
+    return key
 
 
 def open_store(spec: LoadedSpec, name: str, series: str | None = None) -> SnapshotStore:

@@ -128,6 +128,7 @@ class Manifest(BaseModel):
     parts: tuple[PartInfo, ...]
     tool_version: str
     tags: tuple[str, ...] = ()
+    mac: str | None = Field(default=None, pattern=r"^hmac-sha256:[0-9a-f]{64}$")
 
     @field_validator("series", "id")
     @classmethod
@@ -152,14 +153,19 @@ class Manifest(BaseModel):
 
     def to_json(self) -> bytes:
         """Serialise to UTF-8 JSON (created keeps its UTC offset)."""
-        return (json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n").encode()
+        data = self.model_dump(mode="json", exclude_none=False)
+        if data.get("mac") is None:
+            data.pop("mac", None)
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes, *, where: str) -> Manifest:
         """Parse manifest JSON read from `where`; raises ManifestError naming it."""
         try:
             return cls.model_validate_json(data)
-        except ValidationError as exc:
+        except ValueError as exc:
+            if not isinstance(exc, ValidationError):
+                raise ManifestError(f"{where}: invalid manifest ({exc})") from None
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"]) or "(top)"
             raise ManifestError(f"{where}: invalid manifest at {loc}: {first['msg']}") from None

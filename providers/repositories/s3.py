@@ -15,7 +15,16 @@ from typing import Any, BinaryIO
 
 from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
-from providers.repositories.manifest import MANIFEST_NAME, ManifestError, check_name
+from providers.repositories.manifest import MANIFEST_NAME
+from providers.repositories.ownership import (
+    REPOSITORY_MARKER,
+    WRITING_MARKER,
+    check_marker,
+    foreign,
+    is_own_file,
+    is_snapshot_name,
+    repository_marker,
+)
 from providers.repositories.s3_transfer import (
     DEFAULT_PART_SIZE,
     MIN_PART_SIZE,
@@ -23,6 +32,8 @@ from providers.repositories.s3_transfer import (
     MultipartWriter,
     ObjectReader,
 )
+
+__all__ = ["S3Repository"]
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _EXISTS = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
@@ -50,6 +61,8 @@ class S3Repository(Repository):
         self.part_size = part_size
         self.upload_threads = max(1, upload_threads)
         self._client_obj: Any = None
+        self._claimed = False
+        self._readable = False  # checked for reading (unmarked but empty or adoptable)
 
     def __repr__(self) -> str:
         return f"S3Repository({self.name!r}, {self.location('')!r})"
@@ -130,9 +143,12 @@ class S3Repository(Repository):
             raise
 
     def _reader(self, series: str, snapshot_id: str, name: str) -> BinaryIO:
+
+        return self._reader_of(self.object_key(series, snapshot_id, name))
+
+    def _reader_of(self, key: str) -> BinaryIO:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        key = self.object_key(series, snapshot_id, name)
         fail = self._failure(key, "read")
         try:
             response = self._client().get_object(Bucket=self.bucket, Key=key)
@@ -172,9 +188,47 @@ class S3Repository(Repository):
         with self._calling(key, "delete"):
             self._client().delete_object(Bucket=self.bucket, Key=key)
 
+    def _claim(self, *, create: bool) -> None:
+        """Accept a marked prefix, an empty one, or one holding only snapshot objects."""
+        if self._claimed or (self._readable and not create):
+            return
+        key = self._root() + REPOSITORY_MARKER
+        where = self.location(self._root())
+        try:
+            with self._reader_of(key) as stream:
+                data: bytes | None = stream.read()
+        except FileNotFoundError:
+            data = None
+        if data is not None:
+            check_marker(data, name=self.name, where=where)
+            self._claimed = True
+            return
+        with self._calling(self._root(), "list"):
+            pages = self._client().get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._root())
+            items = [item for page in pages for item in page.get("Contents", [])]
+        for item in items:
+            parsed = self._parse(item["Key"])
+            if parsed is None or not is_own_file(parsed[2]):
+                raise foreign(self.name, where, item["Key"][len(self._root()):])
+        self._readable = True
+        if create:
+            with self._calling(key, "upload"):
+                self._client().put_object(Bucket=self.bucket, Key=key,
+                                          Body=repository_marker(self.name))
+            self._claimed = True
+
+    def _remove_object(self, series: str, snapshot_id: str, name: str) -> None:
+        key = self.object_key(series, snapshot_id, name)
+        with self._calling(key, "delete"):
+            self._client().delete_object(Bucket=self.bucket, Key=key)
+
     def _remove_data(self, series: str, snapshot_id: str) -> None:
+        """Delete the objects drydock writes under a snapshot's prefix (nothing else)."""
         prefix = self._snapshot_prefix(series, snapshot_id)
-        keys = [key for key, _modified in self._objects(prefix)]
+        keys = [key for key, _modified in self._objects(prefix)
+                if (parsed := self._parse(key)) is not None and is_own_file(parsed[2])]
+        keys.sort(key=lambda k: k.endswith(WRITING_MARKER))  # the marker goes last
         client = self._client()
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start:start + 1000]]
@@ -198,11 +252,13 @@ class S3Repository(Repository):
             if parsed is not None and parsed[2] == MANIFEST_NAME:
                 yield parsed[0], parsed[1]
 
-    def _unfinished(self) -> Iterator[tuple[str, str, datetime]]:
+    def _unfinished(self, series: str | None) -> Iterator[tuple[str, str, datetime]]:
         newest: dict[tuple[str, str], datetime] = {}
         complete: set[tuple[str, str]] = set()
-        found = [(key, modified) for key, modified in self._objects(self._root())]
-        found += [(key, initiated) for key, _id, initiated in self._uploads(self._root())]
+        begun: set[tuple[str, str]] = set()
+        start = self._root() + (f"{series}/" if series is not None else "")
+        found = [(key, modified) for key, modified in self._objects(start)]
+        found += [(key, initiated) for key, _id, initiated in self._uploads(start)]
         for key, when in found:
             parsed = self._parse(key)
             if parsed is None:
@@ -210,10 +266,12 @@ class S3Repository(Repository):
             snapshot = (parsed[0], parsed[1])
             if parsed[2] == MANIFEST_NAME:
                 complete.add(snapshot)
+            if parsed[2] == WRITING_MARKER:
+                begun.add(snapshot)
             newest[snapshot] = max(when, newest.get(snapshot, when))
-        for (series, snapshot_id), when in sorted(newest.items()):
-            if (series, snapshot_id) not in complete:
-                yield series, snapshot_id, when
+        for (key_series, snapshot_id), when in sorted(newest.items()):
+            if (key_series, snapshot_id) in begun - complete:
+                yield key_series, snapshot_id, when
 
     def cleanup_incomplete(self, *, now: datetime, grace: timedelta) -> list[str]:
         """Remove manifest-less leftovers as the base does, then abort every multipart
@@ -222,8 +280,11 @@ class S3Repository(Repository):
         """
         removed = super().cleanup_incomplete(now=now, grace=grace)
         for key, upload_id, initiated in self._uploads(self._root()):
-            if self._parse(key) is not None and now - initiated >= grace:
-                self._abort_upload(key, upload_id)
+            parsed = self._parse(key)
+            if parsed is None or now - initiated < grace or not is_own_file(parsed[2]):
+                continue
+            if self._load_manifest(parsed[0], parsed[1]) is not None:
+                self._abort_upload(key, upload_id)  # a killed copy of a finished snapshot
         return removed
 
     # ----- listing helpers --------------------------------------------------------------
@@ -234,12 +295,7 @@ class S3Repository(Repository):
         if not key.startswith(root):
             return None
         pieces = key[len(root):].split("/")
-        if len(pieces) != 3 or any(p.startswith(".") for p in pieces[:2]):
-            return None
-        try:
-            check_name(pieces[0], what="series")
-            check_name(pieces[1], what="snapshot id")
-        except ManifestError:
+        if len(pieces) != 3 or not all(is_snapshot_name(p) for p in pieces[:2]):
             return None
         return pieces[0], pieces[1], pieces[2]
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable
 from typing import BinaryIO
 
 from providers.repositories.errors import IntegrityError
 
 CHUNK = 1 << 20
+DEFAULT_PART_CAP = 1 << 40
+CAP_VARIABLE = "DRYDOCK_MAX_PART_BYTES"
+
+
+def part_cap() -> int:
+    """The most bytes one part may decompress to, whatever its manifest says (1 TiB, or
+    ``DRYDOCK_MAX_PART_BYTES``)."""
+    value = os.environ.get(CAP_VARIABLE, "")
+    return int(value) if value.isdigit() else DEFAULT_PART_CAP
 
 
 class MeteredWriter(io.RawIOBase):
@@ -109,8 +119,10 @@ class VerifiedPartReader(io.RawIOBase):
     """Decompressed view of a stored part that checks size and sha256 when fully read.
 
     At the end of the stream (or on a decompression failure) the rest of the stored bytes
-    are read so the hash covers all of them; a mismatch raises IntegrityError. `describe`
-    builds the message prefix naming repository, series, snapshot and part.
+    are read so the hash covers all of them; a mismatch raises IntegrityError. The bytes
+    it gives out are bounded while decompressing by the manifest's `raw_size` and the
+    global cap: one byte more raises IntegrityError (a decompression bomb stops there).
+    `describe` builds the message prefix naming repository, series, snapshot and part.
     """
 
     def __init__(
@@ -120,6 +132,7 @@ class VerifiedPartReader(io.RawIOBase):
         size: int,
         sha256: str,
         describe: Callable[[], str],
+        raw_size: int | None = None,
     ) -> None:
         import zstandard
 
@@ -133,6 +146,9 @@ class VerifiedPartReader(io.RawIOBase):
             self._hashing, read_size=CHUNK, closefd=False
         )
         self._checked = False
+        cap = part_cap()
+        self._limit = min(raw_size, cap) if raw_size is not None else cap
+        self._out = 0
 
     def readable(self) -> bool:
         """Always True."""
@@ -147,6 +163,11 @@ class VerifiedPartReader(io.RawIOBase):
             raise IntegrityError(f"{self._describe()}: does not decompress ({exc})") from exc
         if count == 0:
             self._check()
+        self._out += count
+        if self._out > self._limit:
+            raise IntegrityError(
+                f"{self._describe()}: decompresses to more than {self._limit} bytes (its "
+                f"manifest's raw_size, or {CAP_VARIABLE}); refused before writing more")
         return count
 
     def _check(self) -> None:
@@ -174,8 +195,10 @@ class VerifiedPartReader(io.RawIOBase):
 
 
 def open_verified(
-    stored: BinaryIO, *, size: int, sha256: str, describe: Callable[[], str]
+    stored: BinaryIO, *, size: int, sha256: str, describe: Callable[[], str],
+    raw_size: int | None = None,
 ) -> BinaryIO:
-    """Wrap a stored part stream in a buffered, verifying, decompressing reader."""
-    raw = VerifiedPartReader(stored, size=size, sha256=sha256, describe=describe)
+    """Wrap a stored part stream in a buffered, verifying, decompressing, bounded reader."""
+    raw = VerifiedPartReader(stored, size=size, sha256=sha256, describe=describe,
+                             raw_size=raw_size)
     return io.BufferedReader(raw, buffer_size=CHUNK)  # type: ignore[return-value]

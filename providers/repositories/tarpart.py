@@ -2,7 +2,11 @@
 
 Writing records regular files, directories and symlinks that stay inside the root (links
 pointing outside, and special files, are skipped with a warning). Extracting refuses
-absolute names, ``..``, links that escape, hard links and special files.
+absolute names, ``..``, hard links, special files and links whose target resolves
+outside the staging directory when followed through the other members: each link is
+checked lexically, again with ``realpath`` once created, and every link once more after
+the whole part is extracted (a later member can redirect an earlier link), all before
+anything is swapped into place.
 """
 
 from __future__ import annotations
@@ -198,15 +202,29 @@ def _parent_dir(
     found = parents.get(rel)
     if found is None:
         found = contained(staging, rel, what=archive) if rel.parts else staging.resolve()
-        found.mkdir(parents=True, exist_ok=True)
+        try:
+            found.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise UnsafePathError(f"{archive}: members under {rel} need it to be a directory, "
+                                  "but the archive made it a file; refused") from None
         parents[rel] = found
     return found
+
+
+def _check_resolved(link: Path, staging_real: str, name: PurePosixPath, archive: str) -> None:
+    """Refuse a created link whose target, followed through what is there, leaves staging."""
+    real = os.path.realpath(link)
+    if not _inside(real, staging_real):
+        raise UnsafePathError(
+            f"{archive}: link {name} -> {str(link.readlink())!r} resolves outside the "
+            "restored tree (through other links in the archive)")
 
 
 def _extract_member(
     tar: tarfile.TarFile, member: tarfile.TarInfo, name: PurePosixPath, staging: Path,
     archive: str, parents: dict[PurePosixPath, Path],
-) -> None:
+) -> Path | None:
+    """Extract one member; returns the path of a created symlink (None otherwise)."""
     if not (member.isdir() or member.isreg() or member.issym()):
         what = "hard link" if member.islnk() else "special file"
         raise UnsafePathError(f"{archive}: member {name} is a {what}; refused")
@@ -214,14 +232,14 @@ def _extract_member(
         _check_link(name, member.linkname, archive)
     target = _parent_dir(staging, name.parent, parents, archive) / name.name
     mode = stat.S_IMODE(member.mode) & 0o777
-    if target.is_symlink() or (target.exists() and not member.isdir()):
+    if target.is_symlink() or (target.exists() and not (member.isdir() and target.is_dir())):
         raise UnsafePathError(f"{archive}: member {name} appears twice; refused")
     if member.isdir():
         target.mkdir(exist_ok=True)
-        return
+        return None
     if member.issym():
         target.symlink_to(member.linkname)
-        return
+        return target
     source = tar.extractfile(member)
     if source is None:
         raise UnsafePathError(f"{archive}: member {name} has no data")
@@ -230,6 +248,7 @@ def _extract_member(
             out.write(chunk)
     target.chmod(mode)
     os.utime(target, (member.mtime, member.mtime))
+    return None
 
 
 def extract_tar(
@@ -245,15 +264,22 @@ def extract_tar(
     names: list[PurePosixPath] = []
     dirs: list[tuple[Path, int, int]] = []
     parents: dict[PurePosixPath, Path] = {}
+    links: list[tuple[Path, PurePosixPath]] = []
+    staging_real = os.path.realpath(staging)
     with tarfile.open(fileobj=stream, mode="r|", copybufsize=COPY_BUFFER) as tar:
         for member in tar:
             name = safe_member_name(member.name, archive=archive)
             if not _selected(name, only):
                 continue
-            _extract_member(tar, member, name, staging, archive, parents)
+            link = _extract_member(tar, member, name, staging, archive, parents)
+            if link is not None:
+                _check_resolved(link, staging_real, name, archive)
+                links.append((link, name))
             names.append(name)
             if member.isdir():
                 dirs.append((staging.joinpath(*name.parts), member.mode, int(member.mtime)))
+    for link, name in links:  # the whole tree is there now: follow every link again
+        _check_resolved(link, staging_real, name, archive)
     for path, mode, mtime in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
         path.chmod(stat.S_IMODE(mode) & 0o777)
         os.utime(path, (mtime, mtime))

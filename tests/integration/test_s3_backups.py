@@ -78,7 +78,8 @@ def test_apply_copies_a_backup_to_s3_where_it_is_listed_and_verified(
     assert (snap["series"], snap["repository"], snap["copies"]) == (
         "apim-db", "local-vault", ["s3-vault"])
     prefix = f"drydock/t/apim-db/{snap['id']}/"
-    assert stored_keys(client, bucket) == [prefix + "database.sqlite.zst",
+    assert stored_keys(client, bucket) == ["drydock/t/.drydock-repository",
+                                           prefix + "database.sqlite.zst",
                                            prefix + "manifest.json"]
 
     proc = env.run("backups", "verify", snap["id"], "--env", ".", env={**aws, **NOW}, check=0)

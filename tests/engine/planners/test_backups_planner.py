@@ -144,3 +144,20 @@ def test_a_server_being_installed_is_not_backed_up_first() -> None:
                      summary="x")
     actions, edges = plan_backups(ctx(cats), {"server.s": [install]})
     assert actions == [] and edges == []
+
+
+def test_interrupted_writes_older_than_the_grace_are_listed_as_cleanup() -> None:
+    context = ctx({"db": entries("va", "db", [1]) + entries("vb", "db", [1])})
+    observed = context.observed["backup.db"]
+    leftovers = {"va": [{"id": "old-1", "modified": (NOW - timedelta(hours=7)).isoformat()},
+                        {"id": "live-1", "modified": (NOW - timedelta(hours=1)).isoformat()}],
+                 "vb": [{"id": "old-2", "modified": (NOW - timedelta(days=3)).isoformat()}]}
+    context.observed["backup.db"] = observed.model_copy(
+        update={"facts": {**observed.facts, "leftovers": leftovers}})
+    actions, _ = plan_backups(context, {})
+    cleanups = by_type(actions, "backup.cleanup")
+    assert [(a.params["repository"], a.params["leftovers"]) for a in cleanups] == [
+        ("va", ["old-1"]), ("vb", ["old-2"])]
+    assert "left by interrupted writes: old-1" in cleanups[0].summary
+    assert not by_type(plan_backups(ctx({"db": entries("va", "db", [1])}), {})[0],
+                       "backup.cleanup")

@@ -29,6 +29,8 @@ class RepoHarness:
     flip_byte: Callable[[Repository, str, str, str, int], None]
     remove_stored: Callable[[Repository, str, str, str], None]
     constructor_code: Callable[[str], str]
+    write_stored: Callable[[Repository, str, str, str, bytes], None]
+    """Overwrite a stored object as someone with write access to the repository can."""
 
 
 def _local(tmp_path: Path) -> RepoHarness:
@@ -48,6 +50,10 @@ def _local(tmp_path: Path) -> RepoHarness:
     def remove_stored(repo: Repository, series: str, snapshot_id: str, name: str) -> None:
         stored(repo, series, snapshot_id, name).unlink()
 
+    def write_stored(repo: Repository, series: str, snapshot_id: str, name: str,
+                     data: bytes) -> None:
+        stored(repo, series, snapshot_id, name).write_bytes(data)
+
     def constructor_code(name: str) -> str:
         return (
             "from pathlib import Path\n"
@@ -55,7 +61,7 @@ def _local(tmp_path: Path) -> RepoHarness:
             f"repo = LocalRepository({name!r}, Path({str(tmp_path / name)!r}))\n"
         )
 
-    return RepoHarness(make, flip_byte, remove_stored, constructor_code)
+    return RepoHarness(make, flip_byte, remove_stored, constructor_code, write_stored)
 
 
 @pytest.fixture
@@ -101,7 +107,11 @@ def _s3(bucket: str, endpoint: str, client: Any) -> RepoHarness:
             f" endpoint_url={endpoint!r})\n"
         )
 
-    return RepoHarness(make, flip_byte, remove_stored, constructor_code)
+    def write_stored(repo: Repository, series: str, snapshot_id: str, name: str,
+                     data: bytes) -> None:
+        client.put_object(Bucket=bucket, Key=key(repo, series, snapshot_id, name), Body=data)
+
+    return RepoHarness(make, flip_byte, remove_stored, constructor_code, write_stored)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -91,7 +91,8 @@ def test_a_small_part_is_one_plain_put(bucket, moto_endpoint, s3_client):
     head = s3_client.head_object(Bucket=bucket, Key=f"vault/small/{snapshot_id}/p.zst")
     assert "-" not in head["ETag"]
     keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"])
-    assert keys == [f"vault/small/{snapshot_id}/manifest.json", f"vault/small/{snapshot_id}/p.zst"]
+    assert keys == ["vault/.drydock-repository", f"vault/small/{snapshot_id}/manifest.json",
+                    f"vault/small/{snapshot_id}/p.zst"]
 
 
 def test_a_failing_producer_aborts_its_multipart_upload(bucket, moto_endpoint, s3_client):
@@ -106,7 +107,8 @@ def test_a_failing_producer_aborts_its_multipart_upload(bucket, moto_endpoint, s
         repo.put("big", new_snapshot_id(NOW), [PartSource(name="d", kind="dump", write=write)],
                  fields())
     assert s3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-    assert s3_client.list_objects_v2(Bucket=bucket).get("Contents", []) == []
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["vault/.drydock-repository"]
 
 
 def test_a_corrupted_object_is_caught_by_verify_and_by_restore_before_writing(
@@ -144,8 +146,8 @@ def test_an_unreachable_endpoint_is_one_line_naming_it(bucket, closed_port):
         repo.list()
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"repository dr-vault: s3://{bucket}/p/: cannot reach S3 "
-                              f"endpoint {endpoint} for list")
+    assert message.startswith(f"repository dr-vault: s3://{bucket}/p/.drydock-repository: "
+                              f"cannot reach S3 endpoint {endpoint} for read")
     assert "check endpoint_url" in message
     with pytest.raises(RepositoryError, match=f"cannot reach S3 endpoint {endpoint}"):
         repo.put("s", new_snapshot_id(NOW), [part("p", b"x")], fields())
@@ -181,18 +183,33 @@ def test_copies_between_local_and_s3_both_ways_verify_at_the_destination(
         assert stream.read() == b""
 
 
+def test_an_unmarked_prefix_holding_other_objects_is_refused(bucket, moto_endpoint, s3_client):
+    repo = s3repo(bucket, moto_endpoint, prefix="")
+    s3_client.put_object(Bucket=bucket, Key="README.txt", Body=b"not ours")
+    with pytest.raises(RepositoryError, match="already holds 'README.txt' and is not a drydock "
+                       "repository"):
+        repo.put("apim-db", new_snapshot_id(NOW), [part("p", b"x")], fields())
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["README.txt"]
+
+
 def test_layout_without_prefix_and_foreign_objects_are_ignored(bucket, moto_endpoint, s3_client):
     repo = s3repo(bucket, moto_endpoint, prefix="")
     snapshot_id = new_snapshot_id(NOW)
-    for key in ("README.txt", "a/b/c/d", "apim-db/.hidden/manifest.json", "x/y"):
+    repo.put("apim-db", new_snapshot_id(NOW), [part("p", b"first")], fields())
+    for key in ("README.txt", "a/b/c/d", "apim-db/.hidden/manifest.json", "x/y",
+                "apim-db/20261125T170000Z-other1/notes.txt"):
         s3_client.put_object(Bucket=bucket, Key=key, Body=b"not ours")
+    repo = s3repo(bucket, moto_endpoint, prefix="")
     repo.put("apim-db", snapshot_id, [part("p", b"x")], fields())
     assert s3_client.head_object(Bucket=bucket, Key=f"apim-db/{snapshot_id}/manifest.json")
-    assert [(m.series, m.id) for m in repo.list()] == [("apim-db", snapshot_id)]
+    assert ("apim-db", snapshot_id) in [(m.series, m.id) for m in repo.list()]
+    assert len(repo.list()) == 2
     far = datetime.now(UTC) + timedelta(days=1)
     assert repo.cleanup_incomplete(now=far, grace=timedelta(hours=1)) == []
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert {"README.txt", "a/b/c/d", "apim-db/.hidden/manifest.json", "x/y"} <= keys
+    assert {"README.txt", "a/b/c/d", "apim-db/.hidden/manifest.json", "x/y",
+            "apim-db/20261125T170000Z-other1/notes.txt"} <= keys
 
 
 def test_cleanup_finds_upload_only_leftovers_and_aborts_stale_uploads(
@@ -204,6 +221,8 @@ def test_cleanup_finds_upload_only_leftovers_and_aborts_stale_uploads(
     # a killed run leaves multipart uploads behind: one in a snapshot that was never
     # finished, one from a killed copy of a snapshot that a later run completed
     dead = "20261125T170000Z-dead02"
+    s3_client.put_object(Bucket=bucket, Key=repo.object_key("apim-db", dead, ".drydock-writing"),
+                         Body=b"{}")  # what put writes before the first part
     for key in (repo.object_key("apim-db", dead, "p.zst"),
                 repo.object_key("apim-db", done, "q.zst")):
         s3_client.create_multipart_upload(Bucket=bucket, Key=key)
@@ -214,7 +233,7 @@ def test_cleanup_finds_upload_only_leftovers_and_aborts_stale_uploads(
     now = max(u["Initiated"] for u in uploads) + timedelta(minutes=30)
     assert repo.cleanup_incomplete(now=now, grace=timedelta(hours=1)) == []
     assert len(s3_client.list_multipart_uploads(Bucket=bucket)["Uploads"]) == 2
-    later = now + timedelta(hours=2)
+    later = max(now, datetime.now(UTC)) + timedelta(hours=2)  # the marker has a real time
     assert repo.cleanup_incomplete(now=later, grace=timedelta(hours=1)) == [f"apim-db/{dead}"]
     assert s3_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert [m.id for m in repo.list()] == [done]

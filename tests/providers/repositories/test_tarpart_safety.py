@@ -50,7 +50,16 @@ def everything_under(root: Path) -> set[str]:
         ([("fifo", "pipe", "")], "special file"),
         ([("chr", "null", "")], "special file"),
         ([("file", "a", "x"), ("file", "a", "y")], "appears twice"),
+        ([("file", "a", "x"), ("dir", "a", "")], "appears twice"),
         ([("file", "a\\b", "x")], "backslash"),
+        # chains: each link looks harmless alone, followed through the others it leaves
+        ([("sym", "a", "b"), ("sym", "b", "../../etc")], "escapes the root"),
+        ([("dir", "home", ""), ("sym", "home/a", "b"), ("sym", "home/b", "../../etc")],
+         "escapes the root"),
+        ([("sym", "l", "."), ("sym", "l/m", "../etc")], "resolves outside"),
+        ([("sym", "a", "x/.."), ("sym", "x", ".")], "resolves outside"),
+        ([("dir", "d", ""), ("sym", "d/a", "x/../.."), ("sym", "d/x", ".")],
+         "resolves outside"),
     ],
 )
 def test_unsafe_members_are_refused_and_nothing_escapes(tmp_path, members, message):
@@ -58,7 +67,8 @@ def test_unsafe_members_are_refused_and_nothing_escapes(tmp_path, members, messa
     staging.mkdir(parents=True)
     with pytest.raises(UnsafePathError, match=message):
         extract_tar(make_tar(*members), staging, only=None, archive="test part")
-    assert everything_under(tmp_path) <= {"root", "root/staging", "root/staging/a"}
+    outside = everything_under(tmp_path) - {"root", "root/staging"}
+    assert all(p.startswith("root/staging/") for p in outside)  # staging is thrown away
 
 
 def test_a_link_inside_then_a_file_through_it_stays_inside(tmp_path):
@@ -93,3 +103,13 @@ def test_only_keeps_the_chosen_paths(tmp_path):
                         archive="test part")
     assert everything_under(staging) == {"conf", "conf/b", "lib", "lib/x"}
     assert top_units(names) == [PurePosixPath("conf/b"), PurePosixPath("lib")]
+
+
+@pytest.mark.parametrize("second", ["a/a", "a/a/a"])
+def test_a_member_under_a_file_is_refused(tmp_path, second):
+    """Found by the fuzzer: a file, then a member below it."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(UnsafePathError, match="the archive made it a file"):
+        extract_tar(make_tar(("file", "a", "x"), ("file", second, "y")), staging, only=None,
+                    archive="test part")
