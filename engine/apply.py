@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 import networkx as nx
 
+from engine import killpoints
 from engine.contracts.models import Action, Frozen, Plan, Step
 from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
 
@@ -85,7 +86,9 @@ class _Walk:
 def _run_one(walk: _Walk, action: Action) -> tuple[Status, str, ActionOutcome | None, float]:
     run_id = walk.ctx.run_id
     walk.journal.intent(run_id, action.id, action.address, action.type)
+    killpoints.reached(f"{action.id}:start")
     start = time.monotonic()
+    token = killpoints.running(action.id)
     try:
         outcome = walk.registry.run(action, walk.ctx)
     except ActionFailed as exc:
@@ -95,6 +98,9 @@ def _run_one(walk: _Walk, action: Action) -> tuple[Status, str, ActionOutcome | 
         msg = f"{action.id}: unexpected {type(exc).__name__}: {exc}"
         walk.journal.result(run_id, action.id, "failed", msg)
         return "failed", msg, None, time.monotonic() - start
+    finally:
+        killpoints.done(token)
+    killpoints.reached(f"{action.id}:end")
     walk.journal.result(run_id, action.id, "ok", outcome.message)
     return "ok", outcome.message, outcome, time.monotonic() - start
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from engine.contracts.models import (
     Action,
+    AttrDiff,
     Change,
     DesiredResource,
     Drift,
@@ -23,6 +24,7 @@ from engine.planners.assemble import PlanError, assemble_plan
 from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
+from engine.planners.server import SERVICE_DIFF
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
 
@@ -60,6 +62,32 @@ def compute_changes(
     return changes, drift
 
 
+def interrupted_change(change: Change, spec: LoadedSpec,
+                    observed: Mapping[str, ObservedResource] | None,
+                    stopped: frozenset[str] = frozenset()) -> Change:
+    """An up-to-date server whose declared service is not running becomes an update that
+    starts it and checks its health: a crashed apply stopped it and never started it again
+    (`stopped`, from the journal), or its pid file names a process that is gone. One whose
+    pack replacement was killed between its two renames gets it finished."""
+    seen = (observed or {}).get(change.address)
+    if change.kind != "server" or change.action != "no-op" or seen is None or not seen.exists:
+        return change
+    swap = seen.facts.get("interrupted_swap")
+    if swap:
+        home = str(seen.attributes.get("home"))
+        return Change(address=change.address, kind="server", action="update",
+                      reason="a pack replacement was cut between its renames: finish it",
+                      diffs=(AttrDiff(name="home", before=f"{home}.next-{swap}", after=home),))
+    if change.address not in stopped and seen.facts.get("service_died") is not True:
+        return change
+    server = spec.env.servers.get(change.address.partition(".")[2])
+    if server is None or server.service is None:
+        return change
+    return Change(address=change.address, kind="server", action="update",
+                  reason="service is not running: start it and check its health",
+                  diffs=(AttrDiff(name=SERVICE_DIFF, before="stopped", after="running"),))
+
+
 def make_plan(
     spec: LoadedSpec,
     doc: StateDocument,
@@ -70,6 +98,8 @@ def make_plan(
     git: GitInfo | None = None,
     targets: Sequence[str] = (),
     warnings: Sequence[str] = (),
+    interrupted: frozenset[str] = frozenset(),
+    stopped: frozenset[str] = frozenset(),
 ) -> Plan:
     """Build the full plan. `observe` is the refresh (None to plan from the state only).
 
@@ -83,12 +113,13 @@ def make_plan(
     ignore = IgnoreMatcher([(r.address, r.attributes) for r in spec.env.ignore] + [
         (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
     changes, drift = compute_changes(desired, doc, observed, ignore)
+    changes = [interrupted_change(c, spec, observed, stopped) for c in changes]
     changes = [c for c in changes if _targeted(c.address, targets)]
     ctx = PlanContext(
         spec=spec, plan_id=plan_id, now=now,
         recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
         recorded_data={a: dict(r.data) for a, r in doc.resources.items()},
-        desired=dict(desired), observed=dict(observed or {}),
+        desired=dict(desired), observed=dict(observed or {}), interrupted=interrupted,
     )
     actions: list[Action] = []
     by_address: dict[str, list[Action]] = {}

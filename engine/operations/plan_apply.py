@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from engine import killpoints
 from engine.apply import ApplyResult, Callbacks, execute
 from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
@@ -36,6 +37,30 @@ def interrupted(ws: Workspace) -> list[JournalIntent]:
         return journal.unfinished()
 
 
+def left_stopped(ws: Workspace) -> frozenset[str]:
+    """Servers a crashed apply stopped and never started again (by the journal's records of
+    runs that never ended, in order): the next plan starts them."""
+    if not ws.journal_path.exists():
+        return frozenset()
+    with Journal.open(ws.journal_path) as journal:
+        records = journal.records()
+    ended = {r.run_id for r in records if r.kind == "end"}
+    intents: dict[tuple[str, str], tuple[str, str]] = {}
+    last: dict[str, str] = {}
+    for r in records:
+        if r.run_id in ended or r.action_id is None:
+            continue
+        if r.kind == "intent":
+            intents[(r.run_id, r.action_id)] = (r.address or "", r.type or "")
+            if r.type == "server.stop":
+                last[r.address or ""] = "stopped"
+        elif r.kind == "result" and r.status == "ok":
+            address, type_ = intents.get((r.run_id, r.action_id), ("", ""))
+            if type_ == "server.start":
+                last[address] = "started"
+    return frozenset(a for a, s in last.items() if s == "stopped")
+
+
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                    targets: Sequence[str] = (), doc: StateDocument | None = None,
                    on_observed: Callable[[str, int], None] = lambda _a, _t: None) -> Plan:
@@ -47,7 +72,8 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
     unfinished = interrupted(ws)
     warnings = [f"an earlier apply (run {i.run_id}) was interrupted during {i.action_id}; "
                 f"{i.address} was refreshed instead of trusting the state" for i in unfinished]
-    must_refresh = {i.address for i in unfinished}
+    stopped = left_stopped(ws)
+    must_refresh = {i.address for i in unfinished} | stopped
 
     def observe(desired: Mapping[str, DesiredResource]) -> Mapping[str, ObservedResource]:
         if do_refresh:
@@ -61,7 +87,9 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
     try:
         return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                         targets=targets, warnings=warnings)
+                         targets=targets, warnings=warnings,
+                         interrupted=frozenset(i.action_id for i in unfinished),
+                         stopped=stopped)
     finally:
         ws.registry.close()  # the refresh's host connections
 
@@ -105,9 +133,9 @@ def apply_plan(ws: Workspace, plan: Plan, now: datetime, *, parallelism: int = 1
                         resolve_secret=lambda ref: resolve_secret(ref, ws.spec.directory),
                         progress=progress)
     with Journal.open(ws.journal_path) as journal:
-        # The plan refreshed what crashed runs left unfinished; those runs are settled now.
-        for old_run in sorted({i.run_id for i in journal.unfinished()}):
-            journal.end_run(old_run)
+        # The plan refreshed what crashed runs left unfinished; they are settled once this
+        # run is recorded (a run killed before then leaves them for the next plan to see).
+        crashed = sorted({i.run_id for i in journal.unfinished()})
         journal.begin_run(run_id, plan.id)
         try:
             result = execute(plan, ws.registry, ctx, journal, parallelism=parallelism,
@@ -117,7 +145,11 @@ def apply_plan(ws: Workspace, plan: Plan, now: datetime, *, parallelism: int = 1
         recorder.record_without_actions()
         ok, failed, skipped = result.count("ok"), result.count("failed"), result.count("skipped")
         summary = f"{ok} ok, {failed} failed, {skipped} skipped"
+        killpoints.reached("apply:save")
         recorder.save(final=True, summary=summary)
+        killpoints.reached("apply:saved")
+        for old_run in crashed:
+            journal.end_run(old_run)
         journal.end_run(run_id)
         journal.clear_finished()
     return result, recorder.doc

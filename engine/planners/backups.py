@@ -106,13 +106,14 @@ def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
 
 def _cleanups(ctx: PlanContext, name: str, policy: BackupPolicy) -> list[Action]:
     """One ``backup.cleanup`` per repository holding interrupted writes of this series
-    (drydock's own in-progress folders without a manifest, older than the grace)."""
+    (drydock's own in-progress folders without a manifest, older than the grace, or whose
+    writer was a process of this machine that is gone: a killed apply's)."""
     observed = ctx.observed.get(f"backup.{name}")
     found = observed.facts.get("leftovers", {}) if observed is not None else {}
     actions = []
     for repo in [policy.repository, *policy.copies]:
-        ids = [item["id"] for item in found.get(repo, [])
-               if ctx.now - datetime.fromisoformat(item["modified"]) >= LEFTOVER_GRACE]
+        ids = [item["id"] for item in found.get(repo, []) if item.get("writer_gone")
+               or ctx.now - datetime.fromisoformat(item["modified"]) >= LEFTOVER_GRACE]
         if not ids:
             continue
         actions.append(Action(
@@ -202,7 +203,41 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
                            tuple(copy_ids.get(target, [])))
             if prune:
                 actions.append(prune)
+        touched = {a.params.get(k) for a in actions if a.address == address and a.type in
+                   ("backup.create", "backup.copy", "backup.prune") for k in ("repository", "to")}
+        actions.extend(_stale_catalog(ctx, name, policy, touched))
     return actions, edges
+
+
+def _catalog_ids(data: object, repos: Sequence[str]) -> dict[str, list[str]]:
+    catalog = data.get("catalog") if isinstance(data, dict) else None
+    catalog = catalog if isinstance(catalog, dict) else {}
+    return {r: sorted(str(e.get("id")) for e in catalog.get(r) or [] if isinstance(e, dict))
+            for r in repos}
+
+
+def _stale_catalog(ctx: PlanContext, name: str, policy: BackupPolicy,
+                   touched: set[object]) -> list[Action]:
+    """A ``backup.catalog`` when repositories no planned action of the series lists again
+    hold other snapshots than the state says (an apply killed after a snapshot, a copy or a
+    prune, before it saved the state)."""
+    observed = ctx.observed.get(f"backup.{name}")
+    if observed is None or "catalog" not in observed.facts:
+        return []
+    recorded = ctx.recorded_data.get(f"backup.{name}", {})
+    if "catalog" not in recorded:
+        return []  # nothing recorded yet: the series' first action records its catalog
+    repos = [r for r in [policy.repository, *policy.copies] if r not in touched]
+    held = _catalog_ids(observed.facts, repos)
+    listed = _catalog_ids(recorded, repos)
+    differ = [r for r in repos if held[r] != listed[r]]
+    if not differ:
+        return []
+    return [Action(id=f"backup.{name}/catalog", address=f"backup.{name}", type="backup.catalog",
+                   summary=f"record the catalog of {name}: {', '.join(differ)} hold(s) other "
+                           "snapshots than the state lists",
+                   params={"series": name,
+                           "catalog": {r: observed.facts["catalog"][r] for r in differ}})]
 
 
 def backup_freshness(ctx: PlanContext) -> list[Freshness]:

@@ -25,6 +25,8 @@ class PlanContext:
     recorded_data: dict[str, dict[str, Any]] = field(default_factory=dict)
     desired: dict[str, DesiredResource] = field(default_factory=dict)
     observed: dict[str, ObservedResource] = field(default_factory=dict)
+    interrupted: frozenset[str] = frozenset()
+    """Ids of actions an earlier, crashed apply started and never finished (the journal)."""
 
 
 class Chain:

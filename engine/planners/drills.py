@@ -232,7 +232,9 @@ def _run_action(ctx: PlanContext, name: str, drill: Drill, chosen: Candidate, wh
                 "rto_seconds": drill.rto.total_seconds(),
                 "verified_address": f"backup.{drill.backup}",
                 "previous_runs": [r.model_dump(mode="json") for r in runs[-(KEEP_RUNS - 1):]],
-                "report": report_path(spec, name, ctx.plan_id), "problems": problems},
+                "report": report_path(spec, name, ctx.plan_id), "problems": problems,
+                # an earlier apply died inside this drill: what is in the scratch is its own
+                "clear_scratch": f"drill.{name}/run" in ctx.interrupted},
         depends_on=(chosen.producer,) if chosen.producer else (), risky=bool(problems))
 
 

@@ -19,6 +19,8 @@ from engine.planners.base import Chain, PlanContext, PlanningError
 from engine.spec.models import Server
 
 BACKUP_PATHS = ("repository/components/patches", "repository/conf", "updates")
+SERVICE_DIFF = "service"
+"""The diff of a server whose declared service is not running (nothing else differs)."""
 
 
 def service_params(server: Server) -> dict[str, Any]:
@@ -91,6 +93,8 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     base["home"] = desired.attributes["home"]
     service = service_params(server)
     group = server.rollout.group if server.rollout else None
+    if service and [d.name for d in change.diffs] == [SERVICE_DIFF]:
+        return _plan_start(change, base, service, group)
     chain = Chain(change.address, transaction=True, group=group)
     current = observed.attributes if observed is not None and observed.exists else {}
     exists = bool(current)
@@ -104,6 +108,8 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         raise PlanningError(
             f"server.{name}: update_level {want_level} is beyond the updates folder "
             f"{ctx.spec.path(product.updates or '.')}, which {offered}")
+    if exists and facts.get("interrupted_swap"):
+        _finish_swap(chain, ctx, server, base, now_level, str(facts["interrupted_swap"]))
     if moving and exists:
         chain.add("preflight", "server.preflight",
                   f"check {name}'s level change {now_level} → {want_level} before anything "
@@ -157,6 +163,32 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         if service.get("health"):
             chain.add("health", "server.health", f"health check {name}", {**base, **service})
     return chain.actions
+
+
+def _plan_start(change: Change, base: dict[str, Any], service: dict[str, Any],
+                group: str | None) -> list[Action]:
+    """Start a server that is up to date but not running, and check its health."""
+    name = base["server"]
+    chain = Chain(change.address, group=group)
+    chain.add("start", "server.start", f"start {name} (its service is not running)",
+              {**base, **service})
+    if service.get("health"):
+        chain.add("health", "server.health", f"health check {name}", {**base, **service})
+    return chain.actions
+
+
+def _finish_swap(chain: Chain, ctx: PlanContext, server: Server, base: dict[str, Any],
+                 level: int, plan_id: str) -> None:
+    """An apply killed between the two renames of a pack replacement left the home gone and
+    the new one complete beside it: move it into place before anything else."""
+    name = base["server"]
+    pack = PurePath(ctx.spec.path(ctx.spec.env.products[server.product].pack))
+    chain.add("finish-swap", "server.replace-pack",
+              f"finish {name}'s interrupted pack replacement (plan {plan_id}): move the new "
+              "home into place", {**base, "pack": str(pack), "from_level": level,
+                                  "to_level": level, "plan_id": plan_id, "problems": [],
+                                  "keep_patches": sorted(patch_dir(p) for p in server.patches)},
+              risky=True)
 
 
 def _product_names(ctx: PlanContext, server: Server) -> tuple[str, str]:

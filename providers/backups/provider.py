@@ -26,6 +26,7 @@ from engine.contracts.provider import (
     Provider,
 )
 from engine.contracts.queries import CatalogPort
+from engine.killpoints import reached_inside
 from engine.spec.loader import LoadedSpec
 from providers.backup_sources import backup_paths
 from providers.databases.engines import engine_for
@@ -102,7 +103,8 @@ class BackupProvider(Provider, CatalogPort):
                 store = open_store(request.spec, name, series)
                 catalog[name] = series_listing(store, series)
                 if isinstance(store, Repository):
-                    found = [{"id": item.id, "modified": item.modified.isoformat()}
+                    found = [{"id": item.id, "modified": item.modified.isoformat(),
+                              "writer_gone": item.writer_gone}
                              for item in store.leftovers(series)]
                     if found:
                         leftovers[name] = found
@@ -261,6 +263,7 @@ class BackupProvider(Provider, CatalogPort):
         for item in p["deletes"]:
             repo.delete(p["series"], item["id"], missing_ok=True)
             deleted += 1
+            reached_inside(f"deleted-{deleted}")
         return ActionOutcome(message=f"deleted {deleted} snapshot(s) from {repo.name}",
                              data={"catalog": {repo.name: series_listing(repo, p["series"])}})
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.contracts.drills import CheckResult, DrillRun
 from engine.contracts.provider import ActionContext
+from engine.killpoints import reached_inside
 from engine.spec.data import DrillCheck, RdsDatabase
 from providers.backup_sources import PathsError
 from providers.databases.errors import DatabaseError
@@ -79,12 +80,17 @@ def run_drill(ctx: ActionContext, params: dict[str, Any],
         repo = (open_store if rds else open_repository)(ctx.spec, params["repository"])
         ctx.progress(f"drill {params['drill']}: restoring {params['snapshot_id']} into "
                      f"{scratch.label}")
+        if params.get("clear_scratch"):
+            ctx.progress(f"drill {params['drill']}: removing what an interrupted drill left "
+                         f"in {scratch.label}")
+            scratch.clear_leftover()
         mark = time.monotonic()
         try:
             scratch.restore(repo, params["series"], params["snapshot_id"])
         finally:
             seconds = time.monotonic() - mark
         restored = True
+        reached_inside("restored")
         wanted = [DrillCheck.model_validate(c) for c in params.get("checks", [])]
         if isinstance(scratch, ScratchRdsInstance):
             checks = scratch.checks(wanted)
@@ -95,6 +101,7 @@ def run_drill(ctx: ActionContext, params: dict[str, Any],
         error = _first_line(exc)
     finally:
         if scratch is not None:
+            reached_inside("checked")
             try:
                 scratch.teardown()
             except _FAILURES as exc:

@@ -33,6 +33,12 @@ class Scratch(ABC):
     def teardown(self) -> None:
         """Remove what the restore created (nothing when it refused to start)."""
 
+    def clear_leftover(self) -> None:
+        """Remove what an earlier run of this drill, killed before its teardown, left here
+        (called only when the journal says that run started this drill)."""
+        raise RestoreRefused(f"scratch {self.label}: an interrupted drill may have left data "
+                             "here; remove it by hand")
+
 
 class ScratchDatabase(Scratch):
     """A scratch database, created by the restore and dropped by the teardown."""
@@ -64,6 +70,10 @@ class ScratchDatabase(Scratch):
         if self._loaded:
             self.engine.drop(self.target)
 
+    def clear_leftover(self) -> None:
+        """Drop the database an interrupted drill restored (nothing when there is none)."""
+        self.engine.drop(self.target)
+
 
 class ScratchDirectory(Scratch):
     """A scratch folder: must be missing or empty; removed (or emptied) afterwards."""
@@ -84,6 +94,10 @@ class ScratchDirectory(Scratch):
         self._created = not exists(self.t, self.path)
         self._used = True
         restore_tree(repo, series, snapshot_id, self.t, self.path, require_empty=True)
+
+    def clear_leftover(self) -> None:
+        """Remove the folder an interrupted drill restored into."""
+        self.t.remove_tree(self.path)
 
     def teardown(self) -> None:
         """Remove the folder when the drill created it, else empty it again."""

@@ -68,6 +68,18 @@ def fresh_sibling(path: PurePosixPath, what: str) -> PurePosixPath:
     return path.with_name(f".{path.name}.{what}-{secrets.token_hex(4)}")
 
 
+def remove_staging(t: Transport, path: PurePosixPath) -> list[str]:
+    """Remove the hidden staging folders beside `path` that `fresh_sibling` and
+    `stage_tree` name after it (`.<name>.*`, `..<name>.*`): what a run killed while it
+    staged left. Call it only while nothing else stages beside `path`."""
+    removed = []
+    for entry in t.list_dir(path.parent):
+        if entry.name.startswith((f".{path.name}.", f"..{path.name}.")):
+            t.remove_tree(path.parent / entry.name)
+            removed.append(entry.name)
+    return removed
+
+
 def stage_tree(t: Transport, dest: PurePosixPath,
                produce: Callable[[BinaryIO], None]) -> PurePosixPath:
     """Extract the tar stream `produce` writes into a new folder beside `dest`.

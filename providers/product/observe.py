@@ -21,6 +21,8 @@ from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
+from providers.product.replace import interrupted_swap, swapped_in_home
+from providers.product.service import service_died
 from providers.product.updates import read_level
 
 __all__ = ["observe_server", "read_level", "read_patches"]
@@ -73,14 +75,17 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
     """Read one server's home on its host `t`. The config digests use the fingerprint
     cache; a managed file reached through a link must stay inside the home."""
     source = request.desired.attributes if request.desired else (request.recorded or {})
-    home = PurePosixPath(source.get("home", ""))
-    if not is_dir(t, home):
+    declared = home = PurePosixPath(source.get("home", ""))
+    swap = None if is_dir(t, home) else interrupted_swap(t, home)
+    if swap is not None:
+        home = swapped_in_home(home, swap)  # what the killed replacement was putting in place
+    elif not is_dir(t, home):
         return ObservedResource(address=request.address, exists=False,
                                 attributes={"home": str(home)},
                                 facts=level_facts(request, t, home, None))
     attributes: dict[str, Any] = {
         "product": read_product(t, home),
-        "home": str(home),
+        "home": str(declared),
         "update_level": read_level(t, home),
         "patches": read_patches(t, home),
     }
@@ -116,6 +121,11 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
                 if secrets is not None:
                     text = mask_like(mask(text, secrets.values), request.desired.files[rel])
                 files[rel] = text
+    facts = level_facts(request, t, home, attributes["update_level"])
+    if swap is not None:
+        facts = {**facts, "interrupted_swap": swap}
+    server = request.spec.env.servers.get(request.address.partition(".")[2])
+    if server is not None and server.service is not None:
+        facts = {**facts, "service_died": service_died(t, home)}
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
-                            files=files, fingerprints=prints,
-                            facts=level_facts(request, t, home, attributes["update_level"]))
+                            files=files, fingerprints=prints, facts=facts)

@@ -17,8 +17,9 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.killpoints import reached_inside
 from providers.hosts.base import Transport
-from providers.hosts.paths import exists, inside, is_dir, read_text, stage_tree
+from providers.hosts.paths import exists, inside, is_dir, read_text, remove_staging, stage_tree
 from providers.product.install import pack_facts, pack_top
 from providers.product.updates import read_level
 from providers.product.ziptar import write_zip_tar
@@ -70,6 +71,23 @@ def _copy_over(t: Transport, src_home: PurePosixPath, dst_home: PurePosixPath,
     return True
 
 
+def interrupted_swap(t: Transport, home: PurePosixPath) -> str | None:
+    """The plan id of a replacement killed between its two renames (`home` gone, both
+    `<home>.previous-<id>` and the complete `<home>.next-<id>` there), else None."""
+    names = {e.name for e in t.list_dir(home.parent) if e.stat.kind == "dir"}
+    if home.name in names:
+        return None
+    ids = sorted(n.removeprefix(f"{home.name}.next-") for n in names
+                 if n.startswith(f"{home.name}.next-"))
+    found = [i for i in ids if f"{home.name}.previous-{i}" in names]
+    return found[-1] if found else None
+
+
+def swapped_in_home(home: PurePosixPath, plan_id: str) -> PurePosixPath:
+    """Where an interrupted replacement of `plan_id` left the new home."""
+    return _sibling(home, "next", plan_id)
+
+
 def prune_previous(t: Transport, home: PurePosixPath, keep_plan: str) -> list[str]:
     """Remove `<home>.previous-*` and `<home>.failed-*` left by earlier plans."""
     removed = []
@@ -107,20 +125,26 @@ def replace_home(t: Transport, home: PurePosixPath, pack: Path, *, level: int,
         raise ReplaceError(f"{pack.name} is at update level {pack_level}, not {level}; "
                            "rebuild the updated pack")
     prune_previous(t, home, plan_id)
-    t.remove_tree(staging)
+    remove_staging(t, home)
+    for entry in t.list_dir(home.parent):  # complete staging of killed runs of other plans
+        if entry.name.startswith(f"{home.name}.next-") and entry.stat.kind == "dir":
+            t.remove_tree(home.parent / entry.name)
     top = pack_top(pack)
 
     def produce(sink: BinaryIO) -> None:
         write_zip_tar(pack, sink, strip=top)
 
     staged = stage_tree(t, staging, produce)
+    reached_inside("staged")
     try:
         t.rename(staged, staging)
         carried = [rel for rel in CARRIED if _copy_over(t, home, staging, rel)]
         for name in sorted(set(patches)):
             if _copy_over(t, home, staging, f"{PATCHES}/{name}"):
                 carried.append(f"{PATCHES}/{name}")
+        reached_inside("carried")
         t.rename(home, previous)
+        reached_inside("swapped-out")
     except BaseException:
         t.remove_tree(staged)
         t.remove_tree(staging)

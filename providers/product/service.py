@@ -55,6 +55,21 @@ def run_service_command(transport: Transport, home: PurePosixPath, command: str,
     return result.stdout.strip()
 
 
+PID_FILE = "wso2carbon.pid"
+"""Where a Carbon server records its process id, in its home, while it runs."""
+
+
+def service_died(transport: Transport, home: PurePosixPath) -> bool:
+    """True when the home's `wso2carbon.pid` names a process that no longer runs on the
+    host (Linux `/proc/<pid>`): the server was killed. No pid file tells nothing (a clean
+    stop removes it; some services never write one)."""
+    st = transport.stat(home / PID_FILE)
+    if st is None or st.kind != "file":
+        return False
+    text = transport.read_bytes(home / PID_FILE, limit=64).decode("ascii", "replace").strip()
+    return text.isdigit() and transport.stat(PurePosixPath("/proc") / text) is None
+
+
 def _check_url(url: str) -> None:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ActionFailed(f"health URL {url!r} must start with http:// or https://")

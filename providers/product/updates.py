@@ -20,8 +20,9 @@ from typing import BinaryIO
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from engine.killpoints import reached_inside
 from providers.hosts.base import Transport
-from providers.hosts.paths import fresh_sibling, inside, is_file, stage_tree
+from providers.hosts.paths import fresh_sibling, inside, is_file, remove_staging, stage_tree
 from providers.product.archive import ArchiveError, artifact_present, inspect_zip, read_member
 from providers.product.ziptar import write_zip_tar
 from safefs.pathsafety import UnsafePathError, safe_member_name
@@ -294,7 +295,9 @@ def install_level(t: Transport, home: PurePosixPath, package: Path, *, product: 
     found = conflicts(t, home, files)
     if found and not overwrite:
         raise UpdateError(refusal(level, found))
+    remove_staging(t, home)  # what a killed run of this level (or an earlier one) staged
     staging = _stage(t, files, home)
+    reached_inside("staged")
     try:
         written = []
         for path in (*files.added, *files.modified):
@@ -303,6 +306,8 @@ def install_level(t: Transport, home: PurePosixPath, package: Path, *, product: 
                 continue
             _put(t, home, staging / path, path)
             written.append(path)
+            if len(written) == 1:
+                reached_inside("first-file-in-place")
         removed = []
         for path in files.removed:
             target = inside(t, home, path, what=f"{home} file")
@@ -312,6 +317,7 @@ def install_level(t: Transport, home: PurePosixPath, package: Path, *, product: 
                 removed.append(path)
     finally:
         t.remove_tree(staging)
+    reached_inside("files-in-place")
     write_level(t, home, level)
     return LevelResult(level=level, written=tuple(written), removed=tuple(removed),
                        overwritten=tuple(f.split(":", 1)[0] for f in found))

@@ -13,6 +13,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
+from engine.killpoints import reached_inside
 from providers.repositories.errors import IntegrityError, RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import (
     Manifest,
@@ -83,6 +84,7 @@ class Repository(SnapshotStore, StoragePrimitives):
             for part in parts:
                 self._check_part_name(series, snapshot_id, part.name, infos)
                 infos.append(self._store_part(series, snapshot_id, part))
+            reached_inside("parts-written")
             manifest = self.sign(build_manifest(series, snapshot_id, fields, infos))
             self._guarded(self._where(series, snapshot_id), self._save_manifest, series,
                           snapshot_id, manifest.to_json())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from providers.repositories.ownership import Leftover
+from providers.repositories.ownership import WRITING_MARKER, Leftover, writer_gone
 
 # The repository these helpers work for is `providers.repositories.base.Repository`; it
 # imports this module lazily, so the annotation names it without importing it back.
@@ -22,10 +22,24 @@ def find_leftovers(repo: Repository, series: str | None) -> list[Leftover]:
     repo._claim(create=False)
     where = f"repository {repo.name}"
     try:
-        found = [Leftover(series=s, id=i, modified=m) for s, i, m in repo._unfinished(series)]
+        found = [Leftover(series=s, id=i, modified=m, writer_gone=_gone(repo, s, i))
+                 for s, i, m in repo._unfinished(series)]
     except OSError as exc:
         raise repo._io_error(where)(exc) from exc
     return sorted(found, key=lambda item: (item.modified, item.series, item.id))
+
+
+def _gone(repo: Repository, series: str, snapshot_id: str) -> bool:
+    try:
+        handle = repo._reader(series, snapshot_id, WRITING_MARKER)
+    except OSError:
+        return False
+    try:
+        return writer_gone(handle.read(1 << 16))
+    except OSError:
+        return False
+    finally:
+        handle.close()
 
 
 def remove_leftover(repo: Repository, series: str, snapshot_id: str) -> bool:

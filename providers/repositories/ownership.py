@@ -57,6 +57,25 @@ class Leftover(BaseModel):
     series: str
     id: str
     modified: AwareDatetime
+    writer_gone: bool = False
+    """Its marker names a process of this machine that no longer runs: a killed write."""
+
+
+def writer_gone(data: bytes) -> bool:
+    """True when in-progress marker bytes name a process of this host that has ended."""
+    try:
+        marker = WritingMarker.model_validate(json.loads(data))
+    except (ValueError, ValidationError):
+        return False
+    if marker.host != socket.gethostname() or marker.pid <= 0:
+        return False
+    try:
+        os.kill(marker.pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def repository_marker(name: str) -> bytes:

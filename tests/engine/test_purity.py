@@ -21,6 +21,7 @@ SHELL_FOLDERS = ("engine/commands", "engine/operations")
 SHELL_MODULES = ("engine/cli.py", "engine/__main__.py", "engine/apply.py", "engine/refresh.py",
                  "engine/recorder.py", "engine/workspace.py", "engine/wiring.py",
                  "engine/gitinfo.py", "engine/clock.py", "engine/secrets.py",
+                 "engine/killpoints.py",
                  "engine/spec/loader.py")
 PURE_FOLDERS = ("engine/contracts", "engine/spec", "engine/desired", "engine/planners",
                 "engine/render")
