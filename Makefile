@@ -21,8 +21,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-soak: $(STAMP)  # the fuzz tests with many more examples
+soak: $(STAMP)  # the fuzz tests with many more examples, the kill points of a larger apply
 	DRYDOCK_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n 2 -k fuzz tests
+	DRYDOCK_KILL_SOAK=1 $(BIN)/python -m pytest tests/integration/test_kill_points.py -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
