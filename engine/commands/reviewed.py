@@ -88,7 +88,24 @@ def report(result: ApplyResult, stored: StateDocument, what: str, *,
               "were recorded; nothing else was started. Run 'drydock plan' to see what is "
               "left.", file=sys.stderr)
     if not result.ok:
-        for r in result.reports:
-            if r.status == "failed":
-                print(f"error: {r.message}", file=sys.stderr)
+        for line in failure_lines(result):
+            print(f"error: {line}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def failure_lines(result: ApplyResult) -> list[str]:
+    """One line per failed action; a failed compensation joins the line of its action."""
+    rollback = {r.id.split("#", 1)[0]: r for r in result.reports
+                if r.status == "failed" and "#compensate-" in r.id}
+    lines = []
+    for r in result.reports:
+        if r.status != "failed" or "#compensate-" in r.id:
+            continue
+        comp = rollback.pop(r.id, None)
+        if comp is None:
+            lines.append(r.message)
+        elif comp.message == r.message:
+            lines.append(f"{r.message} (rolling back, {comp.type} failed the same way)")
+        else:
+            lines.append(f"{r.message}; rolling back, {comp.type} failed too: {comp.message}")
+    return lines + [c.message for c in rollback.values()]
