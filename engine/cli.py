@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from engine.commands import backups, core, demo, recover, restore, state_cmds, state_migrate
+from engine.commands import (
+    backups,
+    core,
+    demo,
+    recover,
+    restore,
+    state_cmds,
+    state_migrate,
+    validate,
+)
 from engine.commands.forget import forget_command
 from engine.commands.root import app
 
-app.command()(core.validate)
+app.command()(validate.validate)
 app.command()(core.schema)
 app.command()(core.plan)
 app.command()(core.apply)
