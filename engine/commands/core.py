@@ -105,7 +105,8 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 2 when the plan has changes.")] = False,
     target: Annotated[list[str] | None, typer.Option(
-        "--target", help="Only plan this address (repeatable), e.g. server.gw-1.")] = None,
+        "--target", help="Only plan this address, kind or glob (repeatable), e.g. "
+                         "server.gw-1 or 'server.gw-*'.")] = None,
     refresh: Annotated[bool, typer.Option(
         "--refresh/--no-refresh", help="Observe the world first (default) or trust the state.")
     ] = True,
@@ -125,6 +126,7 @@ def plan(
       drydock plan specs/demo
       drydock plan specs/demo -o plan.json && drydock apply plan.json
       drydock plan specs/prod --base origin/main --format markdown > comment.md
+      drydock plan specs/prod --target 'server.gw-*'    (warns that targeting is on)
     """
     from engine.gitinfo import GitError, spec_diff_against
     from engine.specdiff import render_spec_diff_text
@@ -181,6 +183,8 @@ def apply(
     fmt: Annotated[Format, typer.Option(
         "--format", help="text, or json: the plan goes to stderr and the result of every "
                          "action to stdout.")] = Format.text,
+    only: Annotated[list[str] | None, typer.Option(
+        "--target", help="Only plan and apply this address or glob (repeatable).")] = None,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
 
@@ -195,6 +199,9 @@ def apply(
 
     path = Path(target) if target else Path.cwd()
     saved = path.is_file()
+    if saved and only:
+        fail(f"--target goes with planning; {path} is a saved plan, which already holds "
+             "only what it was planned for")
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
@@ -213,7 +220,8 @@ def apply(
                      "from a commit, or pass --allow-dirty to apply it anyway")
             return made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         with refresh_progress() as observed:
-            return plan_workspace(ws, when, doc=doc, on_observed=observed)
+            return plan_workspace(ws, when, doc=doc, targets=only or [],
+                                  on_observed=observed)
 
     def review(made: Plan, _doc: StateDocument) -> None:
         if saved:
