@@ -11,10 +11,10 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
-    "validate": Lazy("engine.commands.core:validate",
-                     "Check a spec; every problem printed as FILE:LINE:COL: message."),
+    "validate": Lazy("engine.commands.validate:validate",
+                     "Check specs; every problem printed as FILE:LINE:COL: message."),
     "schema": Lazy("engine.commands.core:schema",
-                   "Print the JSON Schema of the spec (for editors and CI linting)."),
+                   "Print the JSON Schema of a spec file, a plan or the state."),
     "plan": Lazy("engine.commands.core:plan",
                  "Show what apply would do: changes, drift and the ordered actions."),
     "apply": Lazy("engine.commands.core:apply",

@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from engine.clock import ClockError
 from engine.clock import now as clock_now
 from engine.commands.forget_file import ForgetError, load_snapshot_file
+from engine.commands.forget_render import forget_report, render_text
 from engine.retention import apply_policy
 from engine.retention_models import RetentionResult, RetentionSnapshot
 from engine.spec.keep import KeepPolicy
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    pass
 
 SeriesLoader = Callable[[str], list[RetentionSnapshot]]
 """Returns the snapshots of the named series (the catalog plugs in here)."""
@@ -72,29 +73,6 @@ class ForgetRequest(BaseModel):
     keep_within_yearly: str | None = None
     keep_tags: list[str] = Field(default_factory=list)
     timezone: str | None = None
-
-
-class ForgetKept(BaseModel):
-    """One kept snapshot in the JSON output."""
-
-    id: str
-    time: datetime
-    reasons: list[str]
-
-
-class ForgetRemoved(BaseModel):
-    """One removed snapshot in the JSON output."""
-
-    id: str
-    time: datetime
-    reason: str
-
-
-class ForgetReport(BaseModel):
-    """The JSON output: `{"keep": [{id, time, reasons}], "remove": [{id, time, reason}]}`."""
-
-    keep: list[ForgetKept]
-    remove: list[ForgetRemoved]
 
 
 def run_forget(
@@ -211,33 +189,6 @@ def _prune(request: ForgetRequest, env: str | None, repositories: list[str],
                      auto_approve=auto_approve, as_json=as_json, dry_run=request.dry_run)
 
     guarded(run)()
-
-
-def forget_report(result: RetentionResult) -> ForgetReport:
-    """The JSON document of a result: ids, times and reasons, newest first."""
-    return ForgetReport(
-        keep=[ForgetKept(id=k.id, time=k.time, reasons=k.reasons) for k in result.keep],
-        remove=[ForgetRemoved(id=r.id, time=r.time, reason=r.reason) for r in result.remove],
-    )
-
-
-def render_text(result: RetentionResult, console: Console) -> None:
-    """Print two tables: the kept snapshots with their reasons, then the removed ones
-    with the rules that let each go."""
-    from rich.table import Table
-
-    kept = Table(title=f"keep: {len(result.keep)} snapshot(s)", title_justify="left")
-    for column in ("snapshot", "time", "kept because"):
-        kept.add_column(column, overflow="fold")
-    for item in result.keep:
-        kept.add_row(item.id, item.time.isoformat(), ", ".join(item.reasons))
-    removed = Table(title=f"remove: {len(result.remove)} snapshot(s)", title_justify="left")
-    for column in ("snapshot", "time", "removed because"):
-        removed.add_column(column, overflow="fold")
-    for gone in result.remove:
-        removed.add_row(gone.id, gone.time.isoformat(), gone.reason)
-    console.print(kept if result.keep else "keep: nothing")
-    console.print(removed if result.remove else "remove: nothing")
 
 
 def forget_command(

@@ -99,7 +99,7 @@ def _dry_run(series: str, *, env: str | None, keep: KeepPolicy | None, zone: tzi
 
 
 def _report(found: ForgetPlan) -> dict[str, Any]:
-    from engine.commands.forget import forget_report
+    from engine.commands.forget_render import forget_report
 
     return {"series": found.series, "repositories": [
         {"repository": d.repository, **forget_report(d.result).model_dump(mode="json")}
@@ -109,7 +109,7 @@ def _report(found: ForgetPlan) -> dict[str, Any]:
 def _show_text(found: ForgetPlan) -> None:
     from rich.console import Console
 
-    from engine.commands.forget import render_text
+    from engine.commands.forget_render import render_text
 
     console = Console(highlight=False)
     for decided in found.repositories:
