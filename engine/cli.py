@@ -35,6 +35,8 @@ COMMANDS: dict[str, Lazy] = {
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
         "migrate": Lazy("engine.commands.state_migrate:migrate",
                         "Move the state and its whole history to another backend."),
+        "mv": Lazy("engine.commands.state_mv:mv",
+                   "Move a recorded resource to a new address after a rename."),
     }),
     "backups": Lazy("engine.commands.backups:app",
                     "Backup catalog, verification, pins and retention.", {
