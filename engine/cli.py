@@ -11,6 +11,8 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
+    "import": Lazy("engine.commands.import_cmd:import_",
+                   "Record declared servers and databases as they exist (adopt them)."),
     "init": Lazy("engine.commands.init:init",
                  "Start an environment folder: skeleton spec, schema, .gitignore, README."),
     "validate": Lazy("engine.commands.validate:validate",
