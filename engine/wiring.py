@@ -33,11 +33,12 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     from providers.drills.provider import DrillProvider
     from providers.hosts.pool import HostPool
     from providers.product.provider import CarbonProvider
+    from providers.repositories.inspector import RepositoryInspector
     from providers.restore.provider import RestoreProvider
 
     pool = hosts or HostPool()
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
-            RestoreProvider(pool), AwsProvider(), Ec2Provider()]
+            RestoreProvider(pool), AwsProvider(), Ec2Provider(), RepositoryInspector()]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:
