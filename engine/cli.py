@@ -11,6 +11,8 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
+    "import": Lazy("engine.commands.import_cmd:import_",
+                   "Record declared servers and databases as they exist (adopt them)."),
     "init": Lazy("engine.commands.init:init",
                  "Start an environment folder: skeleton spec, schema, .gitignore, README."),
     "validate": Lazy("engine.commands.validate:validate",
@@ -35,6 +37,8 @@ COMMANDS: dict[str, Lazy] = {
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
         "migrate": Lazy("engine.commands.state_migrate:migrate",
                         "Move the state and its whole history to another backend."),
+        "mv": Lazy("engine.commands.state_mv:mv",
+                   "Move a recorded resource to a new address after a rename."),
     }),
     "backups": Lazy("engine.commands.backups:app",
                     "Backup catalog, verification, pins and retention.", {
