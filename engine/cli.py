@@ -46,6 +46,14 @@ COMMANDS: dict[str, Lazy] = {
                     "Backup catalog, verification, pins and retention.", {
         "forget": Lazy("engine.commands.forget:forget_command",
                        "Show which snapshots a keep policy keeps, and forget the rest."),
+        "ls": Lazy("engine.commands.snapshots:ls",
+                   "List what a snapshot holds: its parts and every path."),
+        "diff": Lazy("engine.commands.snapshots:diff",
+                     "Show what changed between two snapshots."),
+        "stats": Lazy("engine.commands.snapshots:stats",
+                      "Count snapshots and bytes per repository and series."),
+        "check": Lazy("engine.commands.snapshots:check",
+                      "Check whole repositories: manifests, parts, orphans."),
     }),
 }
 

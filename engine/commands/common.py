@@ -46,6 +46,15 @@ class Format(StrEnum):
     json = "json"
 
 
+def require_format(fmt: Format, *allowed: Format) -> Format:
+    """`fmt` when the command can write it; otherwise exit 1 naming the ones it can (a
+    format accepted and then ignored would hand CI something else than it asked for)."""
+    if fmt not in allowed:
+        names = " or ".join(f.value for f in allowed)
+        fail(f"--format {fmt.value}: this command writes {names}")
+    return fmt
+
+
 def fail(message: str) -> NoReturn:
     """Print `error: message` on stderr and exit 1."""
     err.print(f"[bold red]error:[/] {message}", markup=True) if err.is_terminal else \
