@@ -9,13 +9,25 @@ to drydock's own loader, or the file is left alone with an error.
 
 from __future__ import annotations
 
-import io
-
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from engine.spec.errors import SpecIssue
 from engine.spec.yamlpos import SpecSyntaxError, parse_yaml
+
+
+class _Text:
+    """Collects what ruamel.yaml writes (a text sink in memory, not a file)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str | bytes) -> int:
+        self.parts.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
 
 
 class FormatError(ValueError):
@@ -53,7 +65,7 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = io.StringIO()
+        out = _Text()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
