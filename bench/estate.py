@@ -42,7 +42,7 @@ def make_estate(root: Path, servers: int, *, hosts: int = 10, patches: int = 2) 
     host_lines = "".join(
         f"  node-{h}: {{site: primary, root: \"{{{{ world }}}}/node-{h}\"}}\n"
         for h in range(hosts))
-    patch_ids = ", ".join(f"WSO2-CARBON-PATCH-4.2.0-{n:04d}" for n in range(1, patches + 1))
+    patch_ids = ", ".join(f"WSO2-CARBON-PATCH-4.9.0-{n:04d}" for n in range(1, patches + 1))
     lines = ["environment: bench\nvars: {world: world}\n",
              "state: {backend: local, path: state/bench.json}\n",
              "sites: {primary: {}}\nhosts:\n", host_lines,
