@@ -359,6 +359,37 @@ def member_digests(path: Path, names: set[str]) -> dict[str, str]:
     return out
 
 
+def verify_zip(path: Path) -> None:
+    """Read every member of the zip at `path` through, each held to its declared size, so
+    a damaged archive is refused whole before any of it is used. Raises ArchiveError."""
+    label = str(path)
+    with _open(path) as zf:
+        for info, member in _members(zf, label, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_SIZE):
+            if member.is_dir:
+                continue
+            seen = 0
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(_CHUNK):
+                        seen += len(chunk)
+                        if seen > member.size:
+                            raise ArchiveError(f"{label}: member {member.name!r} holds more "
+                                               "data than its header declares")
+            except _READ_ERRORS as exc:
+                raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
+                                   f"({exc}); fetch or rebuild the archive") from exc
+
+
+def artifact_stamp(path: Path) -> tuple[str, int, int, int] | None:
+    """(path, size, mtime_ns, inode) of a controller-side artifact, the key its cached
+    reads are kept under; None when it cannot be stat'ed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_size, st.st_mtime_ns, st.st_ino
+
+
 def artifact_present(path: Path) -> bool:
     """True when a controller-side artifact (pack, package, patch archive) is a file."""
     return path.is_file()

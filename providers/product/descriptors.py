@@ -240,7 +240,7 @@ def _layout(package: Path, members: list[ZipMember]) -> tuple[str, str, int]:
     """(top folder or '', descriptor member name, descriptor version)."""
     names = {m.name for m in members if not m.is_dir}
     tops = {PurePosixPath(m.name).parts[0] for m in members}
-    candidates = [""] + ([tops.copy().pop()] if len(tops) == 1 else [])
+    candidates = [""] + sorted(tops)[:1] if len(tops) == 1 else [""]
     for top in candidates:
         for name, fmt in ((V3, 3), (V2, 2)):
             member = f"{top}/{name}" if top else name

@@ -24,10 +24,10 @@ from engine.contracts.facts import PackFacts
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_dir, is_empty_dir, is_file, put_tree, read_text
 from providers.product.archive import ArchiveError, inspect_zip, read_member
-from providers.product.updates import LEVEL_FILE
 from providers.product.ziptar import write_zip_tar
 
 PRODUCT_FILE = "updates/product.txt"
+LEVEL_FILE = "updates/config.json"
 KERNEL_FILE = "bin/wso2carbon-version.txt"
 CHUNK = 1 << 20
 

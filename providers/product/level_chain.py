@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from providers.product.archive import ArchiveError, member_digests
+from providers.product.archive import ArchiveError, artifact_stamp, member_digests
 from providers.product.descriptors import ProductChanges
 from providers.product.package_index import IndexedPackage, ProductUpdates
 
@@ -28,18 +28,12 @@ Expected = str | None | Unknown
 _DIGESTS: dict[tuple[str, int, int, int, str], str | None] = {}
 
 
-def _key(path: Path) -> tuple[str, int, int, int]:
-    st = path.stat()
-    return str(path), st.st_size, st.st_mtime_ns, st.st_ino
-
-
 def zip_digests(archive: Path, members: dict[str, str]) -> dict[str, str | None]:
     """rel -> ``sha256:…`` (None: not in the archive) for `members` (rel -> member name),
     cached. Raises ArchiveError for an unreadable archive."""
-    try:
-        base = _key(archive)
-    except OSError as exc:
-        raise ArchiveError(f"{archive}: cannot be read ({exc.strerror})") from exc
+    base = artifact_stamp(archive)
+    if base is None:
+        raise ArchiveError(f"{archive}: cannot be read; check the path")
     missing = {rel: name for rel, name in members.items() if (*base, name) not in _DIGESTS}
     if missing:
         found = member_digests(archive, set(missing.values()))

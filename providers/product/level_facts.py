@@ -33,7 +33,7 @@ from providers.product.level_check import UpdateError, conflicts, level_files, r
 from providers.product.package_index import ProductUpdates, index_updates
 from providers.product.replace import level_pack
 from providers.product.restore_patches import backups_root
-from providers.product.updates import level_chain
+from providers.product.updates import home_product, level_chain
 
 
 def _level_info(t: Transport, home: PurePosixPath | None, updates: ProductUpdates,
@@ -170,7 +170,13 @@ def level_facts(request: ObserveRequest, t: Transport, home: PurePosixPath,
     if want > level and exists and server.strategy == "replace":
         facts["replace"] = _replace(pack, want)
     elif want > level:
-        updates, chain, problems = product_updates(updates_dir, f"{prod_name}-{version}", pack)
+        full = f"{prod_name}-{version}"
+        if exists:  # the packages must suit what the home says it is
+            try:
+                full = home_product(t, home) or full
+            except UpdateError:
+                pass
+        updates, chain, problems = product_updates(updates_dir, full, pack)
         if want > updates.highest:
             facts["highest_update_level"] = updates.highest
             return facts

@@ -9,11 +9,11 @@ path, size, mtime and inode, so a plan reads each package's descriptor once.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.product.archive import artifact_names
+from providers.product.archive import artifact_names, artifact_stamp
 from providers.product.descriptors import (
     Descriptor,
     DescriptorError,
@@ -41,7 +41,7 @@ class IndexedPackage(BaseModel):
 
     def name_note(self) -> str | None:
         """A line when the file name disagrees with the descriptor, else None."""
-        name = Path(self.path).name
+        name = PurePosixPath(self.path).name
         m = NAME_RE.match(name)
         d = self.descriptor
         if m is None:
@@ -84,11 +84,9 @@ _CACHE: dict[tuple[str, int, int, int], IndexedPackage | str] = {}
 
 def read_indexed(path: Path) -> IndexedPackage | str:
     """The package at `path`, or the one-line reason it cannot be used (cached)."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        return f"{path.name}: cannot be read ({exc.strerror})"
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    key = artifact_stamp(path)
+    if key is None:
+        return f"{path.name}: cannot be read; check the updates folder"
     found = _CACHE.get(key)
     if found is None:
         try:
@@ -125,7 +123,7 @@ def index_updates(folder: Path, product: str) -> ProductUpdates:
         earlier = levels.get(found.number)
         if earlier is not None:
             doubled.add(found.number)
-            problems.append(f"{Path(earlier.path).name} and {name} both carry update "
+            problems.append(f"{PurePosixPath(earlier.path).name} and {name} both carry update "
                             f"{found.descriptor.update_number} for {product}; remove one")
             continue
         levels[found.number] = found

@@ -12,14 +12,20 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from providers.product.archive import ArchiveError, inspect_zip, read_member
+from providers.product.archive import (
+    ArchiveError,
+    artifact_stamp,
+    inspect_zip,
+    read_member,
+    verify_zip,
+)
 
 STANDARD = frozenset({"LICENSE.txt", "README.txt", "NOT_A_CONTRIBUTION.txt",
                       "wso2carbon-version.txt"})
 MAX_README = 64 * 1024
 MAX_LINES = 40
 MAX_LINE = 200
-_CACHE: dict[tuple[str, int, int, str], dict[str, Any]] = {}
+_CACHE: dict[tuple[str, int, int, int, str], dict[str, Any]] = {}
 
 
 def _instructions(readme: str) -> list[str]:
@@ -35,6 +41,7 @@ def _instructions(readme: str) -> list[str]:
 
 
 def _read(archive: Path, patch_id: str, patch_dir: str) -> dict[str, Any]:
+    verify_zip(archive)
     members = inspect_zip(archive)
     tops = {PurePosixPath(m.name).parts[0] for m in members}
     top = patch_id if tops == {patch_id} else ""
@@ -57,13 +64,12 @@ def patch_archive_facts(archive: Path, patch_id: str, patch_dir: str) -> dict[st
     """{instructions: README lines, others: members drydock does not copy (relative to the
     top folder), problems} for one patch archive; cached per path, size and mtime.
     Never raises: an unreadable or unsafe archive is a problem line."""
-    try:
-        st = archive.stat()
-    except OSError:
+    stamp = artifact_stamp(archive)
+    if stamp is None:
         return {"instructions": [], "others": [],
                 "problems": [f"patch archive {archive} not found; put it in the product's "
                              "patches folder"]}
-    key = (str(archive), st.st_size, st.st_mtime_ns, patch_dir)
+    key = (*stamp, patch_dir)
     found = _CACHE.get(key)
     if found is None:
         try:

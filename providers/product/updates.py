@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict
 
 from providers.hosts.base import Transport
 from providers.hosts.paths import fresh_sibling, inside, is_file, stage_tree
-from providers.product.archive import ArchiveError
+from providers.product.archive import ArchiveError, artifact_present
 from providers.product.descriptors import PAYLOAD
+from providers.product.install import LEVEL_FILE, PRODUCT_FILE, pack_facts, pack_top
 from providers.product.level_chain import LevelChain, payload_digests
 from providers.product.level_check import (
     LevelFiles,
@@ -41,8 +42,6 @@ from providers.product.ziptar import write_zip_tar
 __all__ = ["LEVEL_FILE", "LevelResult", "UpdateError", "install_level", "package_path",
            "read_level", "write_level"]
 
-LEVEL_FILE = "updates/config.json"
-PRODUCT_FILE = "updates/product.txt"
 
 
 class LevelResult(BaseModel):
@@ -148,8 +147,6 @@ def level_chain(pack: Path | None, updates: ProductUpdates) -> LevelChain | None
     """The expected-content chain from the product `pack` (None without a pack)."""
     if pack is None:
         return None
-    from providers.product.install import pack_facts, pack_top
-
     try:
         return LevelChain(pack, pack_top(pack), pack_facts(pack)[1], updates)
     except ArchiveError as exc:
@@ -194,7 +191,7 @@ def install_level(t: Transport, home: PurePosixPath, package: Path, *, level: in
     full = home_product(t, home)
     if product is not None and version is not None and full != f"{product}-{version}":
         raise UpdateError(f"{home} holds {full}, not {product}-{version}")
-    if not package.is_file():
+    if not artifact_present(package):
         raise UpdateError(f"update level {level}: {package.name} is missing from "
                           f"{package.parent}; add it to the product's updates folder")
     updates, found = _updates_for(package, full)
