@@ -195,6 +195,11 @@ def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, Sna
     return [action], change, record, _point(policy, address, snap, now)
 
 
+CLIENT_CONFIG = "updates/config.json"
+"""The update client's file (account, channel, tokens) comes back as the server had it; it
+is restored after the levels, so it names the level the rebuild reached."""
+
+
 def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
             desired_files: Mapping[str, str], pack_level: int, after: tuple[str, ...],
             pack: PackFacts | None = None) -> tuple[list[Action], dict[str, Any]]:
@@ -239,7 +244,8 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
                   f"restore {item.server}'s conf, deployments, keystores and tenants from "
                   f"snapshot {snap.id} of {snap.series} in {snap.repository}",
                   {**base, "repository": snap.repository, "series": snap.series,
-                   "snapshot_id": snap.id, "dest": base["home"], "only": list(RUNTIME_PATHS),
+                   "snapshot_id": snap.id, "dest": base["home"],
+                   "only": [*RUNTIME_PATHS, CLIENT_CONFIG],
                    "require_empty": False}, risky=True)
     else:
         for path, text in sorted(desired_files.items()):
