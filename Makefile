@@ -27,8 +27,9 @@ soak: $(STAMP)  # the fuzz tests with many more examples
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+bench: $(STAMP)  # make bench [QUICK=1]: installs Puppet/Ansible when missing, one table
+	$(BIN)/python -m pip install --quiet matplotlib ansible-core
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) .drydock .pytest_cache
