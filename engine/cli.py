@@ -11,6 +11,12 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
+    "fmt": Lazy("engine.commands.fmt:fmt",
+                "Rewrite spec files in the canonical YAML layout, comments kept."),
+    "import": Lazy("engine.commands.import_cmd:import_",
+                   "Record declared servers and databases as they exist (adopt them)."),
+    "init": Lazy("engine.commands.init:init",
+                 "Start an environment folder: skeleton spec, schema, .gitignore, README."),
     "validate": Lazy("engine.commands.validate:validate",
                      "Check specs; every problem printed as FILE:LINE:COL: message."),
     "schema": Lazy("engine.commands.core:schema",
@@ -29,15 +35,25 @@ COMMANDS: dict[str, Lazy] = {
     "recover": Lazy("engine.commands.recover:recover",
                     "Rebuild the environment at a site from the snapshots there."),
     "demo": Lazy("engine.commands.demo:demo",
-                 "Build the demo world under specs/demo/.drydock and run the story."),
+                 "Build a local demo world and run the whole story."),
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
         "migrate": Lazy("engine.commands.state_migrate:migrate",
                         "Move the state and its whole history to another backend."),
+        "mv": Lazy("engine.commands.state_mv:mv",
+                   "Move a recorded resource to a new address after a rename."),
     }),
     "backups": Lazy("engine.commands.backups:app",
                     "Backup catalog, verification, pins and retention.", {
         "forget": Lazy("engine.commands.forget:forget_command",
                        "Show which snapshots a keep policy keeps, and forget the rest."),
+        "ls": Lazy("engine.commands.snapshots:ls",
+                   "List what a snapshot holds: its parts and every path."),
+        "diff": Lazy("engine.commands.snapshots:diff",
+                     "Show what changed between two snapshots."),
+        "stats": Lazy("engine.commands.snapshots:stats",
+                      "Count snapshots and bytes per repository and series."),
+        "check": Lazy("engine.commands.snapshots:check",
+                      "Check whole repositories: manifests, parts, orphans."),
     }),
 }
 
