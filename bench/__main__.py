@@ -27,13 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None, help="runs per drydock figure")
     parser.add_argument("--peer-runs", type=int, default=None, help="runs per peer figure")
     parser.add_argument("--no-peers", action="store_true", help="skip Puppet and Ansible")
+    parser.add_argument("--ansible-sizes", default="10",
+                        help="estate sizes Ansible runs at (e.g. 10,100; each item costs it "
+                             "a module run, so 100 servers take many minutes)")
     parser.add_argument("--only", default="", help=f"comma-separated: {', '.join(CASES)}")
     parser.add_argument("--root", type=Path, default=Path("/tmp/drydock-bench"),
                         help="where the generated estates live (reused between runs)")
     parser.add_argument("--json", type=Path, default=None, help="save the rows as JSON")
     args = parser.parse_args(argv)
     settings = Settings.make(quick=args.quick, runs=args.runs, peer_runs=args.peer_runs,
-                             peers=not (args.no_peers or args.quick), root=args.root)
+                             peers=not (args.no_peers or args.quick), root=args.root,
+                             ansible_sizes=tuple(int(n) for n in args.ansible_sizes.split(",")))
     only = [c for c in args.only.split(",") if c] or list(CASES)
     unknown = sorted(set(only) - set(CASES))
     if unknown:
