@@ -21,6 +21,7 @@ from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
+from providers.product.patch_facts import patch_archive_facts
 from providers.product.replace import interrupted_swap, swapped_in_home
 from providers.product.service import service_died
 from providers.product.updates import read_level
@@ -38,6 +39,24 @@ def read_patches(t: Transport, home: PurePosixPath) -> list[str]:
         if e.stat.kind == "dir" and e.name.startswith("patch") and e.name[5:].isdigit()
         and e.name != "patch0000"
     )
+
+
+def patch_facts(request: ObserveRequest, installed: list[str]) -> dict[str, Any]:
+    """`{"patch_archives": {patchNNNN: {instructions, others, problems}}}` for each declared
+    patch not yet in the home ({} when there is none)."""
+    from pathlib import Path
+
+    from engine.contracts.names import patch_dir
+
+    name = request.address.split(".", 1)[1]
+    server = request.spec.env.servers.get(name) if request.desired is not None else None
+    if server is None or not server.patches:
+        return {}
+    product = request.spec.env.products[server.product]
+    folder = Path(request.spec.path(product.patches or "."))
+    out = {patch_dir(pid): patch_archive_facts(folder / f"{pid}.zip", pid, patch_dir(pid))
+           for pid in server.patches if patch_dir(pid) not in installed}
+    return {"patch_archives": out} if out else {}
 
 
 def read_product(t: Transport, home: PurePosixPath) -> str | None:
@@ -82,7 +101,8 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
     elif not is_dir(t, home):
         return ObservedResource(address=request.address, exists=False,
                                 attributes={"home": str(home)},
-                                facts=level_facts(request, t, home, None))
+                                facts={**level_facts(request, t, home, None),
+                                       **patch_facts(request, [])})
     attributes: dict[str, Any] = {
         "product": read_product(t, home),
         "home": str(declared),
@@ -128,4 +148,5 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
     if server is not None and server.service is not None:
         facts = {**facts, "service_died": service_died(t, home)}
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
-                            files=files, fingerprints=prints, facts=facts)
+                            files=files, fingerprints=prints,
+                            facts={**facts, **patch_facts(request, attributes["patches"])})
