@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
 from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
 from engine.gitinfo import git_info
+from engine.operations.ids import new_id
+from engine.operations.site_drills import rehearsals
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh
@@ -21,11 +22,6 @@ from state.journal import Journal, JournalIntent
 
 class StalePlanError(ValueError):
     """A saved plan no longer matches the state or the spec it was made from."""
-
-
-def new_id(now: datetime) -> str:
-    """A sortable unique id: UTC stamp plus randomness."""
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def interrupted(ws: Workspace) -> list[JournalIntent]:
@@ -61,7 +57,8 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
     try:
         return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                         targets=targets, warnings=warnings)
+                         targets=targets, warnings=warnings,
+                         rehearsals=rehearsals(ws, doc, now) if do_refresh else None)
     finally:
         ws.registry.close()  # the refresh's host connections
 
