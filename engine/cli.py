@@ -11,10 +11,12 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
-    "validate": Lazy("engine.commands.core:validate",
-                     "Check a spec; every problem printed as FILE:LINE:COL: message."),
+    "init": Lazy("engine.commands.init:init",
+                 "Start an environment folder: skeleton spec, schema, .gitignore, README."),
+    "validate": Lazy("engine.commands.validate:validate",
+                     "Check specs; every problem printed as FILE:LINE:COL: message."),
     "schema": Lazy("engine.commands.core:schema",
-                   "Print the JSON Schema of the spec (for editors and CI linting)."),
+                   "Print the JSON Schema of a spec file, a plan or the state."),
     "plan": Lazy("engine.commands.core:plan",
                  "Show what apply would do: changes, drift and the ordered actions."),
     "apply": Lazy("engine.commands.core:apply",
@@ -29,7 +31,7 @@ COMMANDS: dict[str, Lazy] = {
     "recover": Lazy("engine.commands.recover:recover",
                     "Rebuild the environment at a site from the snapshots there."),
     "demo": Lazy("engine.commands.demo:demo",
-                 "Build the demo world under specs/demo/.drydock and run the story."),
+                 "Build a local demo world and run the whole story."),
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
         "migrate": Lazy("engine.commands.state_migrate:migrate",
                         "Move the state and its whole history to another backend."),
