@@ -32,11 +32,18 @@ def rehearsals(ws: Workspace, doc: StateDocument, now: datetime) -> dict[str, Re
     out: dict[str, Rehearsal] = {}
     for name in due_site_drills(ws.spec, data, now):
         site = ws.spec.env.drills[name].site or ""
+        scope = None
         try:
             view = scratch_view(ws.spec, name)
-            planned = plan_recovery(replace(ws, spec=view), recovery_scope(view, site), doc,
-                                    now)
-        except (RecoverError, QueryFailed, ValueError) as exc:
+            scope = recovery_scope(view, site)
+            planned = plan_recovery(replace(ws, spec=view), scope, doc, now)
+        except RecoverError as exc:
+            if scope is not None and not scope.servers and "nothing to recover" in str(exc):
+                out[name] = Rehearsal(drill=name)  # no database snapshot there yet: it waits
+            else:
+                out[name] = Rehearsal(drill=name, problems=(f"drill.{name}: {_first_line(exc)}",))
+            continue
+        except (QueryFailed, ValueError) as exc:
             out[name] = Rehearsal(drill=name, problems=(f"drill.{name}: {_first_line(exc)}",))
             continue
         recovery = planned.planned
