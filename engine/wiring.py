@@ -33,11 +33,13 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     from providers.drills.provider import DrillProvider
     from providers.hosts.pool import HostPool
     from providers.product.provider import CarbonProvider
+    from providers.repositories.inspector import RepositoryInspector
     from providers.restore.provider import RestoreProvider
 
     pool = hosts or HostPool(resolve=launched_address)
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
-            RestoreProvider(pool), AwsProvider(), Ec2Provider(pool)]
+            RestoreProvider(pool), AwsProvider(), Ec2Provider(pool),
+            RepositoryInspector()]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:
