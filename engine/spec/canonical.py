@@ -9,8 +9,6 @@ to drydock's own loader, or the file is left alone with an error.
 
 from __future__ import annotations
 
-import io
-
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -53,14 +51,29 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = io.StringIO()
+        out = _TextSink()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise FormatError(SpecIssue(name, line, col, f"cannot format: {exc}")) from None
-    formatted = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    formatted = "\n".join(line.rstrip() for line in out.text().splitlines()) + "\n"
     if _meaning(name, formatted) != before:
         raise FormatError(SpecIssue(name, 1, 1, "cannot format without changing what it "
                                                 "means; fix its layout by hand"))
     return formatted
+
+
+class _TextSink:
+    """Where ruamel.yaml writes the formatted text (in memory; the core opens no streams)."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def write(self, data: str | bytes) -> None:
+        """Keep one chunk of the output."""
+        self._parts.append(data.decode("utf-8") if isinstance(data, bytes) else data)
+
+    def text(self) -> str:
+        """Everything written so far."""
+        return "".join(self._parts)
