@@ -24,6 +24,14 @@ class FormatError(ValueError):
         super().__init__(str(issue))
 
 
+class _Collected(list[str]):
+    """The text ruamel.yaml writes, collected in memory (a stream without the io module)."""
+
+    def write(self, text: str | bytes) -> None:
+        """Keep one written piece (ruamel.yaml hands bytes, UTF-8, to a non-text stream)."""
+        self.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
@@ -51,29 +59,14 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = _TextSink()
+        out = _Collected()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise FormatError(SpecIssue(name, line, col, f"cannot format: {exc}")) from None
-    formatted = "\n".join(line.rstrip() for line in out.text().splitlines()) + "\n"
+    formatted = "\n".join(line.rstrip() for line in "".join(out).splitlines()) + "\n"
     if _meaning(name, formatted) != before:
         raise FormatError(SpecIssue(name, 1, 1, "cannot format without changing what it "
                                                 "means; fix its layout by hand"))
     return formatted
-
-
-class _TextSink:
-    """Where ruamel.yaml writes the formatted text (in memory; the core opens no streams)."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def write(self, data: str | bytes) -> None:
-        """Keep one chunk of the output."""
-        self._parts.append(data.decode("utf-8") if isinstance(data, bytes) else data)
-
-    def text(self) -> str:
-        """Everything written so far."""
-        return "".join(self._parts)
