@@ -11,6 +11,8 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
+    "fmt": Lazy("engine.commands.fmt:fmt",
+                "Rewrite spec files in the canonical YAML layout, comments kept."),
     "import": Lazy("engine.commands.import_cmd:import_",
                    "Record declared servers and databases as they exist (adopt them)."),
     "init": Lazy("engine.commands.init:init",
