@@ -9,8 +9,6 @@ to drydock's own loader, or the file is left alone with an error.
 
 from __future__ import annotations
 
-import io
-
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -34,6 +32,21 @@ def _yaml() -> YAML:
     return yaml
 
 
+class _Text:
+    """An in-memory text sink for ruamel's dump (the pure core imports no io module)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str | bytes) -> None:
+        """Collect one piece of the dump (ruamel writes UTF-8 bytes to a plain sink)."""
+        self.parts.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+
+    def getvalue(self) -> str:
+        """Everything written so far."""
+        return "".join(self.parts)
+
+
 def _meaning(name: str, text: str) -> object:
     try:
         return parse_yaml(name, text).data
@@ -53,7 +66,7 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = io.StringIO()
+        out = _Text()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
