@@ -24,27 +24,20 @@ class FormatError(ValueError):
         super().__init__(str(issue))
 
 
+class _Collected(list[str]):
+    """The text ruamel.yaml writes, collected in memory (a stream without the io module)."""
+
+    def write(self, text: str | bytes) -> None:
+        """Keep one written piece (ruamel.yaml hands bytes, UTF-8, to a non-text stream)."""
+        self.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
-
-
-class _Text:
-    """An in-memory text sink for ruamel's dump (the pure core imports no io module)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str | bytes) -> None:
-        """Collect one piece of the dump (ruamel writes UTF-8 bytes to a plain sink)."""
-        self.parts.append(text.decode("utf-8") if isinstance(text, bytes) else text)
-
-    def getvalue(self) -> str:
-        """Everything written so far."""
-        return "".join(self.parts)
 
 
 def _meaning(name: str, text: str) -> object:
@@ -66,13 +59,13 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = _Text()
+        out = _Collected()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise FormatError(SpecIssue(name, line, col, f"cannot format: {exc}")) from None
-    formatted = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    formatted = "\n".join(line.rstrip() for line in "".join(out).splitlines()) + "\n"
     if _meaning(name, formatted) != before:
         raise FormatError(SpecIssue(name, 1, 1, "cannot format without changing what it "
                                                 "means; fix its layout by hand"))
