@@ -16,26 +16,20 @@ from engine.spec.errors import SpecIssue
 from engine.spec.yamlpos import SpecSyntaxError, parse_yaml
 
 
-class _Text:
-    """Collects what ruamel.yaml writes (a text sink in memory, not a file)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str | bytes) -> int:
-        self.parts.append(text.decode("utf-8") if isinstance(text, bytes) else text)
-        return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
-
-
 class FormatError(ValueError):
     """A file that cannot be formatted; `issue` says where and why."""
 
     def __init__(self, issue: SpecIssue) -> None:
         self.issue = issue
         super().__init__(str(issue))
+
+
+class _Collected(list[str]):
+    """The text ruamel.yaml writes, collected in memory (a stream without the io module)."""
+
+    def write(self, text: str | bytes) -> None:
+        """Keep one written piece (ruamel.yaml hands bytes, UTF-8, to a non-text stream)."""
+        self.append(text.decode("utf-8") if isinstance(text, bytes) else text)
 
 
 def _yaml() -> YAML:
@@ -65,13 +59,13 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = _Text()
+        out = _Collected()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise FormatError(SpecIssue(name, line, col, f"cannot format: {exc}")) from None
-    formatted = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    formatted = "\n".join(line.rstrip() for line in "".join(out).splitlines()) + "\n"
     if _meaning(name, formatted) != before:
         raise FormatError(SpecIssue(name, 1, 1, "cannot format without changing what it "
                                                 "means; fix its layout by hand"))
