@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
 from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
 from engine.gitinfo import git_info
+from engine.operations.ids import new_id
+from engine.operations.site_drills import rehearsals
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh
@@ -24,11 +25,6 @@ class StalePlanError(ValueError):
     """A saved plan no longer matches the state or the spec it was made from."""
 
 
-def new_id(now: datetime) -> str:
-    """A sortable unique id: UTC stamp plus randomness."""
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-
-
 def interrupted(ws: Workspace) -> list[JournalIntent]:
     """Actions a crashed earlier run started but never finished."""
     if not ws.journal_path.exists():
@@ -39,10 +35,12 @@ def interrupted(ws: Workspace) -> list[JournalIntent]:
 
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                    targets: Sequence[str] = (), doc: StateDocument | None = None,
-                   on_observed: Callable[[str, int], None] = lambda _a, _t: None) -> Plan:
+                   on_observed: Callable[[str, int], None] = lambda _a, _t: None,
+                   refresh_only: bool = False) -> Plan:
     """Make a plan for the workspace's environment against its current state.
 
-    `on_observed(address, total)` reports refresh progress.
+    `on_observed(address, total)` reports refresh progress; `refresh_only` makes a plan
+    that only accepts drift into the state (it always refreshes).
     """
     doc = doc if doc is not None else ws.state.read()
     unfinished = interrupted(ws)
@@ -69,9 +67,12 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
 
     plan_id = new_id(now)
     try:
-        return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
+        refreshing = do_refresh or must_refresh or refresh_only
+        return make_plan(ws.spec, doc, observe if refreshing else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                         targets=targets, warnings=warnings)
+                         targets=targets, warnings=warnings, refresh_only=refresh_only,
+                         rehearsals=rehearsals(ws, doc, now)
+                         if do_refresh and not refresh_only else None)
     finally:
         ws.registry.close()  # the refresh's host connections
 
