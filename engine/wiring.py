@@ -31,6 +31,7 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
     from providers.drills.provider import DrillProvider
+    from providers.drills.site import SiteDrillProvider
     from providers.hosts.pool import HostPool
     from providers.product.provider import CarbonProvider
     from providers.repositories.inspector import RepositoryInspector
@@ -39,12 +40,19 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     pool = hosts or HostPool(resolve=launched_address)
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
             RestoreProvider(pool), AwsProvider(), Ec2Provider(pool),
-            RepositoryInspector()]
+            RepositoryInspector(), SiteDrillProvider(pool)]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:
-    """A registry of the default providers sharing one host pool."""
-    return Registry(default_providers(hosts))
+    """A registry of the default providers sharing one host pool; a site drill runs its
+    rehearsal's steps through it."""
+    providers = default_providers(hosts)
+    registry = Registry(providers)
+    for provider in providers:
+        bind = getattr(provider, "bind", None)
+        if callable(bind):
+            bind(registry.run)
+    return registry
 
 
 def open_workspace(directory: Path) -> Workspace:
@@ -64,6 +72,7 @@ class DemoWorld:
     stop_servers: Callable[[LoadedSpec], list[str]]
     stop_servers_under: Callable[[LoadedSpec, Path], list[str]]
     count_rows: Callable[[LoadedSpec, str, str], object]
+    describe_home: Callable[[Path], list[str]]
 
 
 def demo_world() -> DemoWorld:
@@ -72,4 +81,4 @@ def demo_world() -> DemoWorld:
 
     return DemoWorld(reset=kit.reset_world, hand_edit=kit.hand_edit,
                      stop_servers=kit.stop_servers, stop_servers_under=kit.stop_servers_under,
-                     count_rows=kit.count_rows)
+                     count_rows=kit.count_rows, describe_home=kit.describe_home)

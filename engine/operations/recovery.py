@@ -12,7 +12,7 @@ from datetime import datetime
 
 from engine.contracts.facts import SnapshotInfo
 from engine.gitinfo import git_info
-from engine.operations.plan_apply import new_id
+from engine.operations.ids import new_id
 from engine.operations.restore import listings
 from engine.planners.recover import RecoverPlan, RecoveryScope, candidates, plan_recover
 from engine.planners.recover_ec2 import image_policies
@@ -61,7 +61,9 @@ def plan_recovery(ws: Workspace, scope: RecoveryScope, doc: StateDocument,
     snapshots = [s for snaps in found.values() for s in snaps]
     chosen, digests = _choose(ws, scope, snapshots, warnings)
     products = {ws.spec.env.servers[s.server].product for s in scope.servers}
-    levels = {p: ws.registry.pack_facts(ws.spec, p).update_level for p in sorted(products)}
-    planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels, digests=digests,
+    packs = {p: ws.registry.pack_facts(ws.spec, p) for p in sorted(products)}
+    levels = {p: facts.update_level for p, facts in packs.items()}
+    planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels, packs=packs,
+                           digests=digests,
                            plan_id=new_id(now), now=now, git=git_info(ws.spec.directory))
     return PlannedRecovery(planned, tuple(warnings))

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from engine.contracts.facts import SnapshotInfo
+from engine.contracts.facts import PackFacts, SnapshotInfo
 from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired import build_desired
@@ -195,9 +195,14 @@ def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, Sna
     return [action], change, record, _point(policy, address, snap, now)
 
 
+CLIENT_CONFIG = "updates/config.json"
+"""The update client's file (account, channel, tokens) comes back as the server had it; it
+is restored after the levels, so it names the level the rebuild reached."""
+
+
 def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
-            desired_files: Mapping[str, str], pack_level: int,
-            after: tuple[str, ...]) -> tuple[list[Action], dict[str, Any]]:
+            desired_files: Mapping[str, str], pack_level: int, after: tuple[str, ...],
+            pack: PackFacts | None = None) -> tuple[list[Action], dict[str, Any]]:
     server = spec.env.servers[item.server]
     product = spec.env.products[server.product]
     host_root = PurePath(spec.path(spec.env.hosts[item.new_host].root))
@@ -217,14 +222,20 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
     name, version = split_product(server.product)
     name, version = product.name or name, product.version or version
     updates = PurePath(spec.path(product.updates or "."))
+    kernel = (pack.platform_version if pack else None) or "<kernel>"
     for n in range(max(pack_level, 0) + 1, level + 1):
-        chain.add(f"update-{n:04d}", "server.update", f"apply update level {n} to {item.server}",
-                  {**base, "level": n, "product_name": name, "platform_version": version,
-                   "package": str(updates / update_package_name(version, n)),
+        package = (pack.packages.get(n) if pack else None) or str(
+            updates / update_package_name(kernel, n))
+        chain.add(f"update-{n:04d}", "server.update",
+                  f"apply update level {n} to {item.server} ({PurePath(package).name})",
+                  {**base, "level": n, "product_name": name, "product_version": version,
+                   "platform_version": kernel, "package": package, "updates": str(updates),
+                   "pack": str(spec.path(product.pack)),
                    "conflicts": server.conflicts, "added": [], "modified": [], "removed": [],
                    "problems": [], "overwrites": []})
     archives = PurePath(spec.path(product.patches or "."))
-    for pdir, pid in patch_ids(spec, server.product, dirs).items():
+    for pdir, pid in patch_ids(spec, server.product, dirs,
+                               pack.platform_version if pack else None).items():
         chain.add(f"patch-add-{pdir}", "server.patch.add", f"install {pid} into {item.server}",
                   {**base, "patch_dir": pdir, "patch_id": pid,
                    "archive": str(archives / f"{pid}.zip")})
@@ -233,7 +244,8 @@ def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
                   f"restore {item.server}'s conf, deployments, keystores and tenants from "
                   f"snapshot {snap.id} of {snap.series} in {snap.repository}",
                   {**base, "repository": snap.repository, "series": snap.series,
-                   "snapshot_id": snap.id, "dest": base["home"], "only": list(RUNTIME_PATHS),
+                   "snapshot_id": snap.id, "dest": base["home"],
+                   "only": [*RUNTIME_PATHS, CLIENT_CONFIG],
                    "require_empty": False}, risky=True)
     else:
         for path, text in sorted(desired_files.items()):
@@ -265,9 +277,11 @@ def _launches(spec: LoadedSpec, scope: RecoveryScope,
 def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
                  chosen: Mapping[str, SnapshotInfo], *, pack_levels: Mapping[str, int],
                  digests: Mapping[str, Mapping[str, str]], plan_id: str, now: datetime,
-                 git: GitInfo | None = None) -> RecoverPlan:
+                 git: GitInfo | None = None,
+                 packs: Mapping[str, PackFacts] | None = None) -> RecoverPlan:
     """The recovery plan from the snapshots `chosen` per policy (by the caller, newest
     that verifies); `pack_levels` is the update level each product's pack installs;
+    `packs` per product its kernel and update packages by level (found by descriptor);
     `digests` per policy the sha256 of the managed files its snapshot holds.
 
     `doc` only names the state version the plan applies to; nothing recorded is read.
@@ -303,9 +317,9 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
         found = _chosen(item.policies, chosen)
         snap = found[1] if found else None
         files = desired[f"server.{item.server}"].files if snap is None else {}
-        server_actions, attrs = _server(spec, item, snap, files,
-                                        pack_levels.get(spec.env.servers[item.server].product,
-                                                        -1), after)
+        product = spec.env.servers[item.server].product
+        server_actions, attrs = _server(spec, item, snap, files, pack_levels.get(product, -1),
+                                        after, (packs or {}).get(product))
         actions += server_actions
         address = f"server.{item.server}"
         if snap is None:

@@ -52,7 +52,7 @@ FIELD_NOTES: dict[str, str] = {
     "Server.strategy": "`in-place` updates the home; `replace` installs the updated pack "
                        "beside it and switches.",
     "Server.conflicts": "What to do when an update would overwrite a locally changed file.",
-    "Server.patches": "Patch ids (`WSO2-CARBON-PATCH-4.2.0-0005`) that must be installed; "
+    "Server.patches": "Patch ids (`WSO2-CARBON-PATCH-4.9.0-0005`) that must be installed; "
                       "others are removed.",
     "Server.config": "Managed files, by path relative to the home (no leading `/`, no `..`).",
     "Server.ignore": "Attribute patterns whose drift is noise on this server "
@@ -74,7 +74,10 @@ FIELD_NOTES: dict[str, str] = {
     "BackupPolicy.copies": "Repositories every snapshot is copied to and verified in.",
     "BackupPolicy.pinned": "Snapshot ids retention never deletes.",
     "BackupSource.paths": "Paths under the server home or `root` to back up.",
-    "Drill.backup": "The backup policy whose snapshots are restored.",
+    "Drill.backup": "The backup policy whose snapshots are restored (not for a site drill).",
+    "Drill.site": "A site drill: rehearse `recover --site SITE` end to end into scratch "
+                  "targets (`into: {root: PATH}`), every server health-checked, every "
+                  "database checked, the whole rehearsal timed against `rto`.",
     "Drill.from": "The repository to restore from (default: the policy's own).",
     "Drill.every": "How often the drill must pass.",
     "Drill.pick": "Which snapshot to restore.",
@@ -149,6 +152,8 @@ FIELD_NOTES: dict[str, str] = {
     "Drill.window": "Restore a snapshot from within this age (with `pick: random`).",
     "DrillTarget.database": "A scratch database declared inline.",
     "DrillTarget.directory": "A scratch folder for file snapshots.",
+    "DrillTarget.root": "For a site drill: the folder (relative to each host's root) holding "
+                        "each host's scratch root `PATH/<host>`.",
     "DrillTarget.host": "The host the folder is on (relative to its root); default: where "
                         "drydock runs.",
     "DrillCheck.sql": "A query run on the restored database.",

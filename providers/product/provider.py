@@ -205,8 +205,9 @@ class CarbonProvider(Provider, ChangeBackupPort):
     def _update(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
         done = updates.install_level(
-            t, self._home(action), Path(p["package"]), product=p["product_name"],
-            version=p["platform_version"], level=int(p["level"]),
+            t, self._home(action), Path(p["package"]), level=int(p["level"]),
+            pack=Path(p["pack"]) if p.get("pack") else None, product=p["product_name"],
+            version=p.get("product_version") or p["platform_version"],
             overwrite=p.get("conflicts") == "overwrite")
         if done.already:
             return ActionOutcome(message=f"already at update level {done.level} or above")
