@@ -38,6 +38,7 @@ from providers.product import (
     service,
     updates,
 )
+from providers.product.archive_source import archive_path
 from providers.product.observe import observe_server
 
 Handler = Callable[[Action, ActionContext, Transport], ActionOutcome]
@@ -174,8 +175,9 @@ class CarbonProvider(Provider, ChangeBackupPort):
 
     def _patch_add(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        target = patches.install_patch(t, self._home(action), Path(p["archive"]),
-                                       p["patch_id"], p["patch_dir"])
+        with archive_path(ctx.spec, p, "archive") as archive:
+            target = patches.install_patch(t, self._home(action), archive, p["patch_id"],
+                                           p["patch_dir"])
         return ActionOutcome(message=f"installed {p['patch_id']} as {target.name}")
 
     def _patch_remove(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
@@ -199,15 +201,17 @@ class CarbonProvider(Provider, ChangeBackupPort):
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
 
     def _install(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
-        message = install.install_pack(t, Path(action.params["pack"]), self._home(action))
+        with archive_path(ctx.spec, action.params, "pack") as pack:
+            message = install.install_pack(t, pack, self._home(action))
         return ActionOutcome(message=message, data=server_data(action.params))
 
     def _update(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        done = updates.install_level(
-            t, self._home(action), Path(p["package"]), product=p["product_name"],
-            version=p["platform_version"], level=int(p["level"]),
-            overwrite=p.get("conflicts") == "overwrite")
+        with archive_path(ctx.spec, p, "package") as package:
+            done = updates.install_level(
+                t, self._home(action), package, product=p["product_name"],
+                version=p["platform_version"], level=int(p["level"]),
+                overwrite=p.get("conflicts") == "overwrite")
         if done.already:
             return ActionOutcome(message=f"already at update level {done.level} or above")
         extra = f", overwrote {len(done.overwritten)} conflicting" if done.overwritten else ""
