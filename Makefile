@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lint bench clean venv
+.PHONY: demo test soak lint bench dist clean venv
 
 venv: $(STAMP)
 
@@ -29,6 +29,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+dist: $(STAMP)  # the release: sdist, the wheel built from it, and their SHA256SUMS
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	cd dist && sha256sum *.whl *.tar.gz > SHA256SUMS
 
 clean:
 	rm -rf $(VENV) .drydock .pytest_cache

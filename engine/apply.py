@@ -13,12 +13,13 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
-
-import networkx as nx
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.contracts.models import Action, Frozen, Plan, Step
 from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -76,10 +77,16 @@ class _Walk:
     ctx: ActionContext
     journal: JournalLike
     callbacks: Callbacks
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    graph: nx.DiGraph = field(default_factory=lambda: _digraph())
     status: dict[str, Status] = field(default_factory=dict)
     transactions: dict[str, list[Action]] = field(default_factory=dict)
     reports: list[ActionReport] = field(default_factory=list)
+
+
+def _digraph() -> nx.DiGraph:
+    import networkx as nx  # imported by the one command that walks a graph
+
+    return nx.DiGraph()
 
 
 def _run_one(walk: _Walk, action: Action) -> tuple[Status, str, ActionOutcome | None, float]:
@@ -204,6 +211,8 @@ def _finish(walk: _Walk, action: Action, status: Status, message: str,
             if not waiting[succ] and succ not in walk.status:
                 ready.append(succ)
         return
+    import networkx as nx
+
     for node in sorted(nx.descendants(walk.graph, action.id)):
         if node in walk.status:
             continue

@@ -1,25 +1,49 @@
-"""The `drydock` command line: thin typer commands over the engine's operations."""
+"""The `drydock` command line: a static table of commands, each imported only when it runs.
+
+`drydock --help` and `--version` import no command module at all. Adding a command is one
+entry in COMMANDS: its name, `"module:function"` (or a `typer.Typer` sub-application) and
+the one line `--help` shows for it.
+"""
 
 from __future__ import annotations
 
-from engine.commands import backups, core, demo, recover, restore, state_cmds, state_migrate
-from engine.commands.forget import forget_command
+from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
-app.command()(core.validate)
-app.command()(core.schema)
-app.command()(core.plan)
-app.command()(core.apply)
-app.command()(core.show)
-app.command()(core.graph)
-app.command()(core.drift)
-app.command()(restore.restore)
-app.command()(recover.recover)
-app.command()(demo.demo)
-app.add_typer(state_cmds.app, name="state")
-app.add_typer(backups.app, name="backups")
-backups.app.command(name="forget")(forget_command)
-state_cmds.app.command(name="migrate")(state_migrate.migrate)
+COMMANDS: dict[str, Lazy] = {
+    "init": Lazy("engine.commands.init:init",
+                 "Start an environment folder: skeleton spec, schema, .gitignore, README."),
+    "validate": Lazy("engine.commands.validate:validate",
+                     "Check specs; every problem printed as FILE:LINE:COL: message."),
+    "schema": Lazy("engine.commands.core:schema",
+                   "Print the JSON Schema of a spec file, a plan or the state."),
+    "plan": Lazy("engine.commands.core:plan",
+                 "Show what apply would do: changes, drift and the ordered actions."),
+    "apply": Lazy("engine.commands.core:apply",
+                  "Perform a plan: exactly its actions, in dependency order."),
+    "show": Lazy("engine.commands.core:show", "Render a saved plan."),
+    "graph": Lazy("engine.commands.core:graph",
+                  "Print the plan's action graph as Graphviz dot or Mermaid."),
+    "drift": Lazy("engine.commands.core:drift",
+                  "Report where the world moved away from the recorded state."),
+    "restore": Lazy("engine.commands.restore:restore",
+                    "Restore from a snapshot, a change backup, or the last good state."),
+    "recover": Lazy("engine.commands.recover:recover",
+                    "Rebuild the environment at a site from the snapshots there."),
+    "demo": Lazy("engine.commands.demo:demo",
+                 "Build a local demo world and run the whole story."),
+    "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
+        "migrate": Lazy("engine.commands.state_migrate:migrate",
+                        "Move the state and its whole history to another backend."),
+    }),
+    "backups": Lazy("engine.commands.backups:app",
+                    "Backup catalog, verification, pins and retention.", {
+        "forget": Lazy("engine.commands.forget:forget_command",
+                       "Show which snapshots a keep policy keeps, and forget the rest."),
+    }),
+}
+
+app.info.cls = lazy_group(COMMANDS)
 
 
 def main() -> None:

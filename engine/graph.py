@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from engine.contracts.models import Action
+
+if TYPE_CHECKING:  # networkx is imported by the functions that use it, not by every command
+    import networkx as nx
 
 
 class GraphError(ValueError):
@@ -63,6 +65,8 @@ def serialise_rollout_groups(
 
 def check_acyclic(graph: nx.DiGraph) -> None:
     """Raise GraphError naming the actions of a cycle, if there is one."""
+    import networkx as nx
+
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
@@ -85,6 +89,8 @@ def build_graph(
     extra_edges: Sequence[tuple[str, str]] = (),
 ) -> nx.DiGraph:
     """The checked action DAG: nodes carry their Action under the `action` key."""
+    import networkx as nx
+
     graph: nx.DiGraph = nx.DiGraph()
     add_nodes(graph, actions)
     add_dependency_edges(graph, actions)
@@ -96,6 +102,8 @@ def build_graph(
 
 def with_graph_dependencies(actions: Sequence[Action], graph: nx.DiGraph) -> list[Action]:
     """Actions in a stable topological order, their `depends_on` completed from the graph."""
+    import networkx as nx
+
     index = {a.id: i for i, a in enumerate(actions)}
     order = nx.lexicographical_topological_sort(graph, key=lambda n: index[n])
     out = []

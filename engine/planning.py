@@ -25,6 +25,7 @@ from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
 from engine.spec.loader import LoadedSpec
+from engine.targeting import TargetError, resolve_targets, selected, targeting_warning
 from state.document import StateDocument
 
 
@@ -33,11 +34,6 @@ def _kind_of(address: str, desired: DesiredResource | None, doc: StateDocument) 
         return desired.kind
     rec = doc.resources.get(address)
     return rec.kind if rec else address.split(".", 1)[0]
-
-
-def _targeted(address: str, targets: Sequence[str]) -> bool:
-    return not targets or any(address == t or address.startswith(t + ".") or
-                              address.split(".", 1)[0] == t for t in targets)
 
 
 def compute_changes(
@@ -74,9 +70,16 @@ def make_plan(
 ) -> Plan:
     """Build the full plan. `observe` is the refresh (None to plan from the state only).
 
-    Raises PlanError when a resource could not be observed or the graph is invalid.
+    Raises PlanError when a resource could not be observed, a target matches nothing or
+    the graph is invalid.
     """
     desired = {**build_desired(spec), **desired_drills(spec)}
+    if targets:
+        try:
+            chosen = resolve_targets(targets, [*desired, *doc.resources])
+        except TargetError as exc:
+            raise PlanError(str(exc)) from None
+        warnings = [targeting_warning(targets, chosen), *warnings]
     observed = observe(desired) if observe is not None else None
     errors = [o.error for o in (observed or {}).values() if o.error]
     if errors:
@@ -84,7 +87,7 @@ def make_plan(
     ignore = IgnoreMatcher([(r.address, r.attributes) for r in spec.env.ignore] + [
         (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
     changes, drift = compute_changes(desired, doc, observed, ignore)
-    changes = [c for c in changes if _targeted(c.address, targets)]
+    changes = [c for c in changes if selected(c.address, targets)]
     ctx = PlanContext(
         spec=spec, plan_id=plan_id, now=now,
         recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
@@ -108,10 +111,10 @@ def make_plan(
     # what a targeted change needs first (its backup) and the snapshot taken after it
     needed = {before for before, _after in edges} | {
         a.id for a in backup_actions if a.params.get("after_change") and a.id in follows}
-    actions.extend(a for a in backup_actions if _targeted(a.address, targets) or a.id in needed)
+    actions.extend(a for a in backup_actions if selected(a.address, targets) or a.id in needed)
     drill_actions, drill_warnings = plan_drills(ctx, [a for a in actions
                                                       if a.type.startswith("backup.")])
-    actions.extend(a for a in drill_actions if _targeted(a.address, targets))
+    actions.extend(a for a in drill_actions if selected(a.address, targets))
     warnings = [*failed_drill_warnings(drill_findings(doc, spec, now)), *warnings,
                 *drill_warnings]
     planned_ids = {a.id for a in actions}

@@ -9,7 +9,7 @@ from engine.contracts.models import DesiredResource, ObservedResource
 from engine.contracts.provider import ObserveRequest, Registry
 from engine.secrets import resolve_secret
 from engine.spec.loader import LoadedSpec
-from state.document import ResourceRecord
+from state.document import FileFingerprint, ResourceRecord
 
 
 def refresh(
@@ -19,14 +19,18 @@ def refresh(
     recorded: Mapping[str, ResourceRecord],
     *,
     parallelism: int = 10,
+    cache: Mapping[str, Mapping[str, FileFingerprint]] | None = None,
     on_done: Callable[[str, int], None] = lambda _a, _total: None,
 ) -> dict[str, ObservedResource]:
     """Observe the union of desired and recorded addresses; returns address -> observed.
 
     Observation errors do not raise: they come back in `ObservedResource.error`.
+    `cache` holds the fingerprints the last refresh saw (see state/fingerprint_cache.py);
+    they are preferred to the older ones recorded in the state.
     `on_done(address, total)` is called as each one finishes (for progress display).
     """
     addresses = sorted(set(desired) | set(recorded))
+    cached = cache or {}
 
     def one(address: str) -> ObservedResource:
         rec = recorded.get(address)
@@ -35,7 +39,7 @@ def refresh(
         request = ObserveRequest(
             address=address, kind=kind, spec=spec, desired=want,
             recorded=dict(rec.attributes) if rec else None,
-            fingerprints=dict(rec.fingerprints) if rec else {},
+            fingerprints=dict(cached.get(address) or (rec.fingerprints if rec else {})),
             data=dict(rec.data) if rec else {},
             resolve_secret=lambda ref: resolve_secret(ref, spec.directory),
         )

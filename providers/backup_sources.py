@@ -220,6 +220,10 @@ def restore_paths(
         raise PathsError(f"{where}: is a {info.kind} part, not a tar of paths")
     wanted = _only(only, where)
     t.mkdir(dest_root)
+    free = t.free_bytes(dest_root)
+    if info.raw_size > free:
+        raise PathsError(f"{where}: needs {info.raw_size} bytes but {dest_root} has {free} "
+                         "free; nothing was written (free space or restore elsewhere)")
     staging = dest_root / f".drydock-restore-{secrets.token_hex(4)}"
     copied = Copied()
 

@@ -1,4 +1,4 @@
-"""The plan/apply family of commands: validate, schema, plan, apply, show, graph, drift."""
+"""The plan/apply family of commands: schema, plan, apply, show, graph, drift."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import (
     Format,
-    env_dir,
     err,
     fail,
     guarded,
@@ -28,64 +27,29 @@ from engine.operations.plan_apply import plan_workspace
 from engine.render.graphs import render_dot, render_mermaid
 from engine.render.markdown import render_markdown
 from engine.render.text import render_text
-from engine.spec.loader import load_spec
-from engine.spec.models import Environment
 from state.document import StateDocument
 
 EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
 
 
-def validate(
-    env: EnvArg = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+def schema(
+    kind: Annotated[str, typer.Option(
+        "--kind", help="spec (one spec file), plan (a saved plan) or state (the state "
+                       "document).")] = "spec",
 ) -> None:
-    """Check an environment's spec; every problem is printed as FILE:LINE:COL: message.
+    """Print a JSON Schema (2020-12): of a spec file (for editors and CI linting), or of
+    the plan and state documents.
 
     Examples:
-      drydock validate specs/demo
-      drydock validate specs/prod --format json    (for editors and CI annotations)
+      drydock schema > drydock.schema.json
+        (then atop each spec file: # yaml-language-server: $schema=drydock.schema.json)
+      drydock schema --kind plan > plan.schema.json
     """
-    if fmt is Format.json:
-        _validate_json(env)
-        return
-    guarded(_validate_text)(env)
+    from engine.render.schemas import SCHEMA_IDS, schema_of
 
-
-def _validate_text(env: str | None) -> None:
-    spec = load_spec(env_dir(env))
-    from engine.desired import build_desired
-
-    build_desired(spec)
-    n = len(spec.env.servers) + len(spec.env.databases) + len(spec.env.backups) + len(
-        spec.env.drills)
-    err.print(f"{spec.env.environment}: {len(spec.files)} file(s), {n} resources, valid.")
-
-
-def _validate_json(env: str | None) -> None:
-    """`{"valid": bool, "problems": [{file, line, col, message}]}` on stdout; exit 1 if any."""
-    from engine.desired import build_desired
-    from engine.desired.servers import DesiredStateError
-    from engine.spec.errors import SpecError
-
-    problems: list[dict[str, object]] = []
-    try:
-        build_desired(load_spec(env_dir(env)))
-    except SpecError as exc:
-        problems = [{"file": i.file, "line": i.line, "col": i.col, "message": i.message}
-                    for i in exc.issues]
-    except DesiredStateError as exc:
-        problems = [{"file": str(env_dir(env)), "line": 1, "col": 1, "message": str(exc)}]
-    print_json({"valid": not problems, "problems": problems})
-    if problems:
-        raise typer.Exit(1)
-
-
-def schema() -> None:
-    """Print the JSON Schema of the spec (for editors and CI linting).
-
-    Example: drydock schema > drydock.schema.json
-    """
-    print_json(Environment.model_json_schema(by_alias=True))
+    if kind not in SCHEMA_IDS:
+        fail(f"unknown schema kind {kind!r}; use spec, plan or state")
+    print_json(schema_of(kind))  # type: ignore[arg-type]
 
 
 def _render(plan: Plan, fmt: Format) -> None:
@@ -105,7 +69,8 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 2 when the plan has changes.")] = False,
     target: Annotated[list[str] | None, typer.Option(
-        "--target", help="Only plan this address (repeatable), e.g. server.gw-1.")] = None,
+        "--target", help="Only plan this address, kind or glob (repeatable), e.g. "
+                         "server.gw-1 or 'server.gw-*'.")] = None,
     refresh: Annotated[bool, typer.Option(
         "--refresh/--no-refresh", help="Observe the world first (default) or trust the state.")
     ] = True,
@@ -125,6 +90,7 @@ def plan(
       drydock plan specs/demo
       drydock plan specs/demo -o plan.json && drydock apply plan.json
       drydock plan specs/prod --base origin/main --format markdown > comment.md
+      drydock plan specs/prod --target 'server.gw-*'    (warns that targeting is on)
     """
     from engine.gitinfo import GitError, spec_diff_against
     from engine.specdiff import render_spec_diff_text
@@ -181,6 +147,8 @@ def apply(
     fmt: Annotated[Format, typer.Option(
         "--format", help="text, or json: the plan goes to stderr and the result of every "
                          "action to stdout.")] = Format.text,
+    only: Annotated[list[str] | None, typer.Option(
+        "--target", help="Only plan and apply this address or glob (repeatable).")] = None,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
 
@@ -195,6 +163,9 @@ def apply(
 
     path = Path(target) if target else Path.cwd()
     saved = path.is_file()
+    if saved and only:
+        fail(f"--target goes with planning; {path} is a saved plan, which already holds "
+             "only what it was planned for")
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
@@ -213,7 +184,8 @@ def apply(
                      "from a commit, or pass --allow-dirty to apply it anyway")
             return made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         with refresh_progress() as observed:
-            return plan_workspace(ws, when, doc=doc, on_observed=observed)
+            return plan_workspace(ws, when, doc=doc, targets=only or [],
+                                  on_observed=observed)
 
     def review(made: Plan, _doc: StateDocument) -> None:
         if saved:

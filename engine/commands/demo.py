@@ -14,20 +14,29 @@ from engine.commands.common import guarded
 from engine.commands.demo_steps import banner, run_step
 from engine.spec.loader import load_spec
 
-DEFAULT = Path(__file__).resolve().parents[2] / "specs" / "demo"
-
 
 @guarded
 def demo(
-    env: Annotated[Path, typer.Argument(help="The demo environment folder.")] = DEFAULT,
+    env: Annotated[Path | None, typer.Argument(
+        help="The demo environment folder (default: specs/demo in a checkout, "
+             "./drydock-demo from an installed package).")] = None,
 ) -> None:
-    """Build the demo world under specs/demo/.drydock and run the story.
+    """Build the demo world under the demo folder's .drydock and run the story.
 
     plan → apply (the gateways rise from update level 10 to 14, one at a time) → plan
     again (no changes) → a hand edit → drift finds it → apply restores it. Running it
-    again starts from a fresh world; the demo's servers are stopped at the end.
+    again starts from a fresh world; the demo's servers are stopped at the end. Installed
+    from a wheel, the demo's spec is first copied to ./drydock-demo.
     """
+    from engine.commands.common import fail
+    from engine.commands.demo_source import demo_folder
     from engine.wiring import demo_world
+
+    try:
+        env = demo_folder(env, Path.cwd())
+    except OSError as exc:
+        fail(f"cannot set up the demo: {exc}")
+    print(f"demo environment: {env}")
 
     # The demo's fake servers run on this interpreter (they need Python 3.11's tomllib).
     os.environ.setdefault("DRYDOCK_PYTHON", sys.executable)

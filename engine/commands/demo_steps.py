@@ -19,7 +19,7 @@ def banner(text: str) -> None:
 
 
 def run_step(args: list[str], expect: int, *, quiet: bool = False) -> None:
-    from engine.commands.root import app
+    from engine.cli import app
 
     if args[0] == "apply":
         # The demo's world is scratch: let people edit specs/demo and re-run it freely.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from datetime import datetime, tzinfo
@@ -15,17 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.clock import ClockError
 from engine.clock import now as clock_now
+from engine.commands.forget_file import ForgetError, load_snapshot_file
+from engine.commands.forget_render import forget_report, render_text
 from engine.retention import apply_policy
 from engine.retention_models import RetentionResult, RetentionSnapshot
 from engine.spec.keep import KeepPolicy
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    pass
 
 SeriesLoader = Callable[[str], list[RetentionSnapshot]]
 """Returns the snapshots of the named series (the catalog plugs in here)."""
 
-_EXAMPLE_ENTRY = '{"id": "s1", "time": "2024-05-01T02:00:00+05:30", "tags": []}'
 _OPTION_OF_FIELD = {
     "last": "--keep-last",
     "hourly": "--keep-hourly",
@@ -50,10 +50,6 @@ class ForgetFormat(StrEnum):
     json = "json"
 
 
-class ForgetError(ValueError):
-    """A one-line, operator-facing reason why `backups forget` cannot run."""
-
-
 class ForgetRequest(BaseModel):
     """What the operator asked for, as given on the command line."""
 
@@ -62,6 +58,7 @@ class ForgetRequest(BaseModel):
     series: str | None = None
     snapshots_file: Path | None = None
     dry_run: bool = False
+    prune: bool = False
     keep_last: int = 0
     keep_hourly: int = 0
     keep_daily: int = 0
@@ -76,29 +73,6 @@ class ForgetRequest(BaseModel):
     keep_within_yearly: str | None = None
     keep_tags: list[str] = Field(default_factory=list)
     timezone: str | None = None
-
-
-class ForgetKept(BaseModel):
-    """One kept snapshot in the JSON output."""
-
-    id: str
-    time: datetime
-    reasons: list[str]
-
-
-class ForgetRemoved(BaseModel):
-    """One removed snapshot in the JSON output."""
-
-    id: str
-    time: datetime
-    reason: str
-
-
-class ForgetReport(BaseModel):
-    """The JSON output: `{"keep": [{id, time, reasons}], "remove": [{id, time, reason}]}`."""
-
-    keep: list[ForgetKept]
-    remove: list[ForgetRemoved]
 
 
 def run_forget(
@@ -126,7 +100,8 @@ def run_forget(
                 "deleting snapshots needs a SERIES from the catalog; a --snapshots file "
                 "can only be evaluated: add --dry-run"
             )
-        raise ForgetError("forget without --dry-run is not available yet: add --dry-run")
+        raise ForgetError("forgetting a SERIES without --dry-run deletes: run it through "
+                          "the command line")
     policy = build_policy(request)
     zone = _zone(request.timezone)
     if request.snapshots_file is not None:
@@ -177,83 +152,6 @@ def build_policy(request: ForgetRequest) -> KeepPolicy:
     return policy
 
 
-def load_snapshot_file(path: Path) -> list[RetentionSnapshot]:
-    """Read a JSON list of `{"id", "time", "tags"}` objects (optional `verified`,
-    `pinned`; other keys, such as those of `restic snapshots --json`, are ignored).
-
-    Raises: ForgetError naming the file, and the index of the entry when one is bad.
-    """
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ForgetError(f"{path}: cannot read the snapshots file: {reason}") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ForgetError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(data, list):
-        raise ForgetError(f"{path}: expected a JSON list of snapshots like [{_EXAMPLE_ENTRY}]")
-    snapshots: list[RetentionSnapshot] = []
-    first_index: dict[str, int] = {}
-    for index, entry in enumerate(data):
-        snapshot = _snapshot_entry(path, index, entry)
-        if snapshot.id in first_index:
-            raise ForgetError(
-                f"{path}: entry {index}: id {snapshot.id!r} is already used by entry "
-                f"{first_index[snapshot.id]}"
-            )
-        first_index[snapshot.id] = index
-        snapshots.append(snapshot)
-    return snapshots
-
-
-def _snapshot_entry(path: Path, index: int, entry: object) -> RetentionSnapshot:
-    where = f"{path}: entry {index}"
-    if not isinstance(entry, dict):
-        raise ForgetError(f"{where}: expected an object like {_EXAMPLE_ENTRY}")
-    snapshot_id = entry.get("id")
-    if not isinstance(snapshot_id, str) or not snapshot_id:
-        raise ForgetError(f"{where}: 'id' must be a non-empty string")
-    time_text = entry.get("time")
-    if not isinstance(time_text, str):
-        raise ForgetError(f"{where} ({snapshot_id}): 'time' must be an RFC 3339 string")
-    time = _parse_time(time_text)
-    if time is None:
-        raise ForgetError(
-            f"{where} ({snapshot_id}): time {time_text!r} is not RFC 3339 with a UTC "
-            "offset, e.g. 2024-05-01T02:00:00+05:30 or 2024-04-30T20:30:00Z"
-        )
-    tags = entry.get("tags")
-    if tags is None:
-        tags = []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise ForgetError(f"{where} ({snapshot_id}): 'tags' must be a list of strings")
-    flags: dict[str, bool] = {}
-    for flag in ("verified", "pinned"):
-        value = entry.get(flag, False)
-        if not isinstance(value, bool):
-            raise ForgetError(f"{where} ({snapshot_id}): '{flag}' must be true or false")
-        flags[flag] = value
-    return RetentionSnapshot(
-        id=snapshot_id,
-        time=time,
-        tags=tuple(tags),
-        verified=flags["verified"],
-        pinned=flags["pinned"],
-    )
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.strip().upper())
-    except ValueError:
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        return None
-    return value
-
-
 def _zone(name: str | None) -> tzinfo | None:
     if name is None:
         return None
@@ -267,31 +165,30 @@ def _zone(name: str | None) -> tzinfo | None:
         ) from None
 
 
-def forget_report(result: RetentionResult) -> ForgetReport:
-    """The JSON document of a result: ids, times and reasons, newest first."""
-    return ForgetReport(
-        keep=[ForgetKept(id=k.id, time=k.time, reasons=k.reasons) for k in result.keep],
-        remove=[ForgetRemoved(id=r.id, time=r.time, reason=r.reason) for r in result.remove],
-    )
+def has_rules(request: ForgetRequest) -> bool:
+    """True when any --keep-* option was given (they replace the policy's rules)."""
+    defaults = ForgetRequest()
+    return any(getattr(request, f) != getattr(defaults, f) for f in ForgetRequest.model_fields
+               if f.startswith("keep_"))
 
 
-def render_text(result: RetentionResult, console: Console) -> None:
-    """Print two tables: the kept snapshots with their reasons, then the removed ones
-    with the rules that let each go."""
-    from rich.table import Table
+def _prune(request: ForgetRequest, env: str | None, repositories: list[str],
+           auto_approve: bool, as_json: bool) -> None:
+    from engine.commands.common import guarded
+    from engine.commands.forget_prune import prune_series
 
-    kept = Table(title=f"keep: {len(result.keep)} snapshot(s)", title_justify="left")
-    for column in ("snapshot", "time", "kept because"):
-        kept.add_column(column, overflow="fold")
-    for item in result.keep:
-        kept.add_row(item.id, item.time.isoformat(), ", ".join(item.reasons))
-    removed = Table(title=f"remove: {len(result.remove)} snapshot(s)", title_justify="left")
-    for column in ("snapshot", "time", "removed because"):
-        removed.add_column(column, overflow="fold")
-    for gone in result.remove:
-        removed.add_row(gone.id, gone.time.isoformat(), gone.reason)
-    console.print(kept if result.keep else "keep: nothing")
-    console.print(removed if result.remove else "remove: nothing")
+    def run() -> None:
+        try:
+            keep = build_policy(request) if has_rules(request) else None
+            zone = _zone(request.timezone)
+        except ForgetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        assert request.series is not None
+        prune_series(request.series, env=env, keep=keep, zone=zone, repositories=repositories,
+                     auto_approve=auto_approve, as_json=as_json, dry_run=request.dry_run)
+
+    guarded(run)()
 
 
 def forget_command(
@@ -339,10 +236,21 @@ def forget_command(
         str | None, typer.Option("--timezone", help="Take buckets in this zone.")
     ] = None,
     output_format: Annotated[ForgetFormat, typer.Option("--format")] = ForgetFormat.text,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Delete the removed snapshots' data too (as restic's forget --prune; "
+                        "a snapshot's data always goes with it).")] = False,
+    repository: Annotated[list[str] | None, typer.Option(
+        "--repository", help="Only this repository of the series (repeatable).")] = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
 ) -> None:
-    """Show which snapshots a keep policy keeps, which it would remove, and why.
+    """Show which snapshots a keep policy keeps and removes, and why; without --dry-run,
+    delete them (the policy's own rules unless --keep-* are given).
 
-    Example: drydock backups forget --dry-run --snapshots snaps.json --keep-daily 7
+    Examples:
+      drydock backups forget --dry-run --snapshots snaps.json --keep-daily 7
+      drydock backups forget apim-db --dry-run --env specs/prod
+      drydock backups forget apim-db --prune --env specs/prod          (asks first)
+      drydock backups forget apim-db --keep-last 5 --prune --auto-approve --format json
     """
     request = ForgetRequest(
         series=series,
@@ -362,8 +270,14 @@ def forget_command(
         keep_within_yearly=keep_within_yearly,
         keep_tags=keep_tag or [],
         timezone=timezone,
+        prune=prune,
     )
     from engine.commands.common import KNOWN_ERRORS
+
+    if series is not None and snapshots is None:
+        _prune(request, env, repository or [], auto_approve,
+               output_format is ForgetFormat.json)
+        return
 
     try:
         loader = None

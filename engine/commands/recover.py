@@ -2,7 +2,9 @@
 snapshots kept there, as a plan shown first and applied on approval.
 
 It reports the recovery point of every restored series (RPO: the age of the data) and
-the measured recovery time (RTO: the wall time of the apply).
+the measured recovery time (RTO: the wall time of the apply). With `--write-spec` a
+completed recovery rewrites the spec files (comments and layout kept) so they declare
+the recovered placement and the failback (`recover.<lost site>`).
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from engine.commands.common import Format, err, guarded, print_json, print_text
+from engine.commands.common import Format, err, fail, guarded, print_json, print_text
 from engine.commands.common import workspace as open_env
 from engine.commands.reviewed import run_planned
+from engine.commands.spec_write import write_spec_edits
 from engine.contracts.models import Plan
 from engine.operations.recovery import plan_recovery
+from engine.planners.failover_spec import failover_changes
 from engine.planners.recover import RecoverPlan, RecoveryScope, recovery_scope
 from engine.render.text import render_text
 from engine.spec.durations import format_duration
+from engine.spec.loader import LoadedSpec
+from engine.spec.rewrite import RewriteError
 from state.document import StateDocument
 
 
@@ -59,6 +66,9 @@ def recover(
         "--env", help="Environment folder (default: current).")] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    write_spec: Annotated[bool, typer.Option(
+        "--write-spec", help="Once the recovery completed, rewrite the spec files (comments "
+        "kept) for the new placement and the failback mapping.")] = False,
 ) -> None:
     """Rebuild the environment at SITE from the snapshots in SITE's repositories only.
 
@@ -69,7 +79,16 @@ def recover(
     every server comes from, the RPO per restored series, anything a surviving state
     records that is newer, and the measured RTO.
 
-    Example: drydock recover --site dr --env specs/prod
+    With --write-spec the spec then declares what runs: servers on their new hosts,
+    backups of the replacement databases kept at the surviving site and copied to the
+    lost one, and recover.<lost site> mapping the way back. Commit it as a pull request;
+    once the lost site is back, `recover --site <lost site>` plans the failback with the
+    data that changed meanwhile.
+
+    Examples:
+      drydock recover --site dr --env specs/prod
+      drydock recover --site dr --env specs/prod --write-spec
+      drydock recover --site primary --env specs/prod      (the failback)
     """
     ws = open_env(env)
     scope = recovery_scope(ws.spec, site)
@@ -103,9 +122,11 @@ def recover(
                    f"{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} "
                    f"skipped; state serial {stored.serial}.\n"
                    f"Measured RTO: {seconds:.1f}s (wall time of the apply).\n"
-                   + (_next_steps(scope) if result.ok else ""))
-    else:
-        print_json(_json(planned, site, result.ok, counts, seconds, stored.serial))
+                   + (_next_steps(scope) if result.ok and not write_spec else ""))
+    written = _write_spec(ws.spec, scope, text) if write_spec and result.ok else None
+    if not text:
+        print_json({**_json(planned, site, result.ok, counts, seconds, stored.serial),
+                    **({"spec": written} if written is not None else {})})
     if not result.ok:
         for r in result.reports:
             if r.status == "failed":
@@ -113,11 +134,31 @@ def recover(
         raise typer.Exit(1)
 
 
+def _write_spec(spec: LoadedSpec, scope: RecoveryScope, text: bool) -> dict[str, Any]:
+    """Rewrite the spec for the recovered placement; what changed, as JSON, and printed."""
+    changes = failover_changes(spec, scope)
+    try:
+        files = write_spec_edits(spec, changes.files)
+    except (RewriteError, OSError) as exc:
+        fail(f"the estate is recovered but the spec could not be rewritten: {exc}; "
+             "change it by hand (" + "; ".join(changes.described) + ")")
+    shown = [str(f) for f in files]
+    if text:
+        lines = [f"Spec rewritten ({', '.join(Path(f).name for f in shown) or 'no file'}; "
+                 "comments kept):", *(f"  {d}" for d in changes.described),
+                 *(f"  note: {n}" for n in changes.notes),
+                 "Next: commit it as a pull request; its plan shows no changes to the "
+                 "recovered servers."]
+        print_text("\n".join(lines) + "\n")
+    return {"files": shown, "changes": changes.described, "notes": changes.notes}
+
+
 def _next_steps(scope: RecoveryScope) -> str:
     moves = [f"host {s.lost_host} → {s.new_host} for server {s.server}" for s in scope.servers]
     moves += [f"database {d.lost} → {d.replacement}" for d in scope.databases]
     return ("Next: change the spec to match (" + "; ".join(moves) + ") so plans manage the "
-            "recovered estate, and point backups at a repository that survived.\n"
+            "recovered estate, and point backups at a repository that survived "
+            "(--write-spec does it).\n"
             if moves else "")
 
 

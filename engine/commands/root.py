@@ -1,7 +1,6 @@
-"""The `drydock` typer application itself, before any command is registered on it.
+"""The `drydock` typer application itself: its help and the eager `--version` option.
 
-`engine/cli.py` registers the commands; the demo runs commands through this same app
-without importing the module that registers them.
+`engine/cli.py` gives it the lazy table of commands; the demo runs commands through it.
 """
 
 from __future__ import annotations
@@ -23,12 +22,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib import metadata
+        from engine import __version__
 
-        try:
-            print(f"drydock {metadata.version('drydock')}")
-        except metadata.PackageNotFoundError:
-            print("drydock (not installed)")
+        print(f"drydock {__version__}")
         raise typer.Exit(0)
 
 

@@ -15,6 +15,7 @@ from engine.recorder import StateRecorder
 from engine.refresh import refresh
 from engine.secrets import resolve_secret
 from engine.workspace import Workspace
+from state import fingerprint_cache
 from state.document import StateDocument
 from state.journal import Journal, JournalIntent
 
@@ -49,12 +50,21 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                 f"{i.address} was refreshed instead of trusting the state" for i in unfinished]
     must_refresh = {i.address for i in unfinished}
 
+    cache_file = fingerprint_cache.cache_path(ws.journal_path)
+
     def observe(desired: Mapping[str, DesiredResource]) -> Mapping[str, ObservedResource]:
+        cache = fingerprint_cache.load(cache_file)
         if do_refresh:
-            return refresh(ws.registry, ws.spec, desired, doc.resources, on_done=on_observed)
-        wanted = {a: d for a, d in desired.items() if a in must_refresh}
-        seen = refresh(ws.registry, ws.spec, wanted,
-                       {a: r for a, r in doc.resources.items() if a in must_refresh})
+            seen = refresh(ws.registry, ws.spec, desired, doc.resources, cache=cache,
+                           on_done=on_observed)
+        else:
+            wanted = {a: d for a, d in desired.items() if a in must_refresh}
+            seen = refresh(ws.registry, ws.spec, wanted,
+                           {a: r for a, r in doc.resources.items() if a in must_refresh},
+                           cache=cache)
+        observed = {a: o.fingerprints for a, o in seen.items() if o.error is None}
+        if any(cache.get(a) != f for a, f in observed.items()):
+            fingerprint_cache.save(cache_file, fingerprint_cache.updated(cache, observed))
         return seen
 
     plan_id = new_id(now)

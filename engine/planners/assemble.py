@@ -76,11 +76,13 @@ def assemble_plan(
     `changes` are the plan's changes without no-ops. Raises PlanError when the actions
     do not form an acyclic graph.
     """
-    try:
-        graph = build_graph(list(actions), rollout_groups(spec), list(edges))
-    except ValueError as exc:
-        raise PlanError(str(exc)) from exc
-    ordered = with_graph_dependencies(list(actions), graph)
+    ordered: list[Action] = []
+    if actions or edges:  # a plan with nothing to do needs no graph (nor networkx)
+        try:
+            graph = build_graph(list(actions), rollout_groups(spec), list(edges))
+        except ValueError as exc:
+            raise PlanError(str(exc)) from exc
+        ordered = with_graph_dependencies(list(actions), graph)
     problems = [f"{a.id}: {p}" for a in ordered for p in a.params.get("problems") or []]
     return Plan(
         id=plan_id, environment=spec.env.environment, created_at=now,

@@ -29,10 +29,12 @@ _FALSE = ("no", "off", "0", "false")
 
 
 def to_bool(value: Any) -> bool:
-    """Ansible's `bool`: True/'yes'/'on'/'1'/'true'/1 and their opposites (any case).
+    """Ansible's `bool`: True/'yes'/'on'/'1'/'true'/1 and their opposites (any case, no
+    surrounding spaces).
 
-    Unset (None) is False. Anything else is refused rather than guessed (Ansible warns
-    and calls it False; a configuration file should not change on a typo).
+    Unset (None) is False. Anything else is refused rather than guessed: Ansible 2.19
+    coerces it (to False, or True for 1.0) with a deprecation warning saying the fallback
+    goes in 2.23, and a configuration file should not change on a typo.
     """
     if isinstance(value, bool):
         return value
@@ -41,7 +43,7 @@ def to_bool(value: Any) -> bool:
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        low = value.strip().lower()
+        low = value.lower()
         if low in _TRUE:
             return True
         if low in _FALSE:
@@ -69,8 +71,12 @@ def _json_args(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-class _Dumper(yaml.SafeDumper):
-    """Safe YAML output; strings of the tokens of secrets stay plain strings."""
+_SAFE_DUMPER: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_SAFE_DUMPER):  # type: ignore[misc,valid-type]
+    """Safe YAML output through libyaml's emitter when PyYAML has it, as Ansible's dumper
+    does (it differs from the pure-Python one: a lone scalar gets no `...` end marker)."""
 
 
 def to_yaml(value: Any, indent: int = 2, width: int = 80, **kwargs: Any) -> str:

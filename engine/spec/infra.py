@@ -182,7 +182,8 @@ class ConfigFile(SpecModel):
     whitespace: Whitespace = Field(
         default="jinja",
         description="Template whitespace rules: `jinja` (Jinja's defaults) or `ansible` "
-                    "(as Ansible's template module: `trim_blocks`, trailing newline kept).")
+                    "(as Ansible's template module: `trim_blocks`, trailing newline kept, a "
+                    "`#jinja2:` first line honoured).")
 
     @model_validator(mode="after")
     def _one_source(self) -> ConfigFile:

@@ -6,7 +6,7 @@ every string, list or number produced on the way are bounded (so `'x' * 10**9`,
 `10 ** 10**9` or a doubling concatenation fail at once instead of eating the machine),
 numeric arguments to filters and methods are capped, and the output stops at
 MAX_OUTPUT characters. Ansible's filters are installed; `whitespace="ansible"` gives
-the template module's whitespace rules.
+the template module's whitespace rules, and `overrides` a `#jinja2:` line's settings.
 """
 
 from __future__ import annotations
@@ -116,12 +116,14 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**", "+", "%"])
 
-    def __init__(self, *, whitespace: str = "jinja") -> None:
+    def __init__(self, *, whitespace: str = "jinja",
+                 overrides: Mapping[str, Any] | None = None) -> None:
         ansible = whitespace == "ansible"
+        settings: dict[str, Any] = {"keep_trailing_newline": not ansible,
+                                    "trim_blocks": ansible, "lstrip_blocks": False,
+                                    **(overrides or {})}
         super().__init__(undefined=StrictUndefined, autoescape=False,
-                         keep_trailing_newline=not ansible, trim_blocks=ansible,
-                         lstrip_blocks=False,
-                         finalize=_ansible_finalize if ansible else None)
+                         finalize=_ansible_finalize if ansible else None, **settings)
         self.whitespace = whitespace
         self.filters.update(ANSIBLE_FILTERS)
         self.filters = {name: _bounded(name, f) for name, f in self.filters.items()}

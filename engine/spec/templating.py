@@ -12,6 +12,8 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
+from engine.spec.ansible_header import PREFIX as HEADER
+from engine.spec.ansible_header import HeaderError, split_header
 from engine.spec.sandbox import BoundedSandbox, render_bounded
 
 _NAME = "<spec string>"
@@ -30,29 +32,53 @@ class TemplateRenderError(ValueError):
 
 
 class Templates:
-    """Compiled templates of one whitespace style, by source text; each compiles once."""
+    """Compiled templates of one whitespace style, by source text; each compiles once.
+
+    With Ansible's whitespace a template's `#jinja2:` first line is honoured as Ansible's
+    template module honours it (engine/spec/ansible_header.py): its settings get their own
+    sandbox, and lines are still counted from the top of the file.
+    """
 
     def __init__(self, whitespace: str = "jinja") -> None:
+        self.whitespace = whitespace
         self.env = BoundedSandbox(whitespace=whitespace)
-        self._compiled: dict[str, Template] = {}
+        self._envs: dict[tuple, BoundedSandbox] = {(): self.env}
+        self._compiled: dict[str, tuple[BoundedSandbox, Template, int]] = {}
 
     def render(self, source: str, context: Mapping[str, Any], name: str = _NAME) -> str:
         """Render `source` with `context`; raises TemplateRenderError (one line, with the
         template line when known)."""
+        shift = 0
         try:
-            template = self._compiled.get(source)
-            if template is None:
+            found = self._compiled.get(source)
+            if found is None:
                 if len(self._compiled) >= _CACHE_SIZE:
                     self._compiled.clear()
-                code = self.env.compile(source, name, name)
-                template = self.env.template_class.from_code(
-                    self.env, code, self.env.make_globals(None), None)
-                self._compiled[source] = template
-            return render_bounded(self.env, template, source, context)
+                found = self._compiled[source] = self._compile(source, name)
+            env, template, shift = found
+            return render_bounded(env, template, source, context)
+        except HeaderError as exc:
+            raise TemplateRenderError(str(exc), 1) from None
         except TemplateSyntaxError as exc:
-            raise TemplateRenderError(_first_line(exc.message or str(exc)), exc.lineno) from None
+            line = exc.lineno + self._shift(source) if exc.lineno else None
+            raise TemplateRenderError(_first_line(exc.message or str(exc)), line) from None
         except Exception as exc:  # jinja and the code it runs raise any type; all mean "fails"
-            raise TemplateRenderError(_describe(exc), _failing_line(exc, name)) from None
+            line = _failing_line(exc, name)
+            raise TemplateRenderError(_describe(exc), line + shift if line else None) from None
+
+    def _shift(self, source: str) -> int:
+        return 1 if self.whitespace == "ansible" and source.startswith(HEADER) else 0
+
+    def _compile(self, source: str, name: str) -> tuple[BoundedSandbox, Template, int]:
+        body, settings = split_header(source) if self.whitespace == "ansible" else (source, {})
+        key = tuple(sorted(settings.items()))
+        env = self._envs.get(key)
+        if env is None:
+            env = self._envs[key] = BoundedSandbox(whitespace=self.whitespace,
+                                                   overrides=settings)
+        code = env.compile(body, name, name)
+        template = env.template_class.from_code(env, code, env.make_globals(None), None)
+        return env, template, self._shift(source)
 
 
 def make_environment(whitespace: str = "jinja") -> BoundedSandbox:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, BinaryIO
 
 from providers.databases.base import DatabaseEngine, DatabaseTarget, DbObserved, unavailable
@@ -25,6 +26,7 @@ from providers.databases.sandbox import SandboxedDump, checked_sql_dump, has_san
 from providers.repositories.base import PartSource
 
 _TOOLS = "the MariaDB or MySQL client (mariadb-client)"
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 def _ident(name: str) -> str:
@@ -72,7 +74,8 @@ class MysqlEngine(DatabaseEngine):
 
     def _conn_args(self, target: DatabaseTarget) -> list[str]:
         return [f"--host={target.host}", f"--port={target.port}", f"--user={target.user}",
-                "--protocol=TCP", "--default-character-set=utf8mb4"]
+                "--protocol=TCP", "--default-character-set=utf8mb4",
+                "--max-allowed-packet=1G"]  # the client's limit; rows of large blobs
 
     def _dump_argv(self, target: DatabaseTarget) -> list[str]:
         tool = find_tool(["mariadb-dump", "mysqldump"], package=_TOOLS)
@@ -146,12 +149,32 @@ class MysqlEngine(DatabaseEngine):
 
         def write(sink: BinaryIO) -> None:
             self.ping(target)
-            dump = SandboxedDump(sink)
+            dump = SandboxedDump(sink, preamble=self._defaults_statement(target))
             stream_out(self._dump_argv(target), self._env(target), dump,  # type: ignore[arg-type]
                        what=f"{target.label}: dump")
             dump.finish()
 
         return PartSource(name=self.part_name, kind="dump", write=write)
+
+    def _defaults(self, target: DatabaseTarget) -> tuple[str, str]:
+        """The database's default character set and collation, as the server names them."""
+        with self._connect(target) as conn, conn.cursor() as cur:
+            cur.execute("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+                        "information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (target.dbname,))
+            row = cur.fetchone()
+        if row is None:
+            raise DatabaseError(f"{target.label}: database does not exist")
+        charset, collation = str(row[0]), str(row[1])
+        if not (_NAME.fullmatch(charset) and _NAME.fullmatch(collation)):
+            raise DatabaseError(f"{target.label}: unexpected character set {charset!r} or "
+                                f"collation {collation!r}")
+        return charset, collation
+
+    def _defaults_statement(self, target: DatabaseTarget) -> bytes:
+        """`ALTER DATABASE` (of the database the client is in) to the source's defaults, so
+        a restore under any name keeps them, and routines created after it too."""
+        charset, collation = self._defaults(target)
+        return f"ALTER DATABASE CHARACTER SET {charset} COLLATE {collation};\n".encode()
 
     def restore(
         self,
@@ -181,9 +204,13 @@ class MysqlEngine(DatabaseEngine):
                   what=f"{target.label}: restore")
 
     def _swap(self, staging: DatabaseTarget, target: DatabaseTarget) -> None:
-        """Replace `target` with the loaded staging copy (MySQL cannot rename databases)."""
+        """Replace `target` with the loaded staging copy (MySQL cannot rename databases),
+        created with the staging copy's defaults (which the dump set)."""
+        charset, collation = self._defaults(staging)
         self.drop(target)
-        self._create(target)
+        with self._connect(target) as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {_ident(target.dbname or '')} "
+                        f"CHARACTER SET {charset} COLLATE {collation}")
         try:
             pipe_between(self._dump_argv(staging), self._client_argv(target),
                          self._env(target), what=f"{target.label}: replace")

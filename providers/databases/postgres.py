@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from providers.databases.base import DatabaseEngine, DatabaseTarget, DbObserved, unavailable
 from providers.databases.errors import DatabaseError
+from providers.databases.pg_archive import HEAD_BYTES, SourceDatabase, source_database
 from providers.databases.process import child_env, find_tool, stream_in, stream_out
 from providers.databases.sandbox import checked_pg_archive
 from providers.repositories.base import PartSource
@@ -26,6 +27,20 @@ _USER_SCHEMAS = (
 )
 
 
+def _settings_to_try(source: SourceDatabase | None) -> list[Any]:
+    """CREATE DATABASE options, most faithful first: encoding and locale, encoding only."""
+    from psycopg import sql
+
+    if source is None:
+        return []
+    encoding = sql.SQL(" TEMPLATE template0 ENCODING {}").format(sql.Literal(source.encoding))
+    out = []
+    if source.lc_collate and source.lc_ctype:
+        out.append(encoding + sql.SQL(" LC_COLLATE {} LC_CTYPE {}").format(
+            sql.Literal(source.lc_collate), sql.Literal(source.lc_ctype)))
+    return [*out, encoding]
+
+
 class PostgresEngine(DatabaseEngine):
     """A database on a PostgreSQL server."""
 
@@ -33,6 +48,8 @@ class PostgresEngine(DatabaseEngine):
     part_name = "database.dump"
     _restore_role: str | None = None
     """While a restore runs: the non-superuser owner of its target, who the load runs as."""
+    _source: SourceDatabase | None = None
+    """While a restore runs: the encoding and locale of the archive's source database."""
 
     def _target(self, target: DatabaseTarget) -> DatabaseTarget:
         checked = self.checked(target, need=("host", "user", "dbname"))
@@ -154,13 +171,15 @@ class PostgresEngine(DatabaseEngine):
         custom-format archive.
         """
         target = self._target(target)
-        checked = checked_pg_archive(stream, label=target.label)
+        head, checked = checked_pg_archive(stream, label=target.label, keep=HEAD_BYTES)
         self.ping(target)
         self._restore_role = self._owner(target) if self._exists(target) else None
+        self._source = source_database(head)
         try:
             super().restore(target, checked, create=create, replace=replace)
         finally:
             self._restore_role = None
+            self._source = None
 
     def _owner(self, target: DatabaseTarget) -> str | None:
         """The owner role of `target`'s database when it is not a superuser, else None."""
@@ -172,13 +191,24 @@ class PostgresEngine(DatabaseEngine):
 
     def _create(self, target: DatabaseTarget) -> None:
         """CREATE DATABASE, owned by the role the restore runs as (a staging copy belongs
-        to the owner of the database it will replace)."""
+        to the owner of the database it will replace), with the encoding and locale of the
+        database the archive came from. When this server lacks that locale, with the
+        encoding alone, and then with the server's defaults (pg_restore converts the text
+        to whatever encoding the database has)."""
+        import psycopg
         from psycopg import sql
 
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname))
         if self._restore_role is not None:
             statement += sql.SQL(" OWNER {}").format(sql.Identifier(self._restore_role))
         with self._connect(target, _MAINTENANCE_DB) as conn:
+            for settings in _settings_to_try(self._source):
+                try:
+                    conn.execute(statement + settings)
+                    return
+                except (psycopg.errors.InvalidParameterValue,
+                        psycopg.errors.FeatureNotSupported):  # unknown or mismatched locale
+                    continue
             conn.execute(statement)
 
     def _load(self, target: DatabaseTarget, stream: BinaryIO) -> None:

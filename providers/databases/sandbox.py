@@ -24,11 +24,13 @@ _FIRST_LINE_MAX = 256
 
 
 class SandboxedDump(io.RawIOBase):
-    """A dump stream as written: the sandbox line first (added when the tool did not)."""
+    """A dump stream as written: the sandbox line first (the tool's own, if it wrote one,
+    is replaced by it), then `preamble` (statements drydock adds), then the tool's dump."""
 
-    def __init__(self, sink: BinaryIO) -> None:
+    def __init__(self, sink: BinaryIO, preamble: bytes = b"") -> None:
         super().__init__()
         self._sink = sink
+        self._preamble = preamble
         self._head = b""
         self._decided = False
 
@@ -49,9 +51,9 @@ class SandboxedDump(io.RawIOBase):
 
     def _decide(self) -> None:
         self._decided = True
-        if not self._head.startswith(SANDBOX_LINE):
-            self._sink.write(SANDBOX_LINE + b"\n")
-        self._sink.write(self._head)
+        self._sink.write(SANDBOX_LINE + b"\n" + self._preamble)
+        head = self._head
+        self._sink.write(head[len(SANDBOX_LINE):] if head.startswith(SANDBOX_LINE) else head)
         self._head = b""
 
     def finish(self) -> None:
@@ -105,14 +107,16 @@ def checked_sql_dump(stream: BinaryIO, *, label: str) -> BinaryIO:
     return io.BufferedReader(_Prefixed(head, stream))  # type: ignore[return-value]
 
 
-def checked_pg_archive(stream: BinaryIO, *, label: str) -> BinaryIO:
-    """`stream` after checking it is a pg_dump custom-format archive; raises DatabaseError."""
-    head = _read_head(stream, len(PG_MAGIC), line=False)
-    if head != PG_MAGIC:
+def checked_pg_archive(stream: BinaryIO, *, label: str,
+                       keep: int = 0) -> tuple[bytes, BinaryIO]:
+    """`(its first `keep` bytes or fewer, the whole stream)` after checking `stream` is a
+    pg_dump custom-format archive; raises DatabaseError."""
+    head = _read_head(stream, max(keep, len(PG_MAGIC)), line=False)
+    if not head.startswith(PG_MAGIC):
         raise DatabaseError(
             f"{label}: the dump is not a pg_dump custom-format archive; drydock restores only "
             "those, with pg_restore (never a plain SQL dump through psql); refused")
-    return io.BufferedReader(_Prefixed(head, stream))  # type: ignore[return-value]
+    return head, io.BufferedReader(_Prefixed(head, stream))  # type: ignore[return-value]
 
 
 @cache

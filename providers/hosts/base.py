@@ -99,6 +99,12 @@ class Transport(ABC):
     def sha256(self, path: PurePosixPath) -> str:
         """`sha256:<hex>` of a regular file, computed on the host (nothing is streamed)."""
 
+    @abstractmethod
+    def free_bytes(self, path: PurePosixPath) -> int:
+        """Bytes an unprivileged writer may still use on the file system that holds `path`
+        (statvfs `f_bavail * f_frsize`); an absent path is measured at its nearest existing
+        parent, so a restore can check its target before creating it."""
+
     # -- file content ----------------------------------------------------------------------
     @abstractmethod
     def open_read(self, path: PurePosixPath) -> AbstractContextManager[BinaryIO]:

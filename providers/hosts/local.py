@@ -113,6 +113,21 @@ class LocalTransport(Transport):
             raise self._err(path, exc) from exc
         return "sha256:" + digest.hexdigest()
 
+    def free_bytes(self, path: PurePosixPath) -> int:
+        """statvfs of `path` or its nearest existing parent."""
+        probe = PurePosixPath(path)
+        while True:
+            try:
+                st = os.statvfs(probe)
+            except (FileNotFoundError, NotADirectoryError) as exc:
+                if probe.parent == probe:
+                    raise self._err(path, exc) from exc
+                probe = probe.parent
+                continue
+            except OSError as exc:
+                raise self._err(path, exc) from exc
+            return st.f_bavail * st.f_frsize
+
     @contextmanager
     def _open_read(self, path: PurePosixPath) -> Iterator[BinaryIO]:
         try:

@@ -141,6 +141,10 @@ class _Guarded(Transport):
         """See Transport."""
         return self._call(lambda: self.inner.sha256(path))
 
+    def free_bytes(self, path: PurePosixPath) -> int:
+        """See Transport."""
+        return self._call(lambda: self.inner.free_bytes(path))
+
     def open_read(self, path: PurePosixPath) -> AbstractContextManager[BinaryIO]:
         """See Transport."""
         return self._stream(lambda: self.inner.open_read(path))

@@ -6,7 +6,7 @@ lists reach it only as positional parameters (`sh -c SCRIPT sh ARG...`), each qu
 Environment values (secrets) are sent on the command's stdin, never on its command line.
 
 What a host needs: a POSIX `sh`, GNU `find` (`-printf`), `tar`, `sha256sum`, `realpath`,
-`cp`, `rm`, `mkdir`, `dd`.
+`cp`, `rm`, `mkdir`, `dd` (and GNU `stat -f` where the SFTP server has no statvfs).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
-from providers.hosts.base import FileKind, FileStat
+from providers.hosts.base import FileKind, FileStat, HostError
 
 ABSENT = 3
 """Exit code of the fact scripts when the path they were given does not exist."""
@@ -48,6 +48,11 @@ WALK = EXISTS + f'exec find -H "$1" -mindepth 1 -printf {shlex.quote(FIND_FORMAT
 REALPATH = 'exec realpath -m -- "$1"\n'
 SHA256 = 'exec sha256sum -b -- "$1"\n'
 SHA256_MANY = 'exec sha256sum -bz -- "$@"\n'
+# $1: a path; measured at its nearest existing parent. Prints "<avail blocks> <block size>".
+FREE_BYTES = (
+    'p=$1; while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); done\n'
+    'exec stat -f -c "%a %S" -- "$p"\n'
+)
 REMOVE_TREE = EXISTS + 'exec rm -rf -- "$1"\n'
 COPY_TREE = (
     EXISTS +
@@ -136,6 +141,14 @@ def parse_sha256_many(data: bytes) -> dict[str, str]:
             raise ValueError(f"unexpected sha256sum output {record[:80]!r}")
         out[name.decode("utf-8", "surrogateescape")] = "sha256:" + digest.decode()
     return out
+
+
+def parse_free_bytes(output: str, host: str, path: PurePosixPath) -> int:
+    """Bytes from FREE_BYTES's `<avail blocks> <block size>`; HostError when malformed."""
+    fields = output.split()
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        raise HostError(f"{host}: {path}: cannot read free space from {output.strip()!r}")
+    return int(fields[0]) * int(fields[1])
 
 
 def first_line(text: str, default: str) -> str:

@@ -159,6 +159,34 @@ class SshTransport(Transport):
         _, out, _ = self._script(remote_sh.SHA256, str(path), what=str(path))
         return remote_sh.parse_sha256(out.decode("utf-8", "replace"))
 
+    def free_bytes(self, path: PurePosixPath) -> int:
+        """SFTP statvfs (OpenSSH's `statvfs@openssh.com`) of `path` or, when it is absent,
+        of its nearest existing parent; GNU `stat -f` when the SFTP server lacks statvfs."""
+        import asyncssh
+
+        absent = (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath, asyncssh.SFTPNotADirectory)
+
+        async def go() -> int | None:
+            sftp = await self._session.sftp()
+            probe = path
+            while True:
+                try:
+                    st = await sftp.statvfs(str(probe))
+                except asyncssh.SFTPOpUnsupported:
+                    return None
+                except absent:
+                    if probe.parent == probe:
+                        raise
+                    probe = probe.parent
+                    continue
+                return int(st.bavail) * int(st.frsize)
+
+        found = self._call(go, str(path), retry=True)
+        if found is not None:
+            return found
+        _, out, _ = self._script(remote_sh.FREE_BYTES, str(path), what=str(path))
+        return remote_sh.parse_free_bytes(out.decode("ascii", "replace"), self.host, path)
+
     def sha256_many(self, paths: Sequence[PurePosixPath]) -> dict[PurePosixPath, str | None]:
         """`sha256` of many files in one command per BATCH paths (not in the Transport
         interface yet); None for a path that is absent or unreadable."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,54 @@ def test_github_scripts_are_valid_javascript(tmp_path: Path) -> None:
             done = subprocess.run([node, "--check", str(wrapped)], capture_output=True,
                                   text=True, check=False)
             assert done.returncode == 0, f"{path.name}: {done.stderr}"
+
+
+BIN = Path(sys.executable).parent
+INSTALL_ID = "install-drydock"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert found is not None, f"{name} is a test dependency (pip install -e '.[dev]')"
+    return found
+
+
+def test_github_workflows_pass_actionlint() -> None:
+    done = subprocess.run([_tool("actionlint"), "-config-file", str(CI / "github" /
+                                                                     "actionlint.yaml"),
+                           *map(str, GITHUB)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_gitlab_pipeline_passes_gitlab_ci_schema() -> None:
+    done = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci",
+                           str(GITLAB)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def install_script(workflow: Path) -> tuple[str, dict[str, str]]:
+    """The install step of a GitHub workflow and the workflow's DRYDOCK_* settings."""
+    data = _load(workflow)
+    step = next(s for s in _steps(data) if s.get("id") == INSTALL_ID)
+    return step["run"], {k: v for k, v in data["env"].items() if k.startswith("DRYDOCK_")}
+
+
+def test_every_example_installs_the_release_wheel_by_its_hash() -> None:
+    from engine import __version__
+
+    wheel = f"drydock_estate-{__version__}-py3-none-any.whl"
+    scripts = set()
+    for path in GITHUB:
+        script, settings = install_script(path)
+        assert settings["DRYDOCK_WHEEL"] == wheel, path.name
+        assert settings["DRYDOCK_RELEASE"].endswith(f"/v{__version__}"), path.name
+        scripts.add(script)
+    gitlab = _load(GITLAB)
+    assert gitlab["variables"]["DRYDOCK_WHEEL"] == wheel
+    scripts.add(gitlab["default"]["before_script"][0])
+    assert len(scripts) == 1, "the four examples install drydock the same way"
+    script = scripts.pop()
+    assert "--require-hashes --no-deps" in script
+    assert "--hash=sha256:" in script
+    for line in script.splitlines():  # never a bare name an index could answer with another
+        assert not re.search(r"pip install [\"']?drydock(==|\s|$)", line), line

@@ -207,5 +207,5 @@ def test_run_forget_uses_the_series_loader_when_given() -> None:
     result = run_forget(request, now=now, load_series=load)
     assert asked == ["apim-db"]
     assert result.kept_ids == ["b"] and result.removed_ids == ["a"]
-    with pytest.raises(ForgetError, match="not available yet: add --dry-run"):
+    with pytest.raises(ForgetError, match="without --dry-run deletes"):
         run_forget(request.model_copy(update={"dry_run": False}), now=now, load_series=load)

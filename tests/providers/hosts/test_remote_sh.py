@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from pathlib import PurePosixPath
@@ -58,3 +59,14 @@ def test_sha256_lines_with_escaped_names() -> None:
     assert remote_sh.parse_sha256(f"\\{hexd} *odd\\nname\n") == f"sha256:{hexd}"
     with pytest.raises(ValueError):
         remote_sh.parse_sha256("sha256sum: x: No such file")
+
+
+def test_the_free_space_fallback_measures_the_nearest_existing_parent(tmp_path) -> None:
+    # The script SFTP servers without statvfs get, run here with the local sh and stat.
+    words = shlex.split(remote_sh.command(remote_sh.FREE_BYTES, str(tmp_path / "a" / "b")))
+    done = subprocess.run(words, capture_output=True, text=True, check=True)
+    got = remote_sh.parse_free_bytes(done.stdout, "h", PurePosixPath(tmp_path))
+    st = os.statvfs(tmp_path)
+    assert abs(got - st.f_bavail * st.f_frsize) <= max(64 << 20, got // 100)
+    with pytest.raises(OSError, match="^h: /x: cannot read free space from 'no'$"):
+        remote_sh.parse_free_bytes("no", "h", PurePosixPath("/x"))

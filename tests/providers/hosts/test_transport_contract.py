@@ -102,6 +102,23 @@ def test_sha256_is_computed_on_the_host_and_errors_name_the_host(host: HostArea)
         host.transport.sha256(host.root)
 
 
+def _near(got: int, backing: Path) -> bool:
+    """`got` is what statvfs says of `backing` now (others write on this disk meanwhile)."""
+    st = os.statvfs(backing)
+    want = st.f_bavail * st.f_frsize
+    return abs(got - want) <= max(64 * MIB, want // 100) and got <= st.f_blocks * st.f_frsize
+
+
+def test_free_bytes_is_statvfs_of_the_path_or_its_nearest_existing_parent(host: HostArea
+                                                                          ) -> None:
+    (host.backing / "f").write_bytes(b"x")
+    free = host.transport.free_bytes(host.root)
+    assert free > 0 and _near(free, host.backing)
+    assert _near(host.transport.free_bytes(host.root / "f"), host.backing)
+    assert _near(host.transport.free_bytes(host.root / "not" / "yet" / "there"), host.backing)
+    assert not (host.backing / "not").exists()
+
+
 # -- file content -------------------------------------------------------------------------
 def test_open_read_streams_a_multi_mib_file_in_chunks(host: HostArea) -> None:
     digest = _big(host.backing / "big", 5 * MIB + 3)

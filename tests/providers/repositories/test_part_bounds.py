@@ -85,8 +85,6 @@ def test_the_global_cap_holds_whatever_the_manifest_says(bomb_repo, tmp_path, mo
 T = LocalTransport()
 
 
-@pytest.mark.skip(reason="restores now write through the host transport, which has no "
-                         "free-space primitive yet; the raw_size and global caps still hold")
 def test_an_honest_part_larger_than_the_free_space_is_refused_before_writing(bomb_repo,
                                                                            tmp_path: Path):
     repo, sid = bomb_repo

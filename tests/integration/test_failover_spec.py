@@ -1,0 +1,165 @@
+"""After losing the primary site: `recover --site dr --write-spec` rebuilds the estate at
+dr and rewrites the spec files (comments and layout kept) so the next plan manages the
+recovered servers without a change; once the primary is back, `recover --site primary`
+plans the failback with the data that changed at dr meanwhile (backed up at dr, copied
+to the primary's repository, restored at the primary)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.servers import Estate, Gateway, home_at_level, make_estate, stop_home
+from tests.helpers.world import seed_apis
+from tests.integration.test_recover import at, drydock, facts, rows
+
+pytestmark = pytest.mark.integration
+
+ENV = """\
+# Two sites on one machine (the test's world folder).
+environment: t
+vars: {world: world}
+state: {backend: local, path: state/t.json}
+sites: {primary: {}, dr: {}}
+hosts:
+  node-a: {site: primary, transport: local, root: "{{ world }}/primary"}  # Colombo
+  node-b: {site: dr, transport: local, root: "{{ world }}/dr"}            # Singapore
+products:
+  wso2am-4.2.0:
+    pack: "{{ world }}/packs/wso2am-4.2.0.zip"
+    updates: "{{ world }}/updates"
+    patches: "{{ world }}/patches"
+"""
+DATA = """\
+databases:
+  apim_db: {engine: sqlite, path: "{{ world }}/primary/apim.db", site: primary}
+  # takes over when the primary is lost
+  apim_db_dr: {engine: sqlite, path: "{{ world }}/dr/apim.db", site: dr}
+repositories:
+  primary-vault: {site: primary, type: local, path: "{{ world }}/primary/backups"}
+  dr-vault: {site: dr, type: local, path: "{{ world }}/dr/backups"}
+backups:
+  # the API database, copied to the other site every night
+  apim-db: {source: {database: apim_db}, every: 24h, repository: primary-vault,
+            copies: [dr-vault]}
+  gw-1-runtime:
+    source: {server: gw-1}
+    every: 24h
+    repository: primary-vault   # where it is taken
+    copies: [dr-vault]
+"""
+RECOVER = """\
+recover:
+  # the DR site takes over
+  dr:
+    hosts: {node-a: node-b}
+    databases: {apim_db: apim_db_dr}
+"""
+
+
+@pytest.fixture
+def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
+    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
+    made = make_estate(tmp_path)
+    (made.spec / "env.yaml").write_text(ENV)
+    (made.spec / "data.yaml").write_text(DATA)
+    (made.spec / "recover.yaml").write_text(RECOVER)
+    try:
+        yield made
+    finally:
+        made.stop_all()
+        for home in sorted(made.world.glob("dr/opt/*")):
+            stop_home(home)
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    """(removed, added) lines between two texts."""
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return ([d[2:] for d in diff if d.startswith("- ")],
+            [d[2:] for d in diff if d.startswith("+ ")])
+
+
+def add_api(path: Path, name: str) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute("INSERT INTO am_api (name) VALUES (?)", (name,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_write_spec_then_plan_manages_the_recovered_estate_and_failback_brings_it_home(
+        estate: Estate) -> None:
+    estate.declare(Gateway("gw-1", level=4, patches=(1, 3)))
+    servers_before = "# the gateways\n" + (estate.spec / "servers.yaml").read_text()
+    (estate.spec / "servers.yaml").write_text(servers_before)
+    home_at_level(estate, "gw-1", 2)
+    seed_apis(estate.world / "primary" / "apim.db", ("pizza", "weather"))
+    drydock(estate, "apply", ".", "--auto-approve", env=at(0), check=0)
+    drydock(estate, "apply", ".", "--auto-approve", env=at(24), check=0)
+    ran = facts(estate.home("gw-1"))
+    originals = {f.name: f.read_text() for f in estate.spec.glob("*.yaml")}
+
+    estate.stop_all()
+    shutil.rmtree(estate.world / "primary")
+    proc = drydock(estate, "recover", "--site", "dr", "--auto-approve", "--write-spec",
+                   env=at(25), check=0)
+    assert "Spec rewritten" in proc.stdout and "servers.gw-1 runs on node-b" in proc.stdout
+
+    now = {f.name: f.read_text() for f in estate.spec.glob("*.yaml")}
+    assert now["env.yaml"] == originals["env.yaml"]
+    assert changed_lines(originals["servers.yaml"], now["servers.yaml"]) == (
+        ["    host: node-a"], ["    host: node-b"])
+    removed, added = changed_lines(originals["data.yaml"], now["data.yaml"])
+    assert added == [
+        '  apim-db: {source: {database: apim_db_dr}, every: 24h, repository: dr-vault,',
+        "            copies: [primary-vault]}",
+        "    repository: dr-vault   # where it is taken",
+        "    copies: [primary-vault]"], (removed, added)
+    assert "# the API database, copied to the other site every night" in now["data.yaml"]
+    assert now["recover.yaml"].startswith(RECOVER)  # recover.dr and its comment kept
+    assert "  primary:\n    hosts: {node-b: node-a}\n    databases: {apim_db_dr: apim_db}\n" \
+           "    repositories: [primary-vault]\n" in now["recover.yaml"]
+
+    plan = json.loads(drydock(estate, "plan", ".", "--format", "json", env=at(25.5),
+                              check=0).stdout)
+    assert [c for c in plan["changes"] if c["address"] == "server.gw-1"] == []
+    assert [a["id"] for a in plan["actions"] if a["address"] == "server.gw-1"] == []
+
+    # Life goes on at dr: a new API, then the nightly run backs it up at dr and copies it
+    # to the primary's repository once the primary site is back (empty, rebuilt hosts).
+    add_api(estate.world / "dr" / "apim.db", "while-at-dr")
+    (estate.world / "primary").mkdir()
+    drydock(estate, "apply", ".", "--auto-approve", env=at(48), check=0)
+    at_dr = rows(estate.world / "dr" / "apim.db")
+    assert [name for _id, name in at_dr] == ["pizza", "weather", "while-at-dr"]
+
+    # The failback is planned first (nothing changes without approval) ...
+    shown = drydock(estate, "recover", "--site", "primary", env=at(49), check=1)
+    assert "needs confirmation" in shown.stderr
+    assert "restore database apim_db_dr into apim_db" in shown.stdout
+    assert "primary-vault" in shown.stdout and not (estate.world / "primary" / "opt").exists()
+    # ... and applied after review; the DR servers are stopped for the switch (both sites
+    # share this machine's ports).
+    for home in sorted(estate.world.glob("dr/opt/*")):
+        stop_home(home)
+    report = json.loads(drydock(estate, "recover", "--site", "primary", "--auto-approve",
+                                "--format", "json", "--write-spec", env=at(49),
+                                check=0).stdout)
+    assert report["ok"] is True
+    assert {p["target"]: p["repository"] for p in report["rpo"]} == {
+        "database.apim_db": "primary-vault", "server.gw-1": "primary-vault"}
+    assert rows(estate.world / "primary" / "apim.db") == at_dr
+    assert facts(estate.world / "primary" / "opt" / "gw-1") == ran
+    back = {f.name: f.read_text() for f in estate.spec.glob("*.yaml")}
+    assert back["servers.yaml"] == originals["servers.yaml"]
+    assert back["data.yaml"] == originals["data.yaml"]
+    plan = json.loads(drydock(estate, "plan", ".", "--format", "json", env=at(49.5),
+                              check=0).stdout)
+    assert [c for c in plan["changes"] if c["address"] == "server.gw-1"] == []
