@@ -16,7 +16,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from providers.repositories.artifacts import ArtifactKind, ArtifactStore, file_digest
+from providers.repositories.artifacts import (
+    ArtifactKind,
+    ArtifactStore,
+    DigestCache,
+    file_digest,
+)
 from providers.repositories.base import Repository
 from providers.repositories.manifest import Manifest
 
@@ -57,21 +62,22 @@ def _wanted(sources: Mapping[str, Any], level: int | None,
 
 def store_server_artifacts(repo: Repository, sources: Mapping[str, Any], level: int | None,
                            patches: list[str],
-                           progress: Callable[[str], None] = lambda _m: None
-                           ) -> dict[str, Any]:
+                           progress: Callable[[str], None] = lambda _m: None, *,
+                           digests: DigestCache | None = None) -> dict[str, Any]:
     """Store in `repo` every archive a home at `level` with `patches` was built from.
 
     `sources` is what the backup planner passes (`pack`, `updates`, `patches` folders,
     `platform_version`, `patch_ids`). Returns the facts to add to the snapshot's source:
     `artifacts` (the references) and, when some archive is not where the spec says,
-    `artifacts_missing` (one line each; a recovery names them). Raises RepositoryError.
+    `artifacts_missing` (one line each; a recovery names them). `digests` caches the
+    archives' hashes across the servers of one run. Raises RepositoryError.
     """
     wanted, missing, pack_level = _wanted(sources, level, patches)
     store = ArtifactStore(repo)
     refs: list[dict[str, Any]] = []
     for kind, path, identity in wanted:
         try:
-            digest, size = file_digest(path)
+            digest, size = file_digest(path, digests)
         except OSError as exc:
             what = f"update level {identity['level']}" if kind == "update" else \
                 f"patch {identity['patch_dir']}" if kind == "patch" else "pack"

@@ -34,7 +34,7 @@ from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 from providers.hosts.base import Transport
 from providers.hosts.pool import HostPool
-from providers.repositories.artifacts import ArtifactStore, referenced
+from providers.repositories.artifacts import ArtifactStore, DigestCache, referenced
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
@@ -88,10 +88,12 @@ class BackupProvider(Provider, CatalogPort):
 
     def __init__(self, hosts: HostPool | None = None) -> None:
         self.hosts = hosts or HostPool()
+        self._digests: DigestCache = {}  # archives hashed this run (servers share packs)
 
     def close(self) -> None:
         """Release the run's host connections."""
         self.hosts.close()
+        self._digests.clear()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """List the series in the policy's repository and every copy target."""
@@ -186,7 +188,8 @@ class BackupProvider(Provider, CatalogPort):
             # the archives the home was built from go in first: a snapshot never names
             # an artifact its repository does not hold
             facts.update(store_server_artifacts(repo, src["artifacts"], facts["update_level"],
-                                                facts["patches"], ctx.progress))
+                                                facts["patches"], ctx.progress,
+                                                digests=self._digests))
         fields = SnapshotFields(source=SnapshotSource(
             kind="server" if src["kind"] == "server" else "paths", address=src["address"],
             facts=facts), created=ctx.now, tags=tags)

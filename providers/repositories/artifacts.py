@@ -61,8 +61,20 @@ def check_digest(sha256: str) -> str:
     return sha256
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    """(sha256 hex, size) of a file on the controller."""
+DigestCache = dict[tuple[str, int, int, int], tuple[str, int]]
+"""(path, size, mtime_ns, inode) -> (sha256, size): archives hashed once per run."""
+
+
+def file_digest(path: Path, cache: DigestCache | None = None) -> tuple[str, int]:
+    """(sha256 hex, size) of a file on the controller; with `cache`, a file whose size,
+    mtime and inode are unchanged since it was hashed in this run is not read again.
+    Raises OSError when it cannot be read."""
+    if cache is not None:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        if key not in cache:
+            cache[key] = file_digest(path)
+        return cache[key]
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from providers.repositories.artifacts import ARCHIVE, ARTIFACTS, ArtifactStore, referenced
+from providers.repositories.artifacts import (
+    ARCHIVE,
+    ARTIFACTS,
+    ArtifactStore,
+    file_digest,
+    referenced,
+)
 from providers.repositories.errors import IntegrityError, RepositoryError
 from tests.providers.repositories.conftest import RepoHarness
 from tests.providers.repositories.test_repository_contract import put
@@ -99,3 +105,13 @@ def test_referenced_reads_the_digests_snapshot_facts_name() -> None:
     facts = [{"artifacts": [{"kind": "pack", "sha256": "a" * 64}]},
              {"artifacts": [{"sha256": "b" * 64}, "junk"]}, {"update_level": 3}]
     assert referenced(facts) == {"a" * 64, "b" * 64}
+
+
+def test_a_digest_is_computed_once_per_unchanged_file(tmp_path: Path) -> None:
+    path = archive(tmp_path, "pack.zip", b"one")
+    cache: dict = {}
+    first = file_digest(path, cache)
+    assert first == (hashlib.sha256(b"one").hexdigest(), 3) and len(cache) == 1
+    assert file_digest(path, cache) == first and len(cache) == 1
+    path.write_bytes(b"other bytes")
+    assert file_digest(path, cache) == (hashlib.sha256(b"other bytes").hexdigest(), 11)
