@@ -209,6 +209,8 @@ class S3Repository(Repository):
                 Bucket=self.bucket, Prefix=self._root())
             items = [item for page in pages for item in page.get("Contents", [])]
         for item in items:
+            if item["Key"] == key:
+                continue  # a concurrent first use has just marked it
             parsed = self._parse(item["Key"])
             if parsed is None or not is_own_file(parsed[2]):
                 raise foreign(self.name, where, item["Key"][len(self._root()):])
