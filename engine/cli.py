@@ -11,6 +11,10 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
+    "fmt": Lazy("engine.commands.fmt:fmt",
+                "Rewrite spec files in the canonical YAML layout, comments kept."),
+    "import": Lazy("engine.commands.import_cmd:import_",
+                   "Record declared servers and databases as they exist (adopt them)."),
     "init": Lazy("engine.commands.init:init",
                  "Start an environment folder: skeleton spec, schema, .gitignore, README."),
     "validate": Lazy("engine.commands.validate:validate",
@@ -35,11 +39,21 @@ COMMANDS: dict[str, Lazy] = {
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
         "migrate": Lazy("engine.commands.state_migrate:migrate",
                         "Move the state and its whole history to another backend."),
+        "mv": Lazy("engine.commands.state_mv:mv",
+                   "Move a recorded resource to a new address after a rename."),
     }),
     "backups": Lazy("engine.commands.backups:app",
                     "Backup catalog, verification, pins and retention.", {
         "forget": Lazy("engine.commands.forget:forget_command",
                        "Show which snapshots a keep policy keeps, and forget the rest."),
+        "ls": Lazy("engine.commands.snapshots:ls",
+                   "List what a snapshot holds: its parts and every path."),
+        "diff": Lazy("engine.commands.snapshots:diff",
+                     "Show what changed between two snapshots."),
+        "stats": Lazy("engine.commands.snapshots:stats",
+                      "Count snapshots and bytes per repository and series."),
+        "check": Lazy("engine.commands.snapshots:check",
+                      "Check whole repositories: manifests, parts, orphans."),
     }),
 }
 

@@ -26,18 +26,20 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     One host pool per registry: every provider that touches hosts (servers, backups of
     server paths, restores, drills, recovery) shares it, so a run opens one transport per
     host and closes them all at its end (`Registry.close`)."""
-    from providers.aws.ec2_provider import Ec2Provider
+    from providers.aws.ec2_provider import Ec2Provider, launched_address
     from providers.aws.provider import AwsProvider
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
     from providers.drills.provider import DrillProvider
     from providers.hosts.pool import HostPool
     from providers.product.provider import CarbonProvider
+    from providers.repositories.inspector import RepositoryInspector
     from providers.restore.provider import RestoreProvider
 
-    pool = hosts or HostPool()
+    pool = hosts or HostPool(resolve=launched_address)
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
-            RestoreProvider(pool), AwsProvider(), Ec2Provider()]
+            RestoreProvider(pool), AwsProvider(), Ec2Provider(pool),
+            RepositoryInspector()]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:

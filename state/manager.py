@@ -51,6 +51,7 @@ class StateManager:
         key: str,
         environment: str,
         keep_versions: int = 20,
+        lock_timeout: float = 0.0,
     ) -> None:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
@@ -59,6 +60,13 @@ class StateManager:
         self._key = key
         self._environment = environment
         self._keep = keep_versions
+        self._lock_timeout = lock_timeout
+
+    def waiting(self, lock_timeout: float) -> StateManager:
+        """The same state whose `lock()` waits up to `lock_timeout` seconds for the lock."""
+        return StateManager(self._store, self._locker, key=self._key,
+                            environment=self._environment, keep_versions=self._keep,
+                            lock_timeout=lock_timeout)
 
     @property
     def locker(self) -> Locker:
@@ -71,12 +79,17 @@ class StateManager:
         return self._store.location(self._key)
 
     @contextmanager
-    def lock(self, operation: str) -> Iterator[LockInfo]:
-        """Hold the state lock for `operation` for the duration of a `with` block.
+    def lock(self, operation: str, *, timeout: float | None = None) -> Iterator[LockInfo]:
+        """Hold the state lock for `operation` for the duration of a `with` block, waiting
+        up to `timeout` seconds (default: the manager's lock timeout) for another run to
+        release it.
 
-        Raises StateLockedError (naming the holder) when another run holds it.
+        Raises StateLockedError (naming the holder) when another run still holds it.
         """
-        info = self._locker.acquire(operation)
+        from state.lockwait import acquire_waiting
+
+        wait = self._lock_timeout if timeout is None else timeout
+        info = acquire_waiting(self._locker, operation, wait)
         try:
             yield info
         finally:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -44,6 +44,15 @@ class Format(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
+
+
+def require_format(fmt: Format, *allowed: Format) -> Format:
+    """`fmt` when the command can write it; otherwise exit 1 naming the ones it can (a
+    format accepted and then ignored would hand CI something else than it asked for)."""
+    if fmt not in allowed:
+        names = " or ".join(f.value for f in allowed)
+        fail(f"--format {fmt.value}: this command writes {names}")
+    return fmt
 
 
 def fail(message: str) -> NoReturn:
@@ -86,11 +95,35 @@ def env_dir(env: str | None) -> Path:
     return Path(env) if env else Path.cwd()
 
 
-def workspace(env: str | None) -> Workspace:
-    """Open the environment with the default providers."""
+def workspace(env: str | None, *, lock_timeout: float = 0.0) -> Workspace:
+    """Open the environment with the default providers; its state lock waits up to
+    `lock_timeout` seconds for another run (`--lock-timeout`)."""
+    import dataclasses
+
     from engine.wiring import open_workspace
 
-    return open_workspace(env_dir(env))
+    ws = open_workspace(env_dir(env))
+    if lock_timeout > 0:
+        ws = dataclasses.replace(ws, state=ws.state.waiting(lock_timeout))
+    return ws
+
+
+def parse_lock_timeout(text: str) -> float:
+    """`--lock-timeout` as seconds: a spec duration (`30s`, `5m`) or a number of seconds."""
+    from engine.spec.durations import parse_duration
+
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if seconds < 0:
+        raise typer.BadParameter("the lock timeout cannot be negative")
+    return seconds
+
+
+LockTimeout = Annotated[float, typer.Option(
+    "--lock-timeout", parser=parse_lock_timeout, metavar="DURATION",
+    help="Wait this long for another run's state lock (e.g. 30s, 5m); default: fail at once.")]
 
 
 def print_json(model: BaseModel | dict | list) -> None:
@@ -107,3 +140,11 @@ def print_text(text: str) -> None:
     """Write plain text to stdout."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def who() -> str:
+    """`user@host` of whoever runs this command (recorded with every state write)."""
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()}"

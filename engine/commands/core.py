@@ -13,6 +13,7 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import (
     Format,
+    LockTimeout,
     err,
     fail,
     guarded,
@@ -149,6 +150,7 @@ def apply(
                          "action to stdout.")] = Format.text,
     only: Annotated[list[str] | None, typer.Option(
         "--target", help="Only plan and apply this address or glob (repeatable).")] = None,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
 
@@ -169,7 +171,7 @@ def apply(
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
-    ws = workspace(env_folder)
+    ws = workspace(env_folder, lock_timeout=lock_timeout)
     try:
         warning = require_committed(ws.spec.directory, allow_dirty=allow_dirty)
     except (DirtySpecError, GitError) as exc:

@@ -59,3 +59,13 @@ def refresh_progress() -> Iterator[Callable[[str, int], None]]:
             bar.update(task, total=total, advance=1, description=address)
 
         yield advance
+
+
+@contextmanager
+def status(text: str) -> Iterator[None]:
+    """A spinner with `text` on stderr while a long read runs (a terminal only)."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(text):
+        yield

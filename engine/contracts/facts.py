@@ -27,6 +27,9 @@ class SnapshotInfo(Frozen):
     facts: dict[str, Any] = Field(default_factory=dict)
     size: int = 0
     tags: tuple[str, ...] = ()
+    raw_size: int = 0
+    """Bytes of the parts before compression (0 when the store does not say)."""
+    parts: int = 0
 
     @property
     def label(self) -> str:
@@ -77,3 +80,57 @@ class PackFacts(Frozen):
 
     product: str
     update_level: int
+
+
+class PartFacts(Frozen):
+    """One stored part of a snapshot, as its manifest describes it."""
+
+    name: str
+    kind: str
+    size: int
+    raw_size: int
+    sha256: str
+
+
+class SnapshotEntry(Frozen):
+    """One member of a paths snapshot: its kind, size, mode and (files) sha256."""
+
+    path: str
+    type: Literal["file", "dir", "symlink"]
+    size: int = 0
+    mode: str = "0644"
+    sha256: str | None = None
+    target: str | None = None
+
+
+class SnapshotContents(Frozen):
+    """What one snapshot holds: its parts, and the members of its tar part (none for a
+    database dump)."""
+
+    snapshot: SnapshotInfo
+    parts: tuple[PartFacts, ...] = ()
+    entries: tuple[SnapshotEntry, ...] = ()
+
+
+class RepositoryProblem(Frozen):
+    """One thing `backups check` found wrong in a repository."""
+
+    kind: Literal["manifest", "part", "orphan", "unfinished"]
+    where: str
+    problem: str
+
+
+class RepositoryCheck(Frozen):
+    """The result of checking a whole repository (`read_data`: every part re-hashed)."""
+
+    repository: str
+    read_data: bool = False
+    snapshots: int = 0
+    parts: int = 0
+    bytes_read: int = 0
+    problems: tuple[RepositoryProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found wrong."""
+        return not self.problems

@@ -19,7 +19,9 @@ from engine.contracts.facts import (
     ChangeBackup,
     FoundFile,
     PackFacts,
+    RepositoryCheck,
     RepositoryListing,
+    SnapshotContents,
     SnapshotInfo,
     SnapshotInspection,
 )
@@ -28,6 +30,7 @@ from engine.contracts.queries import (
     PORTS,
     CatalogPort,
     ChangeBackupPort,
+    ContentsPort,
     PackPort,
     QueryFailed,
     ServerFilesPort,
@@ -220,3 +223,19 @@ class Registry:
         except _FAILURES as exc:
             raise QueryFailed(f"change-backup.{server}@{backup_id}: cannot observe: "
                               f"{exc}") from exc
+
+    def snapshot_contents(self, spec: LoadedSpec, snapshot: SnapshotInfo) -> SnapshotContents:
+        """What `snapshot` holds (parts, and the members of a paths snapshot)."""
+        try:
+            return self._port(ContentsPort).snapshot_contents(spec, snapshot)
+        except _FAILURES as exc:
+            raise QueryFailed(f"snapshot.{snapshot.label}: cannot observe: {exc}") from exc
+
+    def check_repository(self, spec: LoadedSpec, repository: str, *,
+                         read_data: bool = False) -> RepositoryCheck:
+        """Every manifest, part and folder of `repository` checked."""
+        try:
+            return self._port(ContentsPort).check_repository(spec, repository,
+                                                             read_data=read_data)
+        except _FAILURES as exc:
+            raise QueryFailed(f"repository.{repository}: cannot observe: {exc}") from exc

@@ -16,7 +16,9 @@ from engine.contracts.facts import (
     ChangeBackup,
     FoundFile,
     PackFacts,
+    RepositoryCheck,
     RepositoryListing,
+    SnapshotContents,
     SnapshotInfo,
     SnapshotInspection,
 )
@@ -48,6 +50,20 @@ class SnapshotPort(ABC):
         """Re-hash the parts (when `verify`) and digest `files` as the snapshot holds them."""
 
 
+class ContentsPort(ABC):
+    """What a snapshot holds, and the health of a whole repository."""
+
+    @abstractmethod
+    def snapshot_contents(self, spec: LoadedSpec, snapshot: SnapshotInfo) -> SnapshotContents:
+        """The parts and (for paths) the members of `snapshot`, read and checked (I/O)."""
+
+    @abstractmethod
+    def check_repository(self, spec: LoadedSpec, repository: str, *,
+                         read_data: bool = False) -> RepositoryCheck:
+        """Every manifest, part and folder of `repository` checked; parts re-hashed when
+        `read_data` (I/O)."""
+
+
 class ServerFilesPort(ABC):
     """The exact bytes a server's managed files had, found in its backups."""
 
@@ -74,4 +90,4 @@ class ChangeBackupPort(ABC):
 
 
 PORTS: tuple[type, ...] = (CatalogPort, SnapshotPort, ServerFilesPort, PackPort,
-                           ChangeBackupPort)
+                           ChangeBackupPort, ContentsPort)

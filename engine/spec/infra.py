@@ -74,7 +74,8 @@ class Host(SpecModel):
     """A machine reached through a transport; server homes are relative to its root.
 
     `local` is the machine drydock runs on; `ssh` reaches `address` with strict host-key
-    checking against `known_hosts` (default `~/.ssh/known_hosts`).
+    checking against `known_hosts` (default `~/.ssh/known_hosts`). An EC2 host (`aws`) may
+    leave `address` open: its instance's private IP is used, the one recover launched.
     """
 
     site: str
@@ -104,7 +105,7 @@ class Host(SpecModel):
 
     @model_validator(mode="after")
     def _ssh_needs_address(self) -> Host:
-        if self.transport == "ssh" and not self.address:
+        if self.transport == "ssh" and not self.address and self.aws is None:
             raise ValueError("a host with transport: ssh needs an 'address'")
         if self.transport == "ssh" and not self.root.startswith("/"):
             raise ValueError("an ssh host's 'root' must be an absolute path on that host")

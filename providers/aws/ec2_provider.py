@@ -26,6 +26,8 @@ from engine.contracts.provider import (
 from engine.spec.loader import LoadedSpec
 from providers.aws.clients import AwsEndpoint, region_endpoint
 from providers.aws.ec2_instances import Ec2Error, Ec2Instance, Ec2Instances, LaunchRequest
+from providers.hosts.base import HostUnreachable
+from providers.hosts.pool import HostPool
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
 
@@ -73,11 +75,31 @@ def _image_id(ctx: ActionContext, p: dict[str, Any]) -> str:
     return found.parts[0].name
 
 
+def launched_address(spec: LoadedSpec, name: str) -> str | None:
+    """The host pool's resolver: the live instance's private IP for an EC2 host whose
+    spec leaves its address open, None for any other host. Raises HostUnreachable when
+    EC2 cannot say."""
+    host = spec.env.hosts.get(name)
+    if host is None or host.aws is None or host.address:
+        return None
+    try:
+        return host_address(spec, name, None)
+    except Ec2Error as exc:
+        raise HostUnreachable(f"host {name}: its address is its EC2 instance's, and {exc}"
+                              ) from exc
+
+
 class Ec2Provider(Provider):
-    """Observes EC2 hosts and launches the instances recovery needs."""
+    """Observes EC2 hosts and launches the instances recovery needs.
+
+    With the run's host pool, a launched instance's private IP becomes the address of its
+    host for every later action of the run (servers rebuilt onto it)."""
 
     kinds: ClassVar[tuple[str, ...]] = ("host",)
     action_types: ClassVar[tuple[str, ...]] = ("ec2.launch",)
+
+    def __init__(self, hosts: HostPool | None = None) -> None:
+        self.hosts = hosts
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """The facts of an EC2 host; a host without `aws` is just there."""
@@ -110,6 +132,8 @@ class Ec2Provider(Provider):
             running, made = instances.launch(request, progress=ctx.progress)
         except (Ec2Error, RepositoryError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
+        if self.hosts is not None and running.private_ip:
+            self.hosts.learn_address(p["host"], running.private_ip)
         word = "launched" if made else "already running"
         return ActionOutcome(
             message=f"EC2 host {p['host']}: instance {running.instance_id} {word} from "

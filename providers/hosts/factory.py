@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.spec.infra import Host
-from providers.hosts.base import Transport
+from providers.hosts.base import HostError, Transport
 from providers.hosts.local import LocalTransport
 
 
@@ -17,11 +17,15 @@ def transport_for_host(name: str, host: Host, spec_dir: Path, *,
     `address` is where to reach a host whose spec leaves its address open (an EC2 host
     recover launched: see `providers.aws.ec2_provider.host_address`).
     """
-    if address and "address" in type(host).model_fields and host.address is None:
+    if address and host.address is None:
         host = host.model_copy(update={"address": address})
     if host.transport == "local":
         return LocalTransport(name)
     if host.transport == "ssh":
+        if not host.address:
+            raise HostError(f"host {name}: no address yet (its spec leaves it to the EC2 "
+                            "instance, and none is running); launch it with recover, or "
+                            "set hosts." f"{name}.address")
         from providers.hosts.ssh import SshTransport
 
         return SshTransport.from_spec(name, host, spec_dir)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import BinaryIO, TypeVar
 
 from engine.spec.infra import Host
@@ -35,17 +35,59 @@ CONTROLLER = "controller"
 backups, `dir:` restore targets, drill folders without a host)."""
 
 T = TypeVar("T")
-Factory = Callable[[str, Host, Path], Transport]
+Factory = Callable[..., Transport]
+"""`factory(name, host, spec_dir)` makes a transport; called with `address=` too when the
+spec leaves the host's address open and the pool knows it."""
+Resolver = Callable[[LoadedSpec, str], "str | None"]
+"""`resolve(spec, name)`: where a host whose spec leaves its address open is (an EC2
+host: its instance's private IP), or None when nothing says."""
 
 
 class HostPool:
-    """Maps spec host names to their transports for the length of a run (thread-safe)."""
+    """Maps spec host names to their transports for the length of a run (thread-safe).
 
-    def __init__(self, factory: Factory = transport_for_host) -> None:
+    A host whose spec leaves `address` open (an EC2 host) is reached at the address the
+    run learned for it (`learn_address`, from the launch of its instance), else at what
+    `resolve` finds (the live instance's); that address is passed to the factory.
+    """
+
+    def __init__(self, factory: Factory = transport_for_host,
+                 resolve: Resolver | None = None) -> None:
         self._factory = factory
+        self._resolve = resolve
         self._lock = threading.Lock()
         self._open: dict[str, _Guarded] = {}
+        self._addresses: dict[str, str] = {}
         self._controller = LocalTransport(CONTROLLER)
+
+    def learn_address(self, host: str, address: str) -> None:
+        """Reach `host` at `address` from now on (a launched instance's private IP); a
+        transport opened to it before is closed."""
+        with self._lock:
+            self._addresses[host] = address
+            stale = self._open.pop(host, None)
+        if stale is not None:
+            try:
+                stale.close()
+            except OSError:
+                pass
+
+    def address_of(self, spec: LoadedSpec, host: str) -> str | None:
+        """The address the pool reaches `host` at when its spec leaves it open, or None
+        (the spec gives one, or nothing is known)."""
+        declared = spec.env.hosts.get(host)
+        if declared is None or declared.address:
+            return None
+        learned = self._addresses.get(host)
+        if learned is None and self._resolve is not None:
+            learned = self._resolve(spec, host)
+        return learned
+
+    def _make(self, spec: LoadedSpec, host: str, declared: Host) -> Transport:
+        address = self.address_of(spec, host)
+        if address is None:
+            return self._factory(host, declared, spec.directory)
+        return self._factory(host, declared, spec.directory, address=address)
 
     def get(self, spec: LoadedSpec, host: str | None) -> Transport:
         """The transport of spec host `host`; this machine for None (paths of the controller
@@ -61,8 +103,7 @@ class HostPool:
                 declared = spec.env.hosts.get(host)
                 if declared is None:
                     raise HostError(f"host {host!r} is not declared in the spec")
-                found = self._open[host] = _Guarded(
-                    self._factory(host, declared, spec.directory))
+                found = self._open[host] = _Guarded(self._make(spec, host, declared))
             return found
 
     @property

@@ -224,3 +224,9 @@ class LocalRepository(Repository):
             for entry in os.scandir(directory):
                 newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
             yield directory.parent.name, directory.name, datetime.fromtimestamp(newest, UTC)
+
+    def _inventory(self) -> Iterator[tuple[str, str, str, int]]:
+        for directory in self._snapshot_dirs(None):
+            for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+                size = entry.stat(follow_symlinks=False).st_size
+                yield directory.parent.name, directory.name, entry.name, size

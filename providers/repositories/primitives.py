@@ -54,6 +54,11 @@ class StoragePrimitives(ABC):
         in-progress marker and no manifest."""
 
     @abstractmethod
+    def _inventory(self) -> Iterator[tuple[str, str, str, int]]:
+        """Yield (series, id, object name, stored size) of every object in a snapshot
+        folder, with or without a manifest (for a repository-wide check)."""
+
+    @abstractmethod
     def _claim(self, *, create: bool) -> None:
         """Check the repository path is drydock's (marked, or empty, or only snapshots);
         with `create`, make it and write the marker. Raises RepositoryError otherwise."""

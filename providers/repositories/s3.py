@@ -316,6 +316,16 @@ class S3Repository(Repository):
                 for item in page.get("Contents", []):
                     yield item["Key"], item["LastModified"]
 
+    def _inventory(self) -> Iterator[tuple[str, str, str, int]]:
+        prefix = self._root()
+        with self._calling(prefix, "list"):
+            pages = self._client().get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    parsed = self._parse(item["Key"])
+                    if parsed is not None:
+                        yield parsed[0], parsed[1], parsed[2], int(item["Size"])
+
     def _uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:
         """(key, upload id, initiated) of every unfinished multipart upload under `prefix`."""
         with self._calling(prefix, "list uploads"):

@@ -45,7 +45,8 @@ def describe(manifest: Manifest, repository: str) -> SnapshotInfo:
                         created=manifest.created, kind=manifest.source.kind,
                         address=manifest.source.address, engine=manifest.source.engine,
                         facts=dict(manifest.source.facts), size=manifest.size,
-                        tags=manifest.tags)
+                        tags=manifest.tags, raw_size=sum(p.raw_size for p in manifest.parts),
+                        parts=len(manifest.parts))
 
 
 def list_snapshots(repo: SnapshotStore, series: str | None = None) -> list[SnapshotInfo]:
