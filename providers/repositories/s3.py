@@ -323,7 +323,7 @@ class S3Repository(Repository):
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     parsed = self._parse(item["Key"])
-                    if parsed is not None:
+                    if parsed is not None and parsed[0] != ARTIFACTS_DIR:  # not snapshots
                         yield parsed[0], parsed[1], parsed[2], int(item["Size"])
 
     def _uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:
