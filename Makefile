@@ -27,8 +27,9 @@ soak: $(STAMP)  # the fuzz tests with many more examples
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+bench: $(STAMP)  # make bench [QUICK=1]: installs Puppet/Ansible when missing, one table
+	$(BIN)/python -m pip install --quiet matplotlib ansible-core
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 dist: $(STAMP)  # the release: sdist, the wheel built from it, and their SHA256SUMS
 	rm -rf dist

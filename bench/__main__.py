@@ -1,67 +1,54 @@
-"""Run drydock's benchmarks and print one table per benchmark.
+"""`make bench` / `python -m bench`: one table of drydock against its peers and the floors.
 
-  python -m bench                 # default sizes
-  python -m bench plan --servers 2000
-  python -m bench retention --snapshots 1000000
-  python -m bench backup --size 256M
-  python -m bench ssh --homes 50  # refresh over ssh vs local (needs openssh-server)
-  python -m bench loader          # spec loading at 1,000 and 10,000 servers
+  python -m bench                       # the full table (tens of minutes on 2 cores)
+  python -m bench --quick               # the smallest sizes, one run each, no peers
+  python -m bench --json out.json       # also save the rows (docs/performance.md's plot)
+  python -m bench --only start,warm     # some cases only (see CASES in bench/table.py)
+
+Every figure is the median of several runs made in this one invocation; peak RSS is the
+highest of the runs (from wait4, per child). Peers are installed when missing.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import json
+import sys
+from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
-
-def _table(title: str, rows: list[dict]) -> None:
-    table = Table(title=title)
-    if not rows:
-        return
-    for key in rows[0]:
-        table.add_column(key, justify="right" if isinstance(rows[0][key], int | float) else "left")
-    for row in rows:
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
-    Console(width=180).print(table)
+from bench.table import CASES, Settings, render_markdown, run_cases
 
 
-def main() -> None:
-    """Parse arguments and run the chosen benchmarks."""
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("which", nargs="*", default=["plan", "retention", "backup", "ssh"])
-    parser.add_argument("--servers", type=int, default=1000)
-    parser.add_argument("--snapshots", type=int, default=1_000_000)
-    parser.add_argument("--size", default="256M")
-    parser.add_argument("--homes", type=int, default=50)
-    parser.add_argument("--parallelism", type=int, default=8)
-    args = parser.parse_args()
-    if "plan" in args.which:
-        from bench.plan_bench import run
-
-        _table(f"plan/apply on {args.servers} servers", run(args.servers))
-    if "loader" in args.which:
-        from bench.loader_bench import run as run_loader
-
-        _table("spec loader", run_loader())
-    if "retention" in args.which:
-        mod = importlib.import_module("bench.retention_bench")
-        _table(f"retention on {args.snapshots} snapshots", mod.run(args.snapshots))
-    if "backup" in args.which:
-        mod = importlib.import_module("bench.backup_throughput")
-        _table(f"backup/restore throughput ({args.size})", mod.run(args))
-    if "ssh" in args.which:
-        mod = importlib.import_module("bench.ssh_refresh")
-        try:
-            rows = mod.run(args.homes, args.parallelism)
-        except RuntimeError as exc:
-            print(f"ssh refresh: skipped ({exc})")
-        else:
-            _table(f"refresh of {args.homes} homes over ssh vs local "
-                   f"(parallelism {args.parallelism})", rows)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smallest sizes, one run each, no peers (a smoke test)")
+    parser.add_argument("--runs", type=int, default=None, help="runs per drydock figure")
+    parser.add_argument("--peer-runs", type=int, default=None, help="runs per peer figure")
+    parser.add_argument("--no-peers", action="store_true", help="skip Puppet and Ansible")
+    parser.add_argument("--ansible-sizes", default="10",
+                        help="estate sizes Ansible runs at (e.g. 10,100; each item costs it "
+                             "a module run, so 100 servers take many minutes)")
+    parser.add_argument("--only", default="", help=f"comma-separated: {', '.join(CASES)}")
+    parser.add_argument("--root", type=Path, default=Path("/tmp/drydock-bench"),
+                        help="where the generated estates live (reused between runs)")
+    parser.add_argument("--json", type=Path, default=None, help="save the rows as JSON")
+    args = parser.parse_args(argv)
+    settings = Settings.make(quick=args.quick, runs=args.runs, peer_runs=args.peer_runs,
+                             peers=not (args.no_peers or args.quick), root=args.root,
+                             ansible_sizes=tuple(int(n) for n in args.ansible_sizes.split(",")))
+    only = [c for c in args.only.split(",") if c] or list(CASES)
+    unknown = sorted(set(only) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
+    rows = run_cases(settings, only, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(render_markdown(rows, settings))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"settings": settings.describe(), "rows": rows},
+                                        indent=1) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

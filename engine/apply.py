@@ -13,13 +13,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from engine.contracts.models import Action, Frozen, Plan, Step
 from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -77,16 +74,23 @@ class _Walk:
     ctx: ActionContext
     journal: JournalLike
     callbacks: Callbacks
-    graph: nx.DiGraph = field(default_factory=lambda: _digraph())
+    actions: dict[str, Action] = field(default_factory=dict)
+    successors: dict[str, list[str]] = field(default_factory=dict)
     status: dict[str, Status] = field(default_factory=dict)
     transactions: dict[str, list[Action]] = field(default_factory=dict)
     reports: list[ActionReport] = field(default_factory=list)
 
 
-def _digraph() -> nx.DiGraph:
-    import networkx as nx  # imported by the one command that walks a graph
-
-    return nx.DiGraph()
+def _descendants(walk: _Walk, start: str) -> set[str]:
+    """Every action that depends on `start`, directly or not."""
+    seen: set[str] = set()
+    todo = list(walk.successors.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(walk.successors.get(node, ()))
+    return seen
 
 
 def _run_one(walk: _Walk, action: Action) -> tuple[Status, str, ActionOutcome | None, float]:
@@ -145,11 +149,11 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
     """Run every action of `plan` in dependency order, at most `parallelism` at once."""
     walk = _Walk(plan, registry, ctx, journal, callbacks or Callbacks())
     for action in plan.actions:
-        walk.graph.add_node(action.id, action=action)
+        walk.actions[action.id] = action
         if action.transaction is not None:
             walk.transactions.setdefault(action.transaction, []).append(action)
         for dep in action.depends_on:
-            walk.graph.add_edge(dep, action.id)
+            walk.successors.setdefault(dep, []).append(action.id)
     waiting = {a.id: set(a.depends_on) for a in plan.actions}
     ready = deque(a.id for a in plan.actions if not waiting[a.id])
     running: dict[Future, str] = {}
@@ -158,7 +162,7 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
         while (ready and not interrupted) or running:
             while ready and not interrupted:
                 node = ready.popleft()
-                action = walk.graph.nodes[node]["action"]
+                action = walk.actions[node]
                 walk.callbacks.on_start(action)
                 comp = _compensation_steps(walk, action)
                 running[pool.submit(_task, walk, action, comp)] = node
@@ -206,18 +210,16 @@ def _finish(walk: _Walk, action: Action, status: Status, message: str,
         walk.reports.append(comp)
         walk.callbacks.on_report(comp)
     if status == "ok":
-        for succ in walk.graph.successors(action.id):
+        for succ in walk.successors.get(action.id, ()):
             waiting[succ].discard(action.id)
             if not waiting[succ] and succ not in walk.status:
                 ready.append(succ)
         return
-    import networkx as nx
-
-    for node in sorted(nx.descendants(walk.graph, action.id)):
+    for node in sorted(_descendants(walk, action.id)):
         if node in walk.status:
             continue
         walk.status[node] = "skipped"
-        skipped = walk.graph.nodes[node]["action"]
+        skipped = walk.actions[node]
         rep = ActionReport(id=node, address=skipped.address, type=skipped.type,
                            status="skipped", message=f"skipped: {action.id} failed")
         walk.reports.append(rep)

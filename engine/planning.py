@@ -24,6 +24,7 @@ from engine.planners.backup_artifacts import plan_artifact_prunes
 from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
+from engine.planners.refresh_only import accepted_records, refresh_only_warning
 from engine.spec.loader import LoadedSpec
 from engine.targeting import TargetError, resolve_targets, selected, targeting_warning
 from state.document import StateDocument
@@ -67,8 +68,10 @@ def make_plan(
     git: GitInfo | None = None,
     targets: Sequence[str] = (),
     warnings: Sequence[str] = (),
+    refresh_only: bool = False,
 ) -> Plan:
     """Build the full plan. `observe` is the refresh (None to plan from the state only).
+    With `refresh_only` the plan has no action, only records accepting the drift found.
 
     Raises PlanError when a resource could not be observed, a target matches nothing or
     the graph is invalid.
@@ -88,6 +91,11 @@ def make_plan(
         (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
     changes, drift = compute_changes(desired, doc, observed, ignore)
     changes = [c for c in changes if selected(c.address, targets)]
+    if refresh_only:
+        records = accepted_records(drift, doc, lambda a: selected(a, targets))
+        return assemble_plan(spec, doc, [], plan_id=plan_id, now=now, git=git, drift=drift,
+                             records=records,
+                             warnings=[*warnings, refresh_only_warning(records)])
     ctx = PlanContext(
         spec=spec, plan_id=plan_id, now=now,
         recorded={a: dict(r.attributes) for a, r in doc.resources.items()},

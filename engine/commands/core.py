@@ -81,6 +81,9 @@ def plan(
     full_plan_url: Annotated[str | None, typer.Option(
         "--full-plan-url", help="Where the full plan is, named when a markdown plan is cut.")
     ] = None,
+    refresh_only: Annotated[bool, typer.Option(
+        "--refresh-only", help="Plan no change: only accept the drift found into the state "
+                               "(applying it records what is there now).")] = False,
 ) -> None:
     """Show what apply would do: changes, drift and the ordered actions.
 
@@ -92,6 +95,7 @@ def plan(
       drydock plan specs/demo -o plan.json && drydock apply plan.json
       drydock plan specs/prod --base origin/main --format markdown > comment.md
       drydock plan specs/prod --target 'server.gw-*'    (warns that targeting is on)
+      drydock plan specs/prod --refresh-only -o accept.json && drydock apply accept.json
     """
     from engine.gitinfo import GitError, spec_diff_against
     from engine.specdiff import render_spec_diff_text
@@ -103,7 +107,7 @@ def plan(
         fail(str(exc))
     with refresh_progress() as observed:
         made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
-                              on_observed=observed)
+                              on_observed=observed, refresh_only=refresh_only)
     if out is not None:
         from safefs.atomicfile import write_atomic
 
@@ -119,7 +123,7 @@ def plan(
         print_json({**made.model_dump(mode="json"), "spec_diff": changed.model_dump(mode="json")})
     else:
         print_text(render_spec_diff_text(changed) + render_text(made))
-    if detailed_exitcode and made.summary.has_changes:
+    if detailed_exitcode and (made.summary.has_changes or (refresh_only and made.records)):
         raise typer.Exit(2)
 
 
@@ -150,6 +154,9 @@ def apply(
                          "action to stdout.")] = Format.text,
     only: Annotated[list[str] | None, typer.Option(
         "--target", help="Only plan and apply this address or glob (repeatable).")] = None,
+    refresh_only: Annotated[bool, typer.Option(
+        "--refresh-only", help="Plan no change: only accept the drift found into the state "
+                               "(applying it records what is there now).")] = False,
     lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
@@ -168,6 +175,8 @@ def apply(
     if saved and only:
         fail(f"--target goes with planning; {path} is a saved plan, which already holds "
              "only what it was planned for")
+    if saved and refresh_only:
+        fail(f"--refresh-only goes with planning; apply {path} as it was planned")
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
@@ -187,7 +196,7 @@ def apply(
             return made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         with refresh_progress() as observed:
             return plan_workspace(ws, when, doc=doc, targets=only or [],
-                                  on_observed=observed)
+                                  on_observed=observed, refresh_only=refresh_only)
 
     def review(made: Plan, _doc: StateDocument) -> None:
         if saved:

@@ -39,10 +39,12 @@ def interrupted(ws: Workspace) -> list[JournalIntent]:
 
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                    targets: Sequence[str] = (), doc: StateDocument | None = None,
-                   on_observed: Callable[[str, int], None] = lambda _a, _t: None) -> Plan:
+                   on_observed: Callable[[str, int], None] = lambda _a, _t: None,
+                   refresh_only: bool = False) -> Plan:
     """Make a plan for the workspace's environment against its current state.
 
-    `on_observed(address, total)` reports refresh progress.
+    `on_observed(address, total)` reports refresh progress; `refresh_only` makes a plan
+    that only accepts drift into the state (it always refreshes).
     """
     doc = doc if doc is not None else ws.state.read()
     unfinished = interrupted(ws)
@@ -69,9 +71,10 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
 
     plan_id = new_id(now)
     try:
-        return make_plan(ws.spec, doc, observe if (do_refresh or must_refresh) else None,
+        refreshing = do_refresh or must_refresh or refresh_only
+        return make_plan(ws.spec, doc, observe if refreshing else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                         targets=targets, warnings=warnings)
+                         targets=targets, warnings=warnings, refresh_only=refresh_only)
     finally:
         ws.registry.close()  # the refresh's host connections
 
