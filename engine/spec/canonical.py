@@ -9,8 +9,6 @@ to drydock's own loader, or the file is left alone with an error.
 
 from __future__ import annotations
 
-import io
-
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -24,6 +22,14 @@ class FormatError(ValueError):
     def __init__(self, issue: SpecIssue) -> None:
         self.issue = issue
         super().__init__(str(issue))
+
+
+class _Collected(list[str]):
+    """The text ruamel.yaml writes, collected in memory (a stream without the io module)."""
+
+    def write(self, text: str | bytes) -> None:
+        """Keep one written piece (ruamel.yaml hands bytes, UTF-8, to a non-text stream)."""
+        self.append(text.decode("utf-8") if isinstance(text, bytes) else text)
 
 
 def _yaml() -> YAML:
@@ -53,13 +59,13 @@ def canonical_yaml(name: str, text: str) -> str:
     yaml = _yaml()
     try:
         document = yaml.load(text)
-        out = io.StringIO()
+        out = _Collected()
         yaml.dump(document, out)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise FormatError(SpecIssue(name, line, col, f"cannot format: {exc}")) from None
-    formatted = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    formatted = "\n".join(line.rstrip() for line in "".join(out).splitlines()) + "\n"
     if _meaning(name, formatted) != before:
         raise FormatError(SpecIssue(name, 1, 1, "cannot format without changing what it "
                                                 "means; fix its layout by hand"))
