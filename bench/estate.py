@@ -21,7 +21,8 @@ from testkit.builder_zip import write_atomic
 
 TEMPLATE = "[server]\nhostname = \"{{ server }}\"\noffset = {{ offset }}\n"
 LOG4J = "rootLogger.level = INFO\n"
-KERNEL = "4.2.0"
+VERSION = "4.2.0"  # wso2am 4.2.0 ...
+KERNEL = "4.9.0"  # ... runs on Carbon kernel 4.9.0: patches are named for the kernel
 PATCHES, JARS, HOSTS = 5, 10, 10
 DEPLOYMENT = "repository/conf/deployment.toml"
 LOG4J_PATH = "repository/conf/log4j2.properties"
@@ -75,7 +76,7 @@ def _link_tree(src: Path, dst: Path) -> None:
 
 def _server_yaml(i: int, patch_ids: str) -> str:
     name = f"s{i:05d}"
-    return (f"  {name}:\n    host: node-{i % HOSTS}\n    product: wso2am-{KERNEL}\n"
+    return (f"  {name}:\n    host: node-{i % HOSTS}\n    product: wso2am-{VERSION}\n"
             f"    home: opt/{name}\n"
             f"    rollout: {{group: g{i % 50}, max_unavailable: 2}}\n"
             f"    patches: [{patch_ids}]\n    config:\n"
@@ -99,7 +100,8 @@ def write_spec(spec: Path, servers: int) -> None:
         "environment: bench\nvars: {world: world}\n"
         "state: {backend: local, path: state/bench.json}\n"
         "sites: {primary: {}}\nhosts:\n" + host_lines +
-        f"products:\n  wso2am-{KERNEL}:\n    pack: \"{{{{ world }}}}/packs/wso2am-{KERNEL}.zip\"\n"
+        f"products:\n  wso2am-{VERSION}:\n"
+        f"    pack: \"{{{{ world }}}}/packs/wso2am-{VERSION}.zip\"\n"
         "    updates: \"{{ world }}/updates\"\n    patches: \"{{ world }}/patches\"\n")
     (spec / "servers.yaml").write_text(
         "servers:\n" + "".join(_server_yaml(i, patch_ids) for i in range(servers)))

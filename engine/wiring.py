@@ -64,6 +64,7 @@ class DemoWorld:
     stop_servers: Callable[[LoadedSpec], list[str]]
     stop_servers_under: Callable[[LoadedSpec, Path], list[str]]
     count_rows: Callable[[LoadedSpec, str, str], object]
+    describe_home: Callable[[Path], list[str]]
 
 
 def demo_world() -> DemoWorld:
@@ -72,4 +73,4 @@ def demo_world() -> DemoWorld:
 
     return DemoWorld(reset=kit.reset_world, hand_edit=kit.hand_edit,
                      stop_servers=kit.stop_servers, stop_servers_under=kit.stop_servers_under,
-                     count_rows=kit.count_rows)
+                     count_rows=kit.count_rows, describe_home=kit.describe_home)

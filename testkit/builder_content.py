@@ -38,8 +38,15 @@ EMPTY_DIRS = (
 )
 
 
+KERNELS = {("wso2am", "4.2.0"): "4.9.0", ("wso2am", "4.1.0"): "4.8.1",
+           ("wso2am", "3.2.0"): "4.6.0", ("wso2am", "2.1.0"): "4.4.0",
+           ("wso2is", "6.1.0"): "4.9.0", ("wso2is", "5.11.0"): "4.6.1",
+           ("wso2mi", "4.2.0"): "4.9.0"}
+"""The Carbon kernel each product release runs on (never the product's own version)."""
+
+
 class ProductInfo(BaseModel):
-    """How a product presents itself: display name and control script."""
+    """How a product presents itself: display name, control script and Carbon kernel."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -47,6 +54,7 @@ class ProductInfo(BaseModel):
     version: str
     display: str
     script: str
+    kernel: str = KERNEL
 
     @property
     def full(self) -> str:
@@ -61,17 +69,21 @@ _KNOWN = {
 }
 
 
-def product_info(product: str, version: str) -> ProductInfo:
-    """Return the display name and script of `product` (unknown ones get wso2server.sh).
+def product_info(product: str, version: str, kernel: str | None = None) -> ProductInfo:
+    """Return the display name, script and kernel of `product` (unknown ones get
+    wso2server.sh and kernel 4.9.0 unless `kernel` says otherwise).
 
-    Raises ValueError when product or version are not simple names.
+    Raises ValueError when product, version or kernel are not simple names.
     """
-    for value, what, extra in ((product, "product", "._-"), (version, "version", "._")):
+    kernel = kernel or KERNELS.get((product, version), KERNEL)
+    for value, what, extra in ((product, "product", "._-"), (version, "version", "._"),
+                               (kernel, "kernel", "._")):
         if not value or not all(c.isalnum() or c in extra for c in value):
             raise ValueError(f"{what} {value!r} must be letters, digits or {extra!r}; "
                              "pass a plain name such as wso2am / 4.2.0")
     display, script = _KNOWN.get(product, (f"WSO2 {product}", "wso2server.sh"))
-    return ProductInfo(product=product, version=version, display=display, script=script)
+    return ProductInfo(product=product, version=version, display=display, script=script,
+                       kernel=kernel)
 
 
 def fake_bytes(seed: str, size: int, *, magic: bytes = b"") -> bytes:
@@ -177,6 +189,8 @@ def base_files(info: ProductInfo, level: int = -1) -> dict[str, Entry]:
         Entry(path=f"bin/{info.script}", data=CONTROL_SCRIPT.encode(), executable=True),
         Entry(path="bin/carbon_server.py", data=inspect.getsource(fake_server).encode()),
         Entry(path="bin/version.txt", data=f"{info.display} v{info.version}\n".encode()),
+        Entry(path="bin/wso2carbon-version.txt",
+              data=f"WSO2 Carbon Framework v{info.kernel}\n".encode()),
         Entry(path="LICENSE.txt", data=b"Apache License, Version 2.0 (fixture copy)\n"),
         Entry(path="repository/conf/deployment.toml", data=deployment_toml(info).encode()),
         Entry(path="repository/conf/log4j2.properties",
@@ -194,13 +208,34 @@ def base_files(info: ProductInfo, level: int = -1) -> dict[str, Entry]:
         Entry(path=VELOCITY, data=velocity_template("base")),
         Entry(path="repository/database/WSO2CARBON_DB.db", data=carbon_db()),
         Entry(path="updates/product.txt", data=info.full.encode()),
-        Entry(path="updates/config.json", data=config_json(level)),
+        Entry(path="updates/config.json", data=config_json(level, info)),
     ]
     entries += [Entry(path=f"repository/components/plugins/{name}",
                       data=fake_jar(name, "base")) for name in PLUGINS]
     return {e.path: e for e in entries}
 
 
-def config_json(level: int) -> bytes:
-    """The bytes of ``updates/config.json`` for an update level (-1: never updated)."""
-    return (json.dumps({"update-level": level}) + "\n").encode()
+def config_json(level: int, info: ProductInfo | None = None) -> bytes:
+    """The bytes of ``updates/config.json`` for an update level (-1: never updated), as the
+    update client writes it: the level as a string, beside the client's own keys."""
+    doc = {"update-level": str(level), "channel": "full",
+           "product": info.full if info else "", "update-tool-version": "1.4.2"}
+    return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+CLIENT_KEYS = {"username": "ops@example.com",
+               "service": {"access-token": "u2-access-5f1c0a9e-token-never-shown",
+                           "refresh-token": "u2-refresh-9d2b7e11-token-never-shown"}}
+"""What the update client adds to ``updates/config.json`` once someone signs in."""
+
+
+def sign_in_update_client(home: object) -> None:
+    """Make the home's ``updates/config.json`` look like the update client's after a
+    sign-in: the account and service tokens beside the level (keys kept, order kept).
+    `home` is a local path."""
+    from pathlib import Path
+
+    path = Path(str(home)) / "updates" / "config.json"
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    doc.update(CLIENT_KEYS)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

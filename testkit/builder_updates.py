@@ -1,15 +1,23 @@
-"""The chain of update levels: what each level changes, its package and its descriptor."""
+"""The chain of update levels: what each level changes, its package and its descriptors.
+
+Packages are laid out as WUM and wum-uc ship them (DESIGN §6): ``WSO2-CARBON-UPDATE-
+<kernel>-<NNNN>.zip`` holding one top folder of that name with ``update-descriptor3.yaml``,
+the older ``update-descriptor.yaml``, ``LICENSE.txt``, ``NOT_A_CONTRIBUTION.txt`` and
+``carbon.home/<path>`` per added or modified file. Descriptors carry no per-file
+checksums unless asked (`checksums=True` adds the `checksums` key some tools write).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
 from providers.product.archive import ArchiveError, read_member
-from safefs.pathsafety import UnsafePathError, safe_member_name
+from providers.product.descriptors import DescriptorError, read_package
 from testkit.builder_content import (
     LEGACY_LIB,
     UPDATE_TARGETS,
@@ -21,11 +29,19 @@ from testkit.builder_content import (
 from testkit.builder_zip import Entry, zip_bytes
 
 DESCRIPTOR = "update-descriptor3.yaml"
+DESCRIPTOR_V2 = "update-descriptor.yaml"
 PAYLOAD = "carbon.home"
-PLATFORM_NAME = "carbon"
+PLATFORM_NAMES = {"4.2": "turing", "4.3": "perlis", "4.4": "wilkes", "4.5": "wilkes",
+                  "4.6": "wilkes", "4.8": "wilkes", "4.9": "wilkes"}
 _PLUGINS = "repository/components/plugins"
 _HOTFIX_PREFIX = f"{_PLUGINS}/org.wso2.carbon.apimgt.hotfix.u"
 _LICENSE = b"Apache License, Version 2.0 (fixture copy for update packages)\n"
+_NOT_A_CONTRIBUTION = (b"This update is not a contribution to the project; it is licensed "
+                       b"under the terms in LICENSE.txt (fixture copy).\n")
+PARTIAL_PRODUCT = ("wso2is-km", "5.10.0")
+"""Another product some levels partially apply to (a subset of their files)."""
+MISSPELT_LEVELS = frozenset({10})
+"""Levels whose descriptor spells the key `partial_applicable_products`, as some real ones do."""
 
 
 class FileChecksum(BaseModel):
@@ -56,9 +72,22 @@ def sha256_ref(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def update_file_name(version: str, number: int) -> str:
-    """``WSO2-CARBON-UPDATE-4.2.0-0014.zip`` for a platform version and level."""
-    return f"WSO2-CARBON-UPDATE-{version}-{number:04d}.zip"
+def update_name(kernel: str, number: int) -> str:
+    """``WSO2-CARBON-UPDATE-4.9.0-0014``: the package's stem and top folder."""
+    return f"WSO2-CARBON-UPDATE-{kernel}-{number:04d}"
+
+
+def update_file_name(kernel: str, number: int) -> str:
+    """``WSO2-CARBON-UPDATE-4.9.0-0014.zip`` for a Carbon kernel version and level."""
+    return f"{update_name(kernel, number)}.zip"
+
+
+def _instructions(n: int) -> str:
+    if n % 4:
+        return ""
+    return ("Shut down the server before applying this update.\n"
+            f"{VELOCITY} changes: re-publish the APIs of every tenant so the gateway uses "
+            "the new template.")
 
 
 def _plan_level(info: ProductInfo, tree: dict[str, Entry], n: int) -> tuple[
@@ -114,73 +143,103 @@ def update_chain(info: ProductInfo, base: dict[str, Entry], upto: int) -> list[U
     return levels
 
 
-def descriptor(info: ProductInfo, level: UpdateLevel) -> bytes:
-    """The ``update-descriptor3.yaml`` bytes of `level` (keys as DESIGN §6)."""
+def _product_entry(product: str, version: str, added: list[str], modified: list[str],
+                   removed: list[str]) -> dict[str, object]:
+    return {"product_name": product, "product_version": version, "added_files": added,
+            "modified_files": modified, "removed_files": removed}
+
+
+def descriptor(info: ProductInfo, level: UpdateLevel, *, checksums: bool = False) -> bytes:
+    """The ``update-descriptor3.yaml`` bytes of `level` (keys as wum-uc writes them).
+
+    Even levels partially apply to `PARTIAL_PRODUCT` (their first modified file); the
+    levels in `MISSPELT_LEVELS` spell that key as some real descriptors do.
+    """
+    added, modified = [e.path for e in level.added], [e.path for e in level.modified]
+    entry = _product_entry(info.product, info.version, added, modified, list(level.removed))
+    partial = ([_product_entry(*PARTIAL_PRODUCT, [], modified[:1], [])]
+               if level.number % 2 == 0 else [])
+    lists = json.dumps([entry, *partial], sort_keys=True).encode()
+    doc: dict[str, object] = {
+        "update_number": f"{level.number:04d}",
+        "platform_version": info.kernel,
+        "platform_name": PLATFORM_NAMES.get(info.kernel.rsplit(".", 1)[0], "wilkes"),
+        "md5sum": hashlib.md5(lists, usedforsecurity=False).hexdigest(),
+        "description": level.description,
+        "instructions": _instructions(level.number),
+        "bug_fixes": dict(level.bug_fixes),
+        "compatible_products": [entry],
+        ("partial_applicable_products" if level.number in MISSPELT_LEVELS
+         else "partially_applicable_products"): partial,
+    }
+    if checksums:
+        doc["checksums"] = {path: {"before": c.before, "after": c.after}
+                            for path, c in level.checksums.items()}
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).encode()
+
+
+def descriptor_v2(info: ProductInfo, level: UpdateLevel) -> bytes:
+    """The older ``update-descriptor.yaml`` (v2) that packages usually carry too."""
     doc = {
         "update_number": f"{level.number:04d}",
-        "platform_version": info.version,
-        "platform_name": PLATFORM_NAME,
-        "description": level.description,
+        "platform_version": info.kernel,
+        "platform_name": PLATFORM_NAMES.get(info.kernel.rsplit(".", 1)[0], "wilkes"),
+        "applies_to": f"{info.full}",
         "bug_fixes": dict(level.bug_fixes),
-        "compatible_products": [{
-            "product_name": info.product,
-            "product_version": info.version,
-            "added_files": [e.path for e in level.added],
-            "modified_files": [e.path for e in level.modified],
-            "removed_files": list(level.removed),
-        }],
-        "checksums": {path: {"before": c.before, "after": c.after}
-                      for path, c in level.checksums.items()},
+        "description": level.description,
+        "file_changes": {"added_files": [e.path for e in level.added],
+                         "removed_files": list(level.removed),
+                         "modified_files": [e.path for e in level.modified]},
     }
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).encode()
 
 
-def update_package(info: ProductInfo, level: UpdateLevel) -> bytes:
-    """The zip bytes of `level`: descriptor, LICENSE.txt and carbon.home/<changed files>."""
-    entries = [Entry(path=DESCRIPTOR, data=descriptor(info, level)),
-               Entry(path="LICENSE.txt", data=_LICENSE)]
+def update_package(info: ProductInfo, level: UpdateLevel, *, top: bool = True,
+                   checksums: bool = False, v2: bool = True) -> bytes:
+    """The zip bytes of `level`: descriptors, LICENSE.txt, NOT_A_CONTRIBUTION.txt and
+    carbon.home/<changed files>, inside one top folder named like the package unless
+    `top` is False (a hand-made package)."""
+    entries = [Entry(path=DESCRIPTOR, data=descriptor(info, level, checksums=checksums)),
+               Entry(path="LICENSE.txt", data=_LICENSE),
+               Entry(path="NOT_A_CONTRIBUTION.txt", data=_NOT_A_CONTRIBUTION)]
+    if v2:
+        entries.append(Entry(path=DESCRIPTOR_V2, data=descriptor_v2(info, level)))
     entries += [e.model_copy(update={"path": f"{PAYLOAD}/{e.path}"})
                 for e in (*level.added, *level.modified)]
+    if top:
+        root = update_name(info.kernel, level.number)
+        entries = [e.model_copy(update={"path": f"{root}/{e.path}"}) for e in entries]
     return zip_bytes(entries)
-
-
-def _rel(path: str, package: Path) -> str:
-    try:
-        return safe_member_name(path, archive=str(package)).as_posix()
-    except UnsafePathError as exc:
-        raise ArchiveError(str(exc)) from exc
 
 
 def apply_package(tree: dict[str, Entry], package: Path, info: ProductInfo) -> None:
     """Apply the update package at `package` to the in-memory home `tree`, in place.
 
-    A minimal installer for building packs at a level. Raises ValueError (ArchiveError
-    for bad archives) when the package is for another product or a file's current
-    checksum is not the descriptor's `before` (a conflict).
+    A minimal installer for building packs at a level; it reads the package the way
+    drydock does (top folder or none, v3 or v2 descriptor). Raises ValueError
+    (ArchiveError for bad archives) when the package is not for `info`'s product or,
+    where the descriptor has `checksums`, a file's content is not what it expects.
     """
-    doc = yaml.safe_load(read_member(package, DESCRIPTOR))
-    products = [p for p in doc.get("compatible_products") or []
-                if p.get("product_name") == info.product
-                and str(p.get("product_version")) == info.version]
-    if not products:
+    try:
+        layout, doc = read_package(package)
+    except DescriptorError as exc:
+        raise ArchiveError(str(exc)) from exc
+    changes = doc.for_product(info.full)
+    if changes is None:
         raise ValueError(f"{package}: not an update for {info.full}; "
                          "point updates_dir at that product's updates")
-    for raw, sums in (doc.get("checksums") or {}).items():
-        path = _rel(raw, package)
+    for path, sums in doc.checksums.items():
         current = sha256_ref(tree[path].data) if path in tree else None
-        if current != sums.get("before"):
+        if sums.before is not None and current not in (sums.before, sums.after):
             raise ValueError(f"{package}: {path} is {current or 'absent'}, the update "
-                             f"expects {sums.get('before') or 'absent'}; levels out of order?")
-    product = products[0]
-    sums_by_path = {_rel(raw, package): sums for raw, sums in
-                    (doc.get("checksums") or {}).items()}
-    for raw in [*product.get("added_files", []), *product.get("modified_files", [])]:
-        path = _rel(raw, package)
-        data = read_member(package, f"{PAYLOAD}/{path}", max_size=64 * 1024**2)
-        if sha256_ref(data) != sums_by_path.get(path, {}).get("after"):
+                             f"expects {sums.before}; levels out of order?")
+    for path in (*changes.added, *changes.modified):
+        data = read_member(package, layout.member(path), max_size=64 * 1024**2)
+        after = doc.checksums[path].after if path in doc.checksums else None
+        if after is not None and sha256_ref(data) != after:
             raise ValueError(f"{package}: {PAYLOAD}/{path} does not match its 'after' "
                              "checksum; rebuild the update package")
         executable = tree[path].executable if path in tree else path.endswith(".sh")
         tree[path] = Entry(path=path, data=data, executable=executable)
-    for raw in product.get("removed_files", []):
-        tree.pop(_rel(raw, package), None)
+    for path in changes.removed:
+        tree.pop(path, None)

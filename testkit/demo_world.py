@@ -8,6 +8,7 @@ spec folder (a per-machine file, not part of the spec in git).
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sqlite3
@@ -19,7 +20,7 @@ from providers.product.install import install_pack
 from providers.product.service import run_service_command
 from providers.product.updates import install_level, package_path
 from safefs.atomicfile import write_atomic
-from testkit.builder import build_world
+from testkit.builder import build_world, sign_in_update_client
 
 START_LEVEL = 10
 PORTS_FILE = "ports.local.yaml"
@@ -60,10 +61,13 @@ def reset_world(spec: LoadedSpec) -> list[str]:
         if spec.env.hosts[server.host].site != "primary":
             continue
         install_pack(transport, paths.pack, home)
+        sign_in_update_client(home)
         for level in range(1, START_LEVEL + 1):
-            install_level(transport, home, package_path(paths.updates, paths.version, level),
-                          product=paths.product, version=paths.version, level=level)
-        made.append(f"product home of {name} at update level {START_LEVEL} at {home}")
+            install_level(transport, home, package_path(paths.updates, paths.kernel, level),
+                          level=level, pack=paths.pack)
+        made.append(f"product home of {name} ({paths.product}-{paths.version} on Carbon "
+                    f"kernel {paths.kernel}) at update level {START_LEVEL}, signed in to the "
+                    f"update client, at {home}")
     for name, db in spec.env.databases.items():
         if getattr(db, "engine", None) == "sqlite" and getattr(db, "site", None) == "primary":
             path = spec.path(db.path)  # type: ignore[union-attr]
@@ -143,6 +147,30 @@ def seed_sqlite(path: Path) -> None:
         con.commit()
     finally:
         con.close()
+
+
+def describe_home(home: Path) -> list[str]:
+    """What the update client and Carbon keep in a home, said without any secret value:
+    the level and the names of the other `updates/config.json` keys, `product.txt`, and
+    Carbon's own patch folders and log."""
+    config = json.loads((home / "updates" / "config.json").read_text(encoding="utf-8"))
+    level = config.get("update-level")
+    others = ", ".join(k for k in config if k != "update-level")
+    product = (home / "updates" / "product.txt").read_bytes()
+    newline = "" if product.endswith(b"\n") else " (no trailing newline)"
+    patches = home / "repository" / "components" / "patches"
+    base = patches / "patch0000"
+    meta = sorted(p.name for p in (patches / ".metadata").glob("*.txt"))
+    log = home / "repository" / "logs" / "patches.log"
+    return [
+        f"updates/config.json: update-level {json.dumps(level)} "
+        f"({type(level).__name__}, as the update client writes it); its other keys kept: "
+        f"{others or 'none'} (values not shown)",
+        f"updates/product.txt: {product.decode()!r}{newline}",
+        f"Carbon's own, left alone: patch0000/ ({len(list(base.glob('*.jar')))} original "
+        f"jars), .metadata/ ({', '.join(meta) or 'empty'}), repository/logs/patches.log "
+        f"({len(log.read_text(encoding='utf-8').splitlines()) if log.is_file() else 0} lines)",
+    ]
 
 
 def hand_edit(path: Path, old: str, new: str) -> None:

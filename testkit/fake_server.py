@@ -126,7 +126,8 @@ def apply_patches(home: Path) -> list[str]:
 
     Creates ``patches/patch0000`` from the plugins on first start, restores the plugins
     from it, then copies each ``patchNNNN`` directory's jars over the plugins in name
-    order. Writes ``patches/.metadata/prePatchedDir.txt``. Returns the applied patch
+    order. Writes ``patches/.metadata/prePatchedDir.txt`` and ``prePatchedJARs.txt`` and
+    appends to ``repository/logs/patches.log``, as Carbon does. Returns the applied patch
     directory names (``patch0000`` excluded).
     """
     components = home / "repository" / "components"
@@ -163,6 +164,14 @@ def apply_patches(home: Path) -> list[str]:
                 now_added.add(name)
     meta.mkdir(parents=True, exist_ok=True)
     _write_text(meta / "prePatchedDir.txt", "".join(f"{p}\n" for p in applied))
+    _write_text(meta / "prePatchedJARs.txt", "".join(
+        f"{name}:{hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()}\n"
+        for name, path in _jars(plugins_dir).items()))
+    logs = home / "repository" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "patches.log").open("a", encoding="utf-8") as log:
+        log.write(f"INFO {{org.wso2.carbon.server.extensions.PatchInstaller}} - Patch changes "
+                  f"detected; applied {', '.join(applied) or 'no patches'} over patch0000\n")
     state = {"plugins": {n: _sha256(p) for n, p in _jars(plugins_dir).items()},
              "added": sorted(now_added)}
     _write_text(state_file, json.dumps(state, indent=1, sort_keys=True) + "\n")

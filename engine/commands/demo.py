@@ -23,10 +23,12 @@ def demo(
 ) -> None:
     """Build the demo world under the demo folder's .drydock and run the story.
 
-    plan → apply (the gateways rise from update level 10 to 14, one at a time) → plan
-    again (no changes) → a hand edit → drift finds it → apply restores it. Running it
-    again starts from a fresh world; the demo's servers are stopped at the end. Installed
-    from a wheel, the demo's spec is first copied to ./drydock-demo.
+    plan → apply (the gateways, wso2am 4.2.0 on Carbon kernel 4.9.0, rise from update
+    level 10 to 14 with the kernel-named packages WUM ships, one at a time) → plan again
+    (no changes; the update client's keys and Carbon's own patch folders kept) → a hand
+    edit → drift finds it → apply restores it. Running it again starts from a fresh world;
+    the demo's servers are stopped at the end. Installed from a wheel, the demo's spec is
+    first copied to ./drydock-demo.
     """
     from engine.commands.common import fail
     from engine.commands.demo_source import demo_folder
@@ -67,6 +69,9 @@ def _story(env: Path) -> None:
     server = next(iter(spec.env.servers))
     s = spec.env.servers[server]
     home = spec.path(spec.env.hosts[s.host].root) / s.home
+    print(f"  {server}'s home as the update client and Carbon keep it:")
+    for line in world.describe_home(home):
+        print(f"    {line}")
     target = home / "repository" / "conf" / "deployment.toml"
     banner(f"4. Someone edits {server}'s deployment.toml by hand")
     world.hand_edit(target, "create_admin_account = true", "create_admin_account = false")

@@ -76,10 +76,14 @@ class FoundFile(Frozen):
 
 
 class PackFacts(Frozen):
-    """What a product pack installs: its `updates/product.txt` and its update level."""
+    """What a product pack installs: its `updates/product.txt` and its update level; the
+    Carbon kernel it runs on (None: unknown) and, by level, the update packages its
+    updates folder holds for it (found by descriptor, not by file name)."""
 
     product: str
     update_level: int
+    platform_version: str | None = None
+    packages: dict[int, str] = Field(default_factory=dict)
 
 
 class PartFacts(Frozen):

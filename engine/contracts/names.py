@@ -8,7 +8,7 @@ from engine.spec.common import PATCH_ID_RE
 
 
 def patch_dir(patch_id: str) -> str:
-    """`WSO2-CARBON-PATCH-4.2.0-0005` -> `patch0005`; a bare `patch0005` stays as it is.
+    """`WSO2-CARBON-PATCH-4.9.0-0005` -> `patch0005`; a bare `patch0005` stays as it is.
 
     Raises ValueError for anything else.
     """

@@ -66,11 +66,14 @@ def plan_recovery(ws: Workspace, scope: RecoveryScope, doc: StateDocument,
     warnings = list(unreadable)
     snapshots = [s for snaps in found.values() for s in snaps]
     chosen, digests = _choose(ws, scope, snapshots, warnings)
-    # A snapshot that names its replicated artifacts records the pack's level too; only
-    # servers without one need their product's pack read (from the spec's folder).
+    # A snapshot that names its replicated artifacts records the pack's level and kernel
+    # too; only servers without one need their product's pack and updates folder read
+    # (the spec's folders, which may be the lost site's).
     products = {ws.spec.env.servers[s.server].product for s in scope.servers
                 if "pack_update_level" not in _facts(s.policies, chosen)}
-    levels = {p: ws.registry.pack_facts(ws.spec, p).update_level for p in sorted(products)}
-    planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels, digests=digests,
+    packs = {p: ws.registry.pack_facts(ws.spec, p) for p in sorted(products)}
+    levels = {p: facts.update_level for p, facts in packs.items()}
+    planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels, packs=packs,
+                           digests=digests,
                            plan_id=new_id(now), now=now, git=git_info(ws.spec.directory))
     return PlannedRecovery(planned, tuple(warnings))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from engine.contracts.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.contracts.models import Action, Freshness
-from engine.contracts.names import patch_dir, split_product
+from engine.contracts.names import patch_dir
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
 from engine.planners.base import PlanContext
@@ -80,18 +80,16 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
 
 def artifact_sources(ctx: PlanContext, server: str) -> dict[str, object]:
     """Where the archives a server's home is built from live (controller paths), so its
-    runtime backups can replicate them: pack, updates and patches folders, the kernel
-    version update packages are named by, and patch folder -> patch id."""
+    runtime backups can replicate them: pack, updates and patches folders, and patch
+    folder -> patch id (update packages are found in their folder by descriptor)."""
     spec = ctx.spec
     declared = spec.env.servers[server]
     product = spec.env.products[declared.product]
-    name, version = split_product(declared.product)
     ids = {patch_dir(p): p for s in spec.env.servers.values() if s.product == declared.product
            for p in s.patches}
     return {"pack": str(spec.path(product.pack)),
             "updates": str(spec.path(product.updates or ".")),
             "patches": str(spec.path(product.patches or ".")),
-            "product_name": product.name or name, "platform_version": product.version or version,
             "patch_ids": dict(sorted(ids.items()))}
 
 

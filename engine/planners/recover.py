@@ -20,7 +20,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, Field
 
-from engine.contracts.facts import SnapshotInfo
+from engine.contracts.facts import PackFacts, SnapshotInfo
 from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
@@ -204,9 +204,11 @@ def _launches(spec: LoadedSpec, scope: RecoveryScope,
 def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
                  chosen: Mapping[str, SnapshotInfo], *, pack_levels: Mapping[str, int],
                  digests: Mapping[str, Mapping[str, str]], plan_id: str, now: datetime,
-                 git: GitInfo | None = None) -> RecoverPlan:
+                 git: GitInfo | None = None,
+                 packs: Mapping[str, PackFacts] | None = None) -> RecoverPlan:
     """The recovery plan from the snapshots `chosen` per policy (by the caller, newest
     that verifies); `pack_levels` is the update level each product's pack installs;
+    `packs` per product its kernel and update packages by level (found by descriptor);
     `digests` per policy the sha256 of the managed files its snapshot holds.
 
     `doc` names the state version the plan applies to; what it records is only compared
@@ -244,10 +246,11 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
         found = _chosen(item.policies, chosen)
         snap = found[1] if found else None
         files = desired[f"server.{item.server}"].files if snap is None else {}
+        product = spec.env.servers[item.server].product
         rebuild = plan_server_rebuild(
             spec, item.server, item.new_host, snap, desired_files=files,
-            pack_level=pack_levels.get(spec.env.servers[item.server].product, -1), after=after,
-            now=now)
+            pack_level=pack_levels.get(product, -1), after=after, now=now,
+            pack=(packs or {}).get(product))
         actions += rebuild.actions
         attrs = dict(rebuild.attributes)
         sources.append(rebuild.source)

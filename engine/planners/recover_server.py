@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import AwareDatetime
 
-from engine.contracts.facts import SnapshotInfo
+from engine.contracts.facts import PackFacts, SnapshotInfo
 from engine.contracts.models import Action, Frozen
 from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired.servers import sha256_text
@@ -77,9 +77,13 @@ def _label(ref: Mapping[str, Any], repository: str) -> str:
 
 def plan_server_rebuild(spec: LoadedSpec, server_name: str, new_host: str,
                         snap: SnapshotInfo | None, *, desired_files: Mapping[str, str],
-                        pack_level: int, after: tuple[str, ...],
-                        now: datetime) -> ServerRebuild:
-    """The rebuild of `server_name` on `new_host` from `snap` (None: from the spec)."""
+                        pack_level: int, after: tuple[str, ...], now: datetime,
+                        pack: PackFacts | None = None) -> ServerRebuild:
+    """The rebuild of `server_name` on `new_host` from `snap` (None: from the spec).
+
+    `pack_level` and `pack` (its kernel and update packages by level, read from the spec's
+    folders) are only used for what the snapshot does not record itself.
+    """
     server = spec.env.servers[server_name]
     product = spec.env.products[server.product]
     host_root = PurePath(spec.path(spec.env.hosts[new_host].root))
@@ -121,16 +125,21 @@ def plan_server_rebuild(spec: LoadedSpec, server_name: str, new_host: str,
     name, version = split_product(server.product)
     name, version = product.name or name, product.version or version
     updates = PurePath(spec.path(product.updates or "."))
+    kernel = facts.get("platform_version") or (pack.platform_version if pack else None)
     for n in range(max(pack_level, 0) + 1, level + 1):
-        package = source("package", update_refs.get(n),
-                         str(updates / update_package_name(version, n)), f"update level {n}")
+        fallback = (pack.packages.get(n) if pack else None) or str(
+            updates / update_package_name(kernel or "<kernel>", n))
+        package = source("package", update_refs.get(n), fallback, f"update level {n}")
+        # no `pack`: the home is fresh from the pack and the levels before, so there is
+        # nothing to compare each touched file with
         chain.add(f"update-{n:04d}", "server.update", f"apply update level {n} to "
                   f"{server_name} from {parts[-1].source}",
-                  {**base, "level": n, "product_name": name, "platform_version": version,
-                   **package, "conflicts": server.conflicts, "added": [], "modified": [],
-                   "removed": [], "problems": [], "overwrites": []})
+                  {**base, "level": n, "product_name": name, "product_version": version,
+                   "platform_version": kernel or "<kernel>", **package,
+                   "conflicts": server.conflicts, "added": [], "modified": [], "removed": [],
+                   "problems": [], "overwrites": []})
     archives = PurePath(spec.path(product.patches or "."))
-    for pdir, pid in patch_ids(spec, server.product, dirs).items():
+    for pdir, pid in patch_ids(spec, server.product, dirs, kernel).items():
         archive = source("archive", patch_refs.get(pdir), str(archives / f"{pid}.zip"),
                          f"patch {pid}")
         chain.add(f"patch-add-{pdir}", "server.patch.add", f"install {pid} into "

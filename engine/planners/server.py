@@ -137,10 +137,16 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
         chain.add(f"patch-remove-{pdir}", "server.patch.remove", f"remove {pdir} from {name}",
                   {**base, "patch_dir": pdir})
     ids = {patch_dir(p): p for p in server.patches}
+    archives = facts.get("patch_archives", {})
     for pdir in sorted(want_patches - have_patches):
         archive = PurePath(ctx.spec.path(product.patches or ".")) / f"{ids[pdir]}.zip"
-        chain.add(f"patch-add-{pdir}", "server.patch.add", f"install {ids[pdir]} into {name}",
-                  {**base, "patch_dir": pdir, "patch_id": ids[pdir], "archive": str(archive)})
+        info = archives.get(pdir, {})
+        chain.add(f"patch-add-{pdir}", "server.patch.add",
+                  f"install {ids[pdir]} into {name} (copies {pdir}/ only)",
+                  {**base, "patch_dir": pdir, "patch_id": ids[pdir], "archive": str(archive),
+                   "instructions": "\n".join(info.get("instructions", [])),
+                   "notes": patch_notes(ids[pdir], info),
+                   "problems": list(info.get("problems", []))})
 
     for key in sorted(desired.attributes):
         if not key.startswith("config:"):
@@ -159,6 +165,16 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     return chain.actions
 
 
+def patch_notes(patch_id: str, info: dict[str, Any]) -> list[str]:
+    """The plan's line for a patch archive's members a person must place by hand."""
+    others = list(info.get("others") or [])
+    if not others:
+        return []
+    shown = ", ".join(f"{patch_id}/{o}" for o in others[:6])
+    more = f" and {len(others) - 6} more" if len(others) > 6 else ""
+    return [f"not copied by drydock: {shown}{more}; place them as its README.txt says"]
+
+
 def _product_names(ctx: PlanContext, server: Server) -> tuple[str, str]:
     product = ctx.spec.env.products[server.product]
     name, version = split_product(server.product)
@@ -172,7 +188,7 @@ def _preflight_params(ctx: PlanContext, server: Server, base: dict[str, Any], no
     down = facts.get("downgrade", {})
     return {**base, "from_level": now_level, "to_level": want_level,
             "strategy": "downgrade" if want_level < now_level else server.strategy,
-            "product_name": prod_name, "platform_version": version,
+            "product_name": prod_name, "product_version": version,
             "updates": str(ctx.spec.path(product.updates or ".")),
             "conflicts": server.conflicts, "pack": str(ctx.spec.path(product.pack)),
             "chain": list(down.get("chain", [])),
@@ -214,15 +230,21 @@ def _plan_levels(chain: Chain, ctx: PlanContext, server: Server, base: dict[str,
     packages = PurePath(ctx.spec.path(product.updates or "."))
     descriptors = facts.get("updates", {})
     overwrite = server.conflicts == "overwrite"
+    kernel = facts.get("platform_version") or "<kernel>"
     for level in range(max(now_level, 0) + 1, want_level + 1):
         info = descriptors.get(str(level), {})
         found = list(info.get("conflicts", []))
-        chain.add(f"update-{level:04d}", "server.update", f"apply update level {level} to {name}",
-                  {**base, "level": level, "product_name": prod_name, "platform_version": version,
-                   "package": str(packages / update_package_name(version, level)),
-                   "conflicts": server.conflicts,
+        package = info.get("package") or str(packages / update_package_name(kernel, level))
+        chain.add(f"update-{level:04d}", "server.update",
+                  f"apply update level {level} to {name} ({PurePath(package).name})",
+                  {**base, "level": level, "product_name": prod_name, "product_version": version,
+                   "platform_version": info.get("platform_version") or kernel,
+                   "package": package, "updates": str(packages),
+                   "pack": str(ctx.spec.path(product.pack)), "conflicts": server.conflicts,
                    "added": info.get("added", []), "modified": info.get("modified", []),
                    "removed": info.get("removed", []),
+                   "instructions": info.get("instructions", ""),
+                   "notes": list(info.get("notes", [])),
                    "problems": [*info.get("problems", []), *([] if overwrite else found)],
                    "overwrites": found if overwrite else []})
 

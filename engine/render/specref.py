@@ -52,7 +52,7 @@ FIELD_NOTES: dict[str, str] = {
     "Server.strategy": "`in-place` updates the home; `replace` installs the updated pack "
                        "beside it and switches.",
     "Server.conflicts": "What to do when an update would overwrite a locally changed file.",
-    "Server.patches": "Patch ids (`WSO2-CARBON-PATCH-4.2.0-0005`) that must be installed; "
+    "Server.patches": "Patch ids (`WSO2-CARBON-PATCH-4.9.0-0005`) that must be installed; "
                       "others are removed.",
     "Server.config": "Managed files, by path relative to the home (no leading `/`, no `..`).",
     "Server.ignore": "Attribute patterns whose drift is noise on this server "

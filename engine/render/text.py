@@ -32,9 +32,13 @@ def _drift_lines(drift: Drift) -> list[str]:
     return lines
 
 
+INSTRUCTION_LINES = 12
+
+
 def _details(action: Action) -> list[str]:
     """Under a level change: the files it adds (+), modifies (~) and removes (-), capped,
-    the conflicts it overwrites, and any problem that will stop it; under a prune: every
+    the conflicts it overwrites, notes (a package named unlike its descriptor), the
+    package's or patch's instructions, and any problem that will stop it; under a prune: every
     snapshot it deletes with the rule that no longer keeps it, then what it keeps and why
     (capped); under an artifact prune, every archive it deletes."""
     p = action.params
@@ -44,6 +48,12 @@ def _details(action: Action) -> list[str]:
     if len(rows) > DETAIL_LINES:
         out.append(f"… {len(rows) - DETAIL_LINES} more")
     out += [f"overwrites conflicting {c}" for c in (p.get("overwrites") or [])[:DETAIL_LINES]]
+    out += [f"note: {n}" for n in p.get("notes") or []]
+    steps = [line for line in str(p.get("instructions") or "").splitlines() if line.strip()]
+    out += [f"instructions: {line.strip()}" for line in steps[:INSTRUCTION_LINES]]
+    if len(steps) > INSTRUCTION_LINES:
+        out.append(f"instructions: … {len(steps) - INSTRUCTION_LINES} more lines in the "
+                   "package's or patch's own text")
     out += [f"! {problem}" for problem in p.get("problems") or []]
     # Every snapshot a prune deletes is listed, never capped: deletions are what reviewers
     # must see.

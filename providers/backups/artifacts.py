@@ -28,26 +28,28 @@ from providers.repositories.manifest import Manifest
 
 def _wanted(sources: Mapping[str, Any], level: int | None,
             patches: list[str]) -> tuple[list[tuple[ArtifactKind, Path, dict[str, Any]]],
-                                         list[str], int]:
+                                         list[str], dict[str, Any]]:
     """(kind, path, identity) of every archive the home needs, what cannot be found, and
-    the pack's own update level."""
+    what the pack says of itself (its update level, the kernel it runs on)."""
     from providers.product.archive import ArchiveError
-    from providers.product.install import pack_facts
-    from providers.product.updates import package_path
+    from providers.product.install import product_pack_facts
 
     wanted: list[tuple[ArtifactKind, Path, dict[str, Any]]] = []
     # (each archive is hashed once, when it is stored; a missing one is named instead)
     missing: list[str] = []
     pack = Path(sources["pack"])
     try:
-        _product, pack_level = pack_facts(pack)
-    except ArchiveError as exc:
-        return [], [f"pack: {exc}"], -1
-    wanted.append(("pack", pack, {"update_level": pack_level}))
-    updates = Path(sources.get("updates") or ".")
-    for n in range(max(pack_level, 0) + 1, (level if level is not None else -1) + 1):
-        path = package_path(updates, str(sources.get("platform_version") or ""), n)
-        wanted.append(("update", path, {"level": n}))
+        facts = product_pack_facts(pack, Path(sources["updates"]) if sources.get("updates")
+                                   else None)
+    except (ArchiveError, OSError) as exc:
+        return [], [f"pack: {exc}"], {"pack_update_level": -1}
+    wanted.append(("pack", pack, {"update_level": facts.update_level}))
+    for n in range(max(facts.update_level, 0) + 1, (level if level is not None else -1) + 1):
+        found = facts.packages.get(n)
+        if found is None:
+            missing.append(f"update level {n}: no package for it in {sources.get('updates')}")
+        else:
+            wanted.append(("update", Path(found), {"level": n}))
     archives = Path(sources.get("patches") or ".")
     ids: Mapping[str, str] = sources.get("patch_ids") or {}
     for pdir in patches:
@@ -57,7 +59,8 @@ def _wanted(sources: Mapping[str, Any], level: int | None,
                                                               "patch_dir": pdir}))
         else:
             missing.append(f"patch {pdir}: no declared patch id names it")
-    return wanted, missing, pack_level
+    return wanted, missing, {"pack_update_level": facts.update_level,
+                             "platform_version": facts.platform_version}
 
 
 def store_server_artifacts(repo: Repository, sources: Mapping[str, Any], level: int | None,
@@ -72,7 +75,7 @@ def store_server_artifacts(repo: Repository, sources: Mapping[str, Any], level: 
     `artifacts_missing` (one line each; a recovery names them). `digests` caches the
     archives' hashes across the servers of one run. Raises RepositoryError.
     """
-    wanted, missing, pack_level = _wanted(sources, level, patches)
+    wanted, missing, pack = _wanted(sources, level, patches)
     store = ArtifactStore(repo)
     refs: list[dict[str, Any]] = []
     for kind, path, identity in wanted:
@@ -90,7 +93,7 @@ def store_server_artifacts(repo: Repository, sources: Mapping[str, Any], level: 
                      "size": info.size, **identity})
     for line in missing:
         progress(f"{repo.name}: not replicated: {line}")
-    facts: dict[str, Any] = {"artifacts": refs, "pack_update_level": pack_level}
+    facts: dict[str, Any] = {"artifacts": refs, **pack}
     if missing:
         facts["artifacts_missing"] = missing
     return facts

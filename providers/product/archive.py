@@ -7,6 +7,7 @@ renamed into place only when every member was read back with a good CRC.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -331,6 +332,62 @@ def read_member(path: Path, name: str, *, max_size: int = DEFAULT_MAX_MEMBER_REA
             return data
     raise ArchiveError(f"{label}: has no member {name!r}; check the archive's layout")
 
+
+def member_digests(path: Path, names: set[str]) -> dict[str, str]:
+    """``sha256:<hex>`` of each file member of the zip at `path` whose name is in `names`
+    (members not found are left out), read in chunks with each member held to its
+    declared size. Raises ArchiveError for an unsafe, unreadable or corrupt archive."""
+    label = str(path)
+    out: dict[str, str] = {}
+    with _open(path) as zf:
+        for info, member in _members(zf, label, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_SIZE):
+            if member.is_dir or member.name not in names:
+                continue
+            digest, seen = hashlib.sha256(), 0
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(_CHUNK):
+                        seen += len(chunk)
+                        if seen > member.size:
+                            raise ArchiveError(f"{label}: member {member.name!r} holds more "
+                                               "data than its header declares")
+                        digest.update(chunk)
+            except _READ_ERRORS as exc:
+                raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
+                                   f"({exc}); fetch or rebuild the archive") from exc
+            out[member.name] = "sha256:" + digest.hexdigest()
+    return out
+
+
+def verify_zip(path: Path) -> None:
+    """Read every member of the zip at `path` through, each held to its declared size, so
+    a damaged archive is refused whole before any of it is used. Raises ArchiveError."""
+    label = str(path)
+    with _open(path) as zf:
+        for info, member in _members(zf, label, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_SIZE):
+            if member.is_dir:
+                continue
+            seen = 0
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(_CHUNK):
+                        seen += len(chunk)
+                        if seen > member.size:
+                            raise ArchiveError(f"{label}: member {member.name!r} holds more "
+                                               "data than its header declares")
+            except _READ_ERRORS as exc:
+                raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
+                                   f"({exc}); fetch or rebuild the archive") from exc
+
+
+def artifact_stamp(path: Path) -> tuple[str, int, int, int] | None:
+    """(path, size, mtime_ns, inode) of a controller-side artifact, the key its cached
+    reads are kept under; None when it cannot be stat'ed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def artifact_present(path: Path) -> bool:

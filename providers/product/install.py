@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tarfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.contracts.facts import PackFacts
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_dir, is_empty_dir, is_file, put_tree, read_text
 from providers.product.archive import ArchiveError, inspect_zip, read_member
-from providers.product.updates import LEVEL_FILE
 from providers.product.ziptar import write_zip_tar
 
 PRODUCT_FILE = "updates/product.txt"
+LEVEL_FILE = "updates/config.json"
+KERNEL_FILE = "bin/wso2carbon-version.txt"
 CHUNK = 1 << 20
 
 
@@ -70,6 +73,29 @@ def pack_facts(pack: Path) -> tuple[str, int]:
     except (ValueError, AttributeError, TypeError) as exc:
         raise ArchiveError(f"{pack}: {top}/{LEVEL_FILE} is unreadable ({exc})") from exc
     return product, level
+
+
+def pack_kernel(pack: Path) -> str | None:
+    """The Carbon kernel version a pack's `bin/wso2carbon-version.txt` names
+    (`WSO2 Carbon Framework v4.9.0` -> `4.9.0`); None when it has none."""
+    try:
+        text = read_member(pack, f"{pack_top(pack)}/{KERNEL_FILE}", max_size=4096).decode()
+    except (ArchiveError, UnicodeDecodeError):
+        return None
+    found = re.search(r"v(\d+(?:\.\d+)+)", text)
+    return found.group(1) if found else None
+
+
+def product_pack_facts(pack: Path, updates_dir: Path | None) -> PackFacts:
+    """What `pack` installs, the kernel it runs on and the packages `updates_dir` holds for
+    it by level (read from descriptors). Raises ArchiveError for an unreadable pack."""
+    from providers.product.package_index import index_updates
+
+    product, level = pack_facts(pack)
+    updates = index_updates(updates_dir, product) if updates_dir is not None else None
+    kernel = (updates.platform_version if updates is not None else None) or pack_kernel(pack)
+    return PackFacts(product=product, update_level=level, platform_version=kernel,
+                     packages={n: p.path for n, p in updates.levels.items()} if updates else {})
 
 
 def install_pack(t: Transport, pack: Path, home: PurePosixPath) -> str:

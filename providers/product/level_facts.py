@@ -3,9 +3,11 @@
 `ObservedResource.facts` of a server whose declared `update_level` differs from its own:
 
 - `pack_update_level`: the level its product pack installs (a server with no home yet);
-- `updates`: {"<level>": {added, modified, removed, problems, conflicts}} for every level
-  between the current and the declared one, read from the packages' descriptors, with the
-  home's files checked against each level's `before` checksums as the levels chain;
+- `updates`: {"<level>": {package, platform_version, added, modified, removed, problems,
+  conflicts, instructions, notes}} for every level between the current and the declared
+  one, from the updates folder indexed by descriptor, with the home's files checked
+  against what the pack and the earlier levels' payloads leave, as the levels chain;
+- `platform_version`: the kernel version the product's packages are for;
 - `replace`: {pack, problems} for `strategy: replace` (the updated pack beside `pack`);
 - `downgrade`: {chain, problems} — the change backups that lead down to the level;
 - `touched_files`: every file the planned change writes or removes (for the backup);
@@ -23,56 +25,68 @@ from engine.contracts.names import split_product
 from engine.contracts.provider import ObserveRequest
 from providers.hosts.base import Transport
 from providers.hosts.paths import is_dir, is_file
-from providers.product.archive import ArchiveError, artifact_names
+from providers.product.archive import ArchiveError
 from providers.product.downgrade import DowngradeError, find_chain, level_backups, touched_paths
 from providers.product.install import pack_facts
+from providers.product.level_chain import LevelChain, payload_digests
+from providers.product.level_check import UpdateError, conflicts, level_files, refusal
+from providers.product.package_index import ProductUpdates, index_updates
 from providers.product.replace import level_pack
 from providers.product.restore_patches import backups_root
-from providers.product.updates import (
-    UpdateError,
-    conflicts,
-    package_path,
-    read_descriptor,
-    refusal,
-)
+from providers.product.updates import home_product, level_chain
 
 
-def describe_levels(t: Transport, home: PurePosixPath | None, updates_dir: Path,
-                    product: str, version: str, start: int, want: int) -> dict[str, dict[str, Any]]:
-    """Describe levels start+1..want from their descriptors: files added, modified and
-    removed, problems (missing or unusable package) and conflicts with `home`'s files,
-    checked while the chain of levels is unbroken."""
+def _level_info(t: Transport, home: PurePosixPath | None, updates: ProductUpdates,
+                chain: LevelChain | None, level: int, skip: set[str]) -> dict[str, Any]:
+    """One level's files, package, instructions, notes, problems and conflicts."""
+    files = level_files(updates, level)
+    package = updates.levels[level]
+    changes = updates.changes(level)
+    assert changes is not None
+    info: dict[str, Any] = {
+        "package": files.package, "platform_version": files.platform_version,
+        "added": list(files.added), "modified": list(files.modified),
+        "removed": list(files.removed), "problems": [], "conflicts": [],
+        "instructions": files.instructions, "notes": list(files.notes)}
+    if home is not None:
+        after = {**payload_digests(package, changes), **{p: None for p in files.removed}}
+        info["conflicts"] = conflicts(t, home, files, chain, after, skip)
+    return info
+
+
+def describe_levels(t: Transport, home: PurePosixPath | None, updates: ProductUpdates,
+                    chain: LevelChain | None, start: int,
+                    want: int) -> dict[str, dict[str, Any]]:
+    """Describe levels start+1..want from the indexed packages: files added, modified and
+    removed, the package, its instructions and notes, problems (no package, or one that
+    contradicts its payload) and conflicts of `home`'s files with what the pack and the
+    earlier levels leave, checked while the chain of levels is unbroken."""
     out: dict[str, dict[str, Any]] = {}
-    known: dict[str, frozenset[str | None]] = {}
+    skip: set[str] = set()
     chained = home is not None
     for level in range(max(start, 0) + 1, want + 1):
-        package = package_path(updates_dir, version, level)
         try:
-            files = read_descriptor(package, product=product, version=version, level=level)
-        except UpdateError as exc:
+            info = _level_info(t, home if chained else None, updates, chain, level, skip)
+        except (UpdateError, ArchiveError) as exc:
+            extra = list(updates.problems) if level not in updates.levels else []
             out[str(level)] = {"added": [], "modified": [], "removed": [],
-                               "problems": [str(exc)], "conflicts": []}
+                               "problems": [str(exc), *extra], "conflicts": [], "notes": []}
             chained = False
             continue
-        found = conflicts(t, home, files, known) if chained and home is not None else []
-        known.update({p: frozenset({s.after}) for p, s in files.checksums.items()})
-        out[str(level)] = {"added": list(files.added), "modified": list(files.modified),
-                           "removed": list(files.removed), "problems": [],
-                           "conflicts": found}
+        skip.update(info["added"], info["modified"], info["removed"])
+        out[str(level)] = info
     return out
 
 
-def highest_offered(updates_dir: Path, version: str) -> int:
-    """The highest level among the update packages in `updates_dir`; -1 when none.
-
-    Read from the file names, so a declared level far beyond what exists is found without
-    visiting every level in between.
-    """
-    prefix = f"WSO2-CARBON-UPDATE-{version}-"
-    names = artifact_names(updates_dir)
-    levels = [int(n[len(prefix):-4]) for n in names
-              if n.startswith(prefix) and n.endswith(".zip") and n[len(prefix):-4].isdigit()]
-    return max(levels, default=-1)
+def product_updates(updates_dir: Path, product: str, pack: Path | None) -> tuple[
+        ProductUpdates, LevelChain | None, list[str]]:
+    """The indexed updates folder for `product`, the expected-content chain from `pack`,
+    and problems reading the pack (then the chain is None)."""
+    updates = index_updates(updates_dir, product)
+    try:
+        return updates, level_chain(pack, updates), []
+    except UpdateError as exc:
+        return updates, None, [str(exc)]
 
 
 def _replace(pack: Path, want: int) -> dict[str, Any]:
@@ -116,9 +130,12 @@ def preflight(t: Transport, params: dict[str, Any]) -> list[str]:
         return [f"change backup {d} is gone or incomplete" for d in missing]
     if strategy == "replace":
         return _replace(Path(params["pack"]), want)["problems"]
-    levels = describe_levels(t, home, Path(params["updates"]), params["product_name"],
-                             params["platform_version"], now, want)
-    out = [p for info in levels.values() for p in info["problems"]]
+    version = params.get("product_version") or params["platform_version"]
+    product = f"{params['product_name']}-{version}"
+    pack = Path(params["pack"]) if params.get("pack") else None
+    updates, chain, problems = product_updates(Path(params["updates"]), product, pack)
+    levels = describe_levels(t, home, updates, chain, now, want)
+    out = [*problems, *(p for info in levels.values() for p in info["problems"])]
     if params.get("conflicts") != "overwrite":
         out += [refusal(int(n), info["conflicts"]) for n, info in levels.items()
                 if info["conflicts"]]
@@ -152,11 +169,21 @@ def level_facts(request: ObserveRequest, t: Transport, home: PurePosixPath,
     exists = is_dir(t, home)
     if want > level and exists and server.strategy == "replace":
         facts["replace"] = _replace(pack, want)
-    elif want > level and want > (highest := highest_offered(updates_dir, version)):
-        facts["highest_update_level"] = highest
     elif want > level:
-        levels = describe_levels(t, home if exists else None, updates_dir, prod_name, version,
-                                 level, want)
+        full = f"{prod_name}-{version}"
+        if exists:  # the packages must suit what the home says it is
+            try:
+                full = home_product(t, home) or full
+            except UpdateError:
+                pass
+        updates, chain, problems = product_updates(updates_dir, full, pack)
+        if want > updates.highest:
+            facts["highest_update_level"] = updates.highest
+            return facts
+        levels = describe_levels(t, home if exists else None, updates, chain, level, want)
+        if problems:
+            facts["problems"] = [*facts.get("problems", []), *problems]
+        facts["platform_version"] = updates.platform_version
         facts["updates"] = levels
         facts["touched_files"] = sorted({p for info in levels.values()
                                          for k in ("added", "modified", "removed")

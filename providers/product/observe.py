@@ -21,6 +21,7 @@ from providers.hosts.base import Transport
 from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
+from providers.product.patch_facts import patch_archive_facts
 from providers.product.updates import read_level
 
 __all__ = ["observe_server", "read_level", "read_patches"]
@@ -36,6 +37,24 @@ def read_patches(t: Transport, home: PurePosixPath) -> list[str]:
         if e.stat.kind == "dir" and e.name.startswith("patch") and e.name[5:].isdigit()
         and e.name != "patch0000"
     )
+
+
+def patch_facts(request: ObserveRequest, installed: list[str]) -> dict[str, Any]:
+    """`{"patch_archives": {patchNNNN: {instructions, others, problems}}}` for each declared
+    patch not yet in the home ({} when there is none)."""
+    from pathlib import Path
+
+    from engine.contracts.names import patch_dir
+
+    name = request.address.split(".", 1)[1]
+    server = request.spec.env.servers.get(name) if request.desired is not None else None
+    if server is None or not server.patches:
+        return {}
+    product = request.spec.env.products[server.product]
+    folder = Path(request.spec.path(product.patches or "."))
+    out = {patch_dir(pid): patch_archive_facts(folder / f"{pid}.zip", pid, patch_dir(pid))
+           for pid in server.patches if patch_dir(pid) not in installed}
+    return {"patch_archives": out} if out else {}
 
 
 def read_product(t: Transport, home: PurePosixPath) -> str | None:
@@ -77,7 +96,8 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
     if not is_dir(t, home):
         return ObservedResource(address=request.address, exists=False,
                                 attributes={"home": str(home)},
-                                facts=level_facts(request, t, home, None))
+                                facts={**level_facts(request, t, home, None),
+                                       **patch_facts(request, [])})
     attributes: dict[str, Any] = {
         "product": read_product(t, home),
         "home": str(home),
@@ -118,4 +138,5 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
                 files[rel] = text
     return ObservedResource(address=request.address, exists=True, attributes=attributes,
                             files=files, fingerprints=prints,
-                            facts=level_facts(request, t, home, attributes["update_level"]))
+                            facts={**level_facts(request, t, home, attributes["update_level"]),
+                                   **patch_facts(request, attributes["patches"])})

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_empty_dir, stage_tree
-from providers.product.archive import ArchiveError, artifact_present
+from providers.product.archive import ArchiveError, artifact_present, verify_zip
 from providers.product.observe import PATCHES
 from providers.product.ziptar import write_zip_tar
 
@@ -21,12 +21,18 @@ def install_patch(t: Transport, home: PurePosixPath, archive: Path, patch_id: st
                   patch_dir: str) -> PurePosixPath:
     """Copy `<patch_id>/<patch_dir>/` from the archive into the home's patches folder.
 
-    The archive is checked whole (paths, links, CRCs) before anything is written to the
-    home; the folder then appears by one rename. Raises ActionFailed naming the archive.
+    The archive is checked whole (paths, links, every member's CRC, also of the members
+    it does not copy) before anything is written to the home; the folder then appears by
+    one rename. Only `<patch_id>/<patch_dir>/` is copied: the archive's other members are
+    instructions for a person (see `patch_facts`). Raises ActionFailed naming the archive.
     """
     if not artifact_present(archive):
         raise ActionFailed(f"patch archive {archive} not found; put it in the product's "
                            "patches folder")
+    try:
+        verify_zip(archive)
+    except ArchiveError as exc:
+        raise ActionFailed(f"patch {patch_id}: {exc}") from exc
     patches = home / PATCHES
     target = patches / patch_dir
     t.mkdir(patches)

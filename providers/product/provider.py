@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -207,10 +208,14 @@ class CarbonProvider(Provider, ChangeBackupPort):
 
     def _update(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        with archive_path(ctx.spec, p, "package") as package:
+        with ExitStack() as opened:
+            package = opened.enter_context(archive_path(ctx.spec, p, "package"))
+            pack = opened.enter_context(archive_path(ctx.spec, p, "pack")) \
+                if p.get("pack") or p.get("pack_artifact") else None
             done = updates.install_level(
-                t, self._home(action), package, product=p["product_name"],
-                version=p["platform_version"], level=int(p["level"]),
+                t, self._home(action), package, level=int(p["level"]), pack=pack,
+                product=p["product_name"],
+                version=p.get("product_version") or p["platform_version"],
                 overwrite=p.get("conflicts") == "overwrite")
         if done.already:
             return ActionOutcome(message=f"already at update level {done.level} or above")

@@ -18,9 +18,9 @@ from typing import BinaryIO
 from pydantic import BaseModel, ConfigDict
 
 from providers.hosts.base import Transport
-from providers.hosts.paths import exists, inside, is_dir, read_text, stage_tree
+from providers.hosts.paths import exists, inside, is_dir, is_file, read_text, stage_tree
 from providers.product.install import pack_facts, pack_top
-from providers.product.updates import read_level
+from providers.product.updates import LEVEL_FILE, read_level, write_level
 from providers.product.ziptar import write_zip_tar
 
 CARRIED = ("repository/conf", "repository/deployment/server", "repository/tenants",
@@ -120,6 +120,8 @@ def replace_home(t: Transport, home: PurePosixPath, pack: Path, *, level: int,
         for name in sorted(set(patches)):
             if _copy_over(t, home, staging, f"{PATCHES}/{name}"):
                 carried.append(f"{PATCHES}/{name}")
+        if _keep_client_config(t, home, staging, level):
+            carried.append(LEVEL_FILE)
         t.rename(home, previous)
     except BaseException:
         t.remove_tree(staged)
@@ -131,6 +133,18 @@ def replace_home(t: Transport, home: PurePosixPath, pack: Path, *, level: int,
         t.rename(previous, home)
         raise
     return ReplaceResult(previous=str(previous), carried=tuple(carried))
+
+
+def _keep_client_config(t: Transport, home: PurePosixPath, staging: PurePosixPath,
+                        level: int) -> bool:
+    """The update client's `updates/config.json` (account, channel, tokens) goes along
+    into the new home, with only its level moved to `level`; False when there is none."""
+    old = home / LEVEL_FILE
+    if not is_file(t, old):
+        return False
+    t.write_atomic(staging / LEVEL_FILE, t.read_bytes(old, limit=1 << 20))
+    write_level(t, staging, level)
+    return True
 
 
 def swap_back(t: Transport, home: PurePosixPath, plan_id: str) -> str:

@@ -95,14 +95,15 @@ class RestoreProvider(Provider, SnapshotPort, ServerFilesPort, PackPort):
             raise ValueError(str(exc)) from exc
 
     def pack_facts(self, spec: LoadedSpec, product: str) -> PackFacts:
-        """The product and update level the pack of `product` installs."""
-        from providers.product.install import pack_facts
+        """The product and update level the pack of `product` installs, its kernel and
+        the update packages (by level) its updates folder holds for it."""
+        from providers.product.install import product_pack_facts
 
         declared = spec.env.products.get(product)
         if declared is None:
             raise ValueError(f"product {product!r} is not in the spec")
-        found, level = pack_facts(spec.path(declared.pack))
-        return PackFacts(product=found, update_level=level)
+        updates = spec.path(declared.updates) if declared.updates else None
+        return product_pack_facts(spec.path(declared.pack), updates)
 
     def find_server_files(self, spec: LoadedSpec, server: str,
                           wanted: Mapping[str, str]) -> dict[str, FoundFile]:

@@ -27,7 +27,7 @@ def spec_data(**overrides: Any) -> dict[str, Any]:
                                       "patches": "{{ world }}/patches"}},
         "servers": {"gw-1": {"host": "node-a", "product": "wso2am-4.2.0", "home": "opt/gw-1",
                              "update_level": 14,
-                             "patches": ["WSO2-CARBON-PATCH-4.2.0-0001"]}},
+                             "patches": ["WSO2-CARBON-PATCH-4.9.0-0001"]}},
         "databases": {"app_db": {"engine": "sqlite", "path": "{{ world }}/app.db"},
                       "old_db": {"engine": "sqlite", "path": "{{ world }}/old.db"}},
     }

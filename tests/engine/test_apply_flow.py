@@ -115,7 +115,7 @@ def test_failed_patch_restores_exact_bytes_and_skips_dependents(tmp_path: Path) 
     env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1, 2]),
                               "gw-2": server_yaml("gw-2", offset=1)})
     env.run("apply", ".", "--auto-approve", check=0)
-    corrupt(env.world / "patches" / "WSO2-CARBON-PATCH-4.2.0-0003.zip")
+    corrupt(env.world / "patches" / "WSO2-CARBON-PATCH-4.9.0-0003.zip")
     home = env.home("gw-1")
     (env.spec / "servers.yaml").write_text(
         "servers:\n" + server_yaml("gw-1", patches=[2, 3], offset=5)
@@ -126,7 +126,7 @@ def test_failed_patch_restores_exact_bytes_and_skips_dependents(tmp_path: Path) 
     proc = env.run("apply", ".", "--auto-approve", check=1)
     after = {p: tree_digest(home / p) for p in before}
     assert after == before
-    assert "WSO2-CARBON-PATCH-4.2.0-0003" in proc.stderr
+    assert "WSO2-CARBON-PATCH-4.9.0-0003" in proc.stderr
     assert "skipped" in proc.stderr and "server.gw-1/config" in proc.stderr
     assert "compensate" in proc.stderr
     doc = state_doc(env)

@@ -21,7 +21,7 @@ def _env(**sections: Any) -> Environment:
         "hosts": {"node-a": {"site": "primary", "root": "/srv"}},
         "products": {"wso2am-4.2.0": {"pack": "/packs/am.zip"}},
         "servers": {"gw-1": {"host": "node-a", "product": "wso2am-4.2.0", "home": "gw-1",
-                             "update_level": 14, "patches": ["WSO2-CARBON-PATCH-4.2.0-0001"]}},
+                             "update_level": 14, "patches": ["WSO2-CARBON-PATCH-4.9.0-0001"]}},
         "databases": {"app_db": {"engine": "sqlite", "path": "app.db"},
                       "old_db": {"engine": "sqlite", "path": "old.db"}},
     }
@@ -40,8 +40,8 @@ def test_added_removed_and_changed_resources_by_address() -> None:
     after = _env(
         servers={"gw-1": {"host": "node-a", "product": "wso2am-4.2.0", "home": "gw-1",
                           "update_level": 15,
-                          "patches": ["WSO2-CARBON-PATCH-4.2.0-0001",
-                                      "WSO2-CARBON-PATCH-4.2.0-0002"]}},
+                          "patches": ["WSO2-CARBON-PATCH-4.9.0-0001",
+                                      "WSO2-CARBON-PATCH-4.9.0-0002"]}},
         databases={"app_db": {"engine": "sqlite", "path": "app.db"},
                    "new_db": {"engine": "sqlite", "path": "new.db"}},
     )
@@ -53,8 +53,8 @@ def test_added_removed_and_changed_resources_by_address() -> None:
     keys = {k.key: (k.status, k.before, k.after) for k in changed.keys}
     assert keys == {
         "update_level": ("changed", 14, 15),
-        "patches": ("changed", ["WSO2-CARBON-PATCH-4.2.0-0001"],
-                    ["WSO2-CARBON-PATCH-4.2.0-0001", "WSO2-CARBON-PATCH-4.2.0-0002"]),
+        "patches": ("changed", ["WSO2-CARBON-PATCH-4.9.0-0001"],
+                    ["WSO2-CARBON-PATCH-4.9.0-0001", "WSO2-CARBON-PATCH-4.9.0-0002"]),
     }
 
 
@@ -115,7 +115,7 @@ def test_lists_of_mappings_are_walked_by_index() -> None:
 def test_text_lines_show_symbols_and_old_to_new_values() -> None:
     after = _env(servers={"gw-1": {"host": "node-a", "product": "wso2am-4.2.0", "home": "gw-1",
                                    "update_level": 15,
-                                   "patches": ["WSO2-CARBON-PATCH-4.2.0-0001"]}},
+                                   "patches": ["WSO2-CARBON-PATCH-4.9.0-0001"]}},
                  databases={"app_db": {"engine": "sqlite", "path": "app.db"}})
     diff = compare_specs(_env(), after, base_ref="origin/main", base_commit="0123456789abcdef",
                          files=[FileChange(path="templates/x.j2", status="changed")])

@@ -28,7 +28,7 @@ from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from state.document import StateDocument
-from testkit.builder import build_pack, build_world
+from testkit.builder import build_pack, build_world, sign_in_update_client
 from tests.helpers.world import BASE, DRYDOCK
 
 T = LocalTransport()
@@ -73,7 +73,7 @@ class Gateway:
 
     def yaml(self) -> str:
         """The server's YAML under `servers:`."""
-        ids = ", ".join(f"WSO2-CARBON-PATCH-4.2.0-{n:04d}" for n in self.patches)
+        ids = ", ".join(f"WSO2-CARBON-PATCH-4.9.0-{n:04d}" for n in self.patches)
         out = (f"  {self.name}:\n    host: node-a\n    product: wso2am-4.2.0\n"
                f"    home: opt/{self.name}\n    strategy: {self.strategy}\n"
                f"    conflicts: {self.conflicts}\n    patches: [{ids}]\n")
@@ -167,13 +167,16 @@ def level_pack(estate: Estate, level: int) -> Path:
 
 
 def home_at_level(estate: Estate, name: str, level: int) -> Path:
-    """Install the product pack as `name`'s home and apply levels 1..level with the
+    """Install the product pack as `name`'s home, sign in to the update client (its
+    account and tokens go into `updates/config.json`) and apply levels 1..level with the
     update installer."""
     home = estate.home(name)
     install_pack(T, estate.world / "packs" / "wso2am-4.2.0.zip", home)
+    sign_in_update_client(home)
     for n in range(1, level + 1):
-        install_level(T, home, package_path(estate.world / "updates", "4.2.0", n),
-                      product="wso2am", version="4.2.0", level=n)
+        install_level(T, home, package_path(estate.world / "updates", "4.9.0", n),
+                      product="wso2am", version="4.2.0", level=n,
+                      pack=estate.world / "packs" / "wso2am-4.2.0.zip")
     return home
 
 
@@ -231,7 +234,7 @@ def update_package(path: Path, *, level: int, members: dict[str, bytes],
     sums = {p: {"before": None, "after": "sha256:" + hashlib.sha256(
         members.get(f"carbon.home/{p}", b"")).hexdigest()} for p in added}
     descriptor = {
-        "update_number": f"{level:04d}", "platform_version": "4.2.0", "platform_name": "carbon",
+        "update_number": f"{level:04d}", "platform_version": "4.9.0", "platform_name": "carbon",
         "description": "test", "bug_fixes": {},
         "compatible_products": [{"product_name": "wso2am", "product_version": "4.2.0",
                                  "added_files": added, "modified_files": [],

@@ -58,7 +58,7 @@ class Env:
 def server_yaml(name: str, *, patches: list[int] = (), offset: int = 0,
                 extra: str = "") -> str:
     """The YAML of one server on node-a."""
-    ids = ", ".join(f"WSO2-CARBON-PATCH-4.2.0-{n:04d}" for n in patches)
+    ids = ", ".join(f"WSO2-CARBON-PATCH-4.9.0-{n:04d}" for n in patches)
     return (f"  {name}:\n    host: node-a\n    product: wso2am-4.2.0\n    home: opt/{name}\n"
             f"    patches: [{ids}]\n    config:\n"
             f"      repository/conf/deployment.toml:\n"

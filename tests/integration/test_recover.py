@@ -105,7 +105,7 @@ def rows(path: Path) -> list[tuple]:
 
 
 def facts(home: Path) -> dict:
-    level = json.loads((home / "updates" / "config.json").read_text())["update-level"]
+    level = int(json.loads((home / "updates" / "config.json").read_text())["update-level"])
     patches = sorted(p.name for p in (home / "repository/components/patches").iterdir()
                      if p.name.startswith("patch") and p.name != "patch0000")
     conf = {p.relative_to(home).as_posix(): sha(p)

@@ -146,8 +146,8 @@ def test_recover_rebuilds_what_ran_after_the_last_apply_reading_nothing_of_the_l
     assert "-post-" in newest_dr["id"]  # the snapshot after the change reached the dr site
     stored = sorted((estate.world / "dr/backups/.drydock-artifacts").iterdir())
     names = {json.loads((d / "manifest.json").read_text())["name"] for d in stored}
-    assert {"wso2am-4.2.0.zip", "WSO2-CARBON-PATCH-4.2.0-0005.zip"} <= names
-    assert {f"WSO2-CARBON-UPDATE-4.2.0-{n:04d}.zip" for n in range(1, 14)} <= names
+    assert {"wso2am-4.2.0.zip", "WSO2-CARBON-PATCH-4.9.0-0005.zip"} <= names
+    assert {f"WSO2-CARBON-UPDATE-4.9.0-{n:04d}.zip" for n in range(1, 14)} <= names
 
     _proc, control = audited(estate, tmp_path, "backups", "verify", newest_dr["id"], check=0)
     assert any("/primary/backups" in line for line in control)  # the hook does see reads
@@ -163,7 +163,7 @@ def test_recover_rebuilds_what_ran_after_the_last_apply_reading_nothing_of_the_l
     assert all(p["replicated"] for p in source["parts"])
     assert {p["part"] for p in source["parts"]} >= {"pack wso2am-4.2.0",
                                                     "update level 13",
-                                                    "patch WSO2-CARBON-PATCH-4.2.0-0005"}
+                                                    "patch WSO2-CARBON-PATCH-4.9.0-0005"}
 
     rebuilt = estate.world / "dr" / "opt" / "gw-1"
     assert trees(rebuilt) == before

@@ -72,8 +72,8 @@ def test_update_10_to_14_in_place_through_the_cli(estate: Estate) -> None:
     status = server_status(gw)
     assert status is not None and status["update_level"] == 14
     assert status["patches"] == ["patch0001"]
-    assert json.loads((estate.home("gw-1") / "updates/config.json").read_text()) == {
-        "update-level": 14}
+    config = json.loads((estate.home("gw-1") / "updates/config.json").read_text())
+    assert config["update-level"] == "14" and config["username"] == "ops@example.com"
     assert recorded(estate)["server.gw-1"].attributes["update_level"] == 14
     estate.run("plan", ".", "--detailed-exitcode", check=0)
 
@@ -96,7 +96,9 @@ def test_replace_pack_update_carries_runtime_data(estate: Estate) -> None:
     assert status["patches"] == ["patch0001"]
     assert api.read_text() == "<api name='Pizza'/>\n"
     kept = home.with_name(f"gw-1.previous-{made.id}")
-    assert json.loads((kept / "updates/config.json").read_text())["update-level"] == 10
+    assert json.loads((kept / "updates/config.json").read_text())["update-level"] == "10"
+    config = json.loads((home / "updates/config.json").read_text())
+    assert config["update-level"] == "14" and config["username"] == "ops@example.com"
 
 
 def test_a_failed_replacement_swaps_the_old_home_back(estate: Estate) -> None:
@@ -119,7 +121,7 @@ def test_a_failed_replacement_swaps_the_old_home_back(estate: Estate) -> None:
     assert status["pid"] != pid
     assert tree(home) == before
     assert json.loads((home.with_name(f"gw-1.failed-{made.id}") / "updates/config.json")
-                      .read_text())["update-level"] == 14
+                      .read_text())["update-level"] == "14"
 
 
 def test_a_new_server_is_created_from_the_pack(estate: Estate) -> None:
@@ -199,16 +201,16 @@ def test_a_missing_level_is_a_plan_warning_and_refused_at_apply(estate: Estate) 
     gw = Gateway("gw-1", level=10)
     estate.declare(gw)
     assert estate.apply()[1].ok
-    (estate.world / "updates" / "WSO2-CARBON-UPDATE-4.2.0-0013.zip").unlink()
+    (estate.world / "updates" / "WSO2-CARBON-UPDATE-4.9.0-0013.zip").unlink()
     before, pid = tree(home), server_status(gw)["pid"]
     gw.level = 14
     estate.declare(gw)
     made, result, _doc = estate.apply()
-    assert "warning: server.gw-1/update-0013: update level 13: WSO2-CARBON-UPDATE-4.2.0-0013.zip " \
-        "is missing" in render_text(made)
+    assert "warning: server.gw-1/update-0013: update level 13: no package in " in render_text(
+        made) and "WSO2-CARBON-UPDATE-4.9.0-0013.zip there" in render_text(made)
     failed = [r for r in result.reports if r.status == "failed"]
     assert [r.id for r in failed] == ["server.gw-1/preflight"]
-    assert "WSO2-CARBON-UPDATE-4.2.0-0013.zip is missing" in failed[0].message
+    assert "carries update 0013 for wso2am-4.2.0" in failed[0].message
     assert tree(home) == before and server_status(gw)["pid"] == pid
 
 
@@ -316,7 +318,13 @@ def test_the_demo_rolls_the_gateways_to_level_14_and_stops_them(tmp_path: Path) 
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out, progress = proc.stdout, proc.stderr
     assert "rollout group gateways: server 2 of 2" in out
-    assert "apply update level 14 to gw-2" in out
+    assert "apply update level 14 to gw-2 (WSO2-CARBON-UPDATE-4.9.0-0014.zip)" in out
+    assert "on Carbon kernel 4.9.0" in out and "instructions: " in out
+    assert "not copied by drydock: WSO2-CARBON-PATCH-4.9.0-0002/lib/" in out
+    assert 'update-level "14" (str, as the update client writes it)' in out
+    assert "username, service (values not shown)" in out and "no trailing newline" in out
+    assert "Carbon's own, left alone: patch0000/" in out
+    assert "token-never-shown" not in out + progress
     assert progress.index("✓ server.gw-1/health") < progress.index(
         "✓ server.gw-2/preflight  level 10 → 14") < progress.index("✓ server.gw-2/health")
     # the primary site's servers are lost in the disaster; the recovered ones are stopped

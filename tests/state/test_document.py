@@ -32,7 +32,7 @@ def _sample() -> StateDocument:
     server = ResourceRecord(
         kind="server",
         name="gw-1",
-        attributes={"update_level": 14, "patches": ["WSO2-CARBON-PATCH-4.2.0-0005"]},
+        attributes={"update_level": 14, "patches": ["WSO2-CARBON-PATCH-4.9.0-0005"]},
         fingerprints={
             "repository/conf/deployment.toml": FileFingerprint(
                 size=120, mtime_ns=1_700_000_000_123_456_789, inode=42, sha256="ab" * 32

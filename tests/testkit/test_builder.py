@@ -28,8 +28,9 @@ from testkit.builder import (
     pack_file_name,
 )
 
-DESCRIPTOR_KEYS = ["update_number", "platform_version", "platform_name", "description",
-                   "bug_fixes", "compatible_products", "checksums"]
+DESCRIPTOR_KEYS = ["update_number", "platform_version", "platform_name", "md5sum",
+                   "description", "instructions", "bug_fixes", "compatible_products"]
+PARTIAL_KEYS = {"partially_applicable_products", "partial_applicable_products"}
 
 
 def _sha(path: Path) -> str:
@@ -43,9 +44,10 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def _apply_update(home: Path, package: Path, tmp: Path) -> dict:
     """Apply one update package to a real home by following its descriptor."""
-    desc = yaml.safe_load(read_member(package, "update-descriptor3.yaml"))
+    top = package.name.removesuffix(".zip")
+    desc = yaml.safe_load(read_member(package, f"{top}/update-descriptor3.yaml"))
     payload = tmp / f"payload-{desc['update_number']}"
-    extract_zip(package, payload, only="carbon.home", strip="carbon.home")
+    extract_zip(package, payload, only=f"{top}/carbon.home", strip=f"{top}/carbon.home")
     product = desc["compatible_products"][0]
     for path, sums in desc["checksums"].items():
         target = home / path
@@ -59,8 +61,9 @@ def _apply_update(home: Path, package: Path, tmp: Path) -> dict:
     for path, sums in desc["checksums"].items():
         target = home / path
         assert (_sha(target) if target.exists() else None) == sums["after"], path
-    (home / "updates/config.json").write_text(
-        json.dumps({"update-level": int(desc["update_number"])}) + "\n")
+    config = json.loads((home / "updates/config.json").read_text())
+    config["update-level"] = str(int(desc["update_number"]))
+    (home / "updates/config.json").write_text(json.dumps(config, indent=2) + "\n")
     return desc
 
 
@@ -87,9 +90,9 @@ def test_world_is_idempotent_and_leaves_unchanged_files_alone(tmp_path: Path) ->
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns)
             for p in world.root.rglob("*.zip")} == before
     assert world.pack == world.packs / "wso2am-4.2.0.zip"
-    assert [p.name for p in world.update_files][-1] == "WSO2-CARBON-UPDATE-4.2.0-0014.zip"
+    assert [p.name for p in world.update_files][-1] == "WSO2-CARBON-UPDATE-4.9.0-0014.zip"
     assert [p.name for p in world.patch_files] == [
-        f"WSO2-CARBON-PATCH-4.2.0-{n:04d}.zip" for n in range(1, 6)]
+        f"WSO2-CARBON-PATCH-4.9.0-{n:04d}.zip" for n in range(1, 6)]
 
 
 def test_world_repairs_a_damaged_file(tmp_path: Path) -> None:
@@ -119,8 +122,10 @@ def test_pack_has_the_carbon_layout(tmp_path: Path) -> None:
 def test_installed_home_is_a_working_product_home(tmp_path: Path) -> None:
     home = install_home(build_pack(tmp_path / "packs"), tmp_path / "opt" / "wso2am-4.2.0")
     assert (home / "bin/api-manager.sh").stat().st_mode & stat.S_IXUSR
-    assert (home / "updates/product.txt").read_text() == "wso2am-4.2.0"
-    assert json.loads((home / "updates/config.json").read_text()) == {"update-level": -1}
+    assert (home / "updates/product.txt").read_bytes() == b"wso2am-4.2.0"  # no newline
+    config = json.loads((home / "updates/config.json").read_text())
+    assert config["update-level"] == "-1" and config["product"] == "wso2am-4.2.0"
+    assert (home / "bin/wso2carbon-version.txt").read_text() == "WSO2 Carbon Framework v4.9.0\n"
     conf = tomllib.loads((home / "repository/conf/deployment.toml").read_text())
     assert conf["server"]["offset"] == 0
     assert "wso2carbon.jks" == conf["keystore"]["tls"]["file_name"]
@@ -150,14 +155,15 @@ def test_install_home_refuses_a_pack_without_one_top_folder(tmp_path: Path) -> N
 
 
 def test_update_chain_applies_level_by_level_with_matching_checksums(tmp_path: Path) -> None:
-    world = build_world(tmp_path / "w")
+    world = build_world(tmp_path / "w", checksums=True)
     home = install_home(world.pack, tmp_path / "home")
     removed_any = False
     for number, package in enumerate(world.update_files, start=1):
         desc = _apply_update(home, package, tmp_path)
-        assert list(desc) == DESCRIPTOR_KEYS
+        assert list(desc)[:len(DESCRIPTOR_KEYS)] == DESCRIPTOR_KEYS
+        assert set(desc) - set(DESCRIPTOR_KEYS) == {"checksums", *(PARTIAL_KEYS & set(desc))}
         assert desc["update_number"] == f"{number:04d}"
-        assert desc["platform_version"] == "4.2.0"
+        assert desc["platform_version"] == "4.9.0"  # the kernel, not the product version
         product = desc["compatible_products"][0]
         assert (product["product_name"], product["product_version"]) == ("wso2am", "4.2.0")
         assert product["modified_files"] or product["added_files"]
@@ -176,12 +182,24 @@ def test_update_chain_applies_level_by_level_with_matching_checksums(tmp_path: P
 
 def test_update_package_layout(tmp_path: Path) -> None:
     (package,) = build_updates(tmp_path, levels=[4])
-    assert package.name == "WSO2-CARBON-UPDATE-4.2.0-0004.zip"
+    assert package.name == "WSO2-CARBON-UPDATE-4.9.0-0004.zip"
+    top = "WSO2-CARBON-UPDATE-4.9.0-0004"
     files = {m.name for m in inspect_zip(package) if not m.is_dir}
-    desc = yaml.safe_load(read_member(package, "update-descriptor3.yaml"))
+    desc = yaml.load(read_member(package, f"{top}/update-descriptor3.yaml"), yaml.BaseLoader)
+    v2 = yaml.load(read_member(package, f"{top}/update-descriptor.yaml"), yaml.BaseLoader)
     product = desc["compatible_products"][0]
-    assert files == {"update-descriptor3.yaml", "LICENSE.txt"} | {
-        f"carbon.home/{p}" for p in product["added_files"] + product["modified_files"]}
+    assert files == {f"{top}/{n}" for n in ("update-descriptor3.yaml", "update-descriptor.yaml",
+                                             "LICENSE.txt", "NOT_A_CONTRIBUTION.txt")} | {
+        f"{top}/carbon.home/{p}" for p in product["added_files"] + product["modified_files"]}
+    assert desc["update_number"] == "0004" and "checksums" not in desc
+    assert desc["instructions"] and desc["partially_applicable_products"][0][
+        "product_name"] == "wso2is-km"
+    assert v2["applies_to"] == "wso2am-4.2.0" and v2["file_changes"]["modified_files"] == \
+        product["modified_files"]
+    (bare,) = build_updates(tmp_path / "bare", levels=[10], top=False)
+    names = {m.name for m in inspect_zip(bare)}
+    assert "update-descriptor3.yaml" in names
+    assert "partial_applicable_products" in read_member(bare, "update-descriptor3.yaml").decode()
 
 
 def test_build_updates_matches_the_world(tmp_path: Path) -> None:
@@ -199,14 +217,14 @@ def test_pack_at_a_level_from_packages_equals_generated(tmp_path: Path) -> None:
     assert from_packages.name == pack_file_name("wso2am", "4.2.0", 9) == "wso2am-4.2.0-level9.zip"
     assert from_packages.read_bytes() == generated.read_bytes()
     config = read_member(from_packages, "wso2am-4.2.0/updates/config.json")
-    assert json.loads(config) == {"update-level": 9}
+    assert json.loads(config)["update-level"] == "9"
 
 
 def test_pack_at_a_level_refuses_a_broken_chain(tmp_path: Path) -> None:
-    world = build_world(tmp_path / "w", levels=7)
-    (world.updates / "WSO2-CARBON-UPDATE-4.2.0-0001.zip").unlink()
-    (world.updates / "WSO2-CARBON-UPDATE-4.2.0-0007.zip").rename(
-        world.updates / "WSO2-CARBON-UPDATE-4.2.0-0001.zip")
+    world = build_world(tmp_path / "w", levels=7, checksums=True)
+    (world.updates / "WSO2-CARBON-UPDATE-4.9.0-0001.zip").unlink()
+    (world.updates / "WSO2-CARBON-UPDATE-4.9.0-0007.zip").rename(
+        world.updates / "WSO2-CARBON-UPDATE-4.9.0-0001.zip")
     with pytest.raises(ValueError, match="org.wso2.carbon.core_4.9.0.jar is sha256:.*expects"):
         build_pack(tmp_path / "out", level=1, updates_dir=world.updates)
     assert not (tmp_path / "out").exists()
@@ -214,20 +232,24 @@ def test_pack_at_a_level_refuses_a_broken_chain(tmp_path: Path) -> None:
 
 def test_updates_for_another_product_are_refused(tmp_path: Path) -> None:
     other = build_updates(tmp_path / "is", product="wso2is", levels=[1])[0]
-    assert read_member(other, "update-descriptor3.yaml")
+    assert read_member(other, "WSO2-CARBON-UPDATE-4.9.0-0001/update-descriptor3.yaml")
     with pytest.raises(ValueError, match="not an update for wso2am-4.2.0"):
         build_pack(tmp_path / "out", level=1, updates_dir=tmp_path / "is")
 
 
 def test_patch_archive_layout(tmp_path: Path) -> None:
-    patch = build_patch(tmp_path, "4.2.0", 5, jars=3)
-    assert patch.name == "WSO2-CARBON-PATCH-4.2.0-0005.zip"
-    top = "WSO2-CARBON-PATCH-4.2.0-0005"
+    patch = build_patch(tmp_path, "4.9.0", 5, jars=3)
+    assert patch.name == "WSO2-CARBON-PATCH-4.9.0-0005.zip"
+    top = "WSO2-CARBON-PATCH-4.9.0-0005"
     files = sorted(m.name for m in inspect_zip(patch) if not m.is_dir)
     jars = [f for f in files if f.startswith(f"{top}/patch0005/")]
     assert len(jars) == 3 and all(j.endswith(".jar") for j in jars)
-    assert f"{top}/README.txt" in files
-    assert any(f.startswith(f"{top}/resources/") for f in files)
+    for name in ("README.txt", "LICENSE.txt", "NOT_A_CONTRIBUTION.txt",
+                 "wso2carbon-version.txt"):
+        assert f"{top}/{name}" in files
+    assert f"{top}/lib/org.wso2.carbon.server-4.9.0.patch0005.jar" in files
+    readme = read_member(patch, f"{top}/README.txt").decode()
+    assert "INSTALLATION INSTRUCTIONS" in readme and f"{top}/lib" in readme
     plugins = set(m.name.rsplit("/", 1)[1] for m in inspect_zip(build_pack(tmp_path))
                   if "/plugins/" in m.name)
     with zipfile.ZipFile(patch) as zf:
@@ -237,8 +259,9 @@ def test_patch_archive_layout(tmp_path: Path) -> None:
             assert top.encode() in b"".join(inner.read(n) for n in inner.namelist())
     bare = build_patch(tmp_path / "bare", number=7, jars=1, resources=False)
     assert [m.name for m in inspect_zip(bare) if not m.is_dir] == [
-        "WSO2-CARBON-PATCH-4.2.0-0007/README.txt",
-        "WSO2-CARBON-PATCH-4.2.0-0007/patch0007/org.wso2.carbon.apimgt.keymgt_9.28.116.jar"]
+        f"WSO2-CARBON-PATCH-4.9.0-0007/{n}" for n in (
+            "LICENSE.txt", "NOT_A_CONTRIBUTION.txt", "README.txt",
+            "patch0007/org.wso2.carbon.apimgt.keymgt_9.28.116.jar", "wso2carbon-version.txt")]
 
 
 def test_bad_names_are_refused(tmp_path: Path) -> None:

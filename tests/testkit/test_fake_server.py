@@ -85,8 +85,8 @@ def _url(home: Path, path: str = "/services/Version") -> str:
 
 
 def _install_patch(home: Path, tmp_path: Path, number: int) -> Path:
-    archive = build_patch(tmp_path / "patches", "4.2.0", number)
-    inner = f"WSO2-CARBON-PATCH-4.2.0-{number:04d}/patch{number:04d}"
+    archive = build_patch(tmp_path / "patches", "4.9.0", number)
+    inner = f"WSO2-CARBON-PATCH-4.9.0-{number:04d}/patch{number:04d}"
     extract_zip(archive, home / f"repository/components/patches/patch{number:04d}",
                 only=inner, strip=inner)
     return archive

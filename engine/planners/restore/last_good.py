@@ -21,6 +21,7 @@ from engine.planners.assemble import assemble_plan
 from engine.planners.base import PlanContext
 from engine.planners.restore.common import RestoreError
 from engine.planners.server import plan_server
+from engine.spec.common import PATCH_ID_RE
 from engine.spec.loader import LoadedSpec
 from engine.spec.models import ConfigFile
 from state.document import StateDocument
@@ -44,12 +45,17 @@ def differs(good: Mapping[str, Any], observed: Mapping[str, Any]) -> bool:
     return any(observed.get(k) != v for k, v in good.items())
 
 
-def patch_ids(spec: LoadedSpec, product: str, dirs: Sequence[str]) -> dict[str, str]:
+def patch_ids(spec: LoadedSpec, product: str, dirs: Sequence[str],
+              kernel: str | None = None) -> dict[str, str]:
     """Patch folder -> patch id (archive name), from any server of `product` declaring it;
-    else the id the product's version gives (`WSO2-CARBON-PATCH-<version>-<NNNN>`)."""
-    known = {patch_dir(p): p for s in spec.env.servers.values() if s.product == product
-             for p in s.patches}
-    version = spec.env.products[product].version or split_product(product)[1]
+    else `WSO2-CARBON-PATCH-<kernel>-<NNNN>`, the kernel being `kernel`, or the one the
+    product's declared patch ids name (patches are named for the Carbon kernel, never for
+    the product's version, which is the last resort)."""
+    declared = [p for s in spec.env.servers.values() if s.product == product for p in s.patches]
+    known = {patch_dir(p): p for p in declared}
+    named = [m.group("kernel") for p in declared if (m := PATCH_ID_RE.fullmatch(p))]
+    version = kernel or (named[0] if named else None) or (
+        spec.env.products[product].version or split_product(product)[1])
     return {d: known.get(d, f"WSO2-CARBON-PATCH-{version}-{d.removeprefix('patch')}")
             for d in dirs}
 

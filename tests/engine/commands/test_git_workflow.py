@@ -32,7 +32,7 @@ def branch_repo(tmp_path: Path):
     repo.git.checkout("-b", "feature")
     data = spec_data()
     data["servers"]["gw-1"]["update_level"] = 15
-    data["servers"]["gw-1"]["patches"].append("WSO2-CARBON-PATCH-4.2.0-0002")
+    data["servers"]["gw-1"]["patches"].append("WSO2-CARBON-PATCH-4.9.0-0002")
     data["databases"].pop("old_db")
     data["databases"]["new_db"] = {"engine": "sqlite", "path": "{{ world }}/new.db"}
     write_spec(spec, data)
@@ -69,8 +69,8 @@ def test_pr_plan_lists_added_resources_in_section_order(branch_repo) -> None:
     section = _spec_section(done.stdout)
     assert section[1:] == [
         "~ server.gw-1",
-        '    ~ patches: ["WSO2-CARBON-PATCH-4.2.0-0001"] → '
-        '["WSO2-CARBON-PATCH-4.2.0-0001", "WSO2-CARBON-PATCH-4.2.0-0002"]',
+        '    ~ patches: ["WSO2-CARBON-PATCH-4.9.0-0001"] → '
+        '["WSO2-CARBON-PATCH-4.9.0-0001", "WSO2-CARBON-PATCH-4.9.0-0002"]',
         "    ~ update_level: 14 → 15",
         "+ database.new_db",
         "- database.old_db",

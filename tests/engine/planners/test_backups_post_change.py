@@ -73,7 +73,7 @@ def test_the_artifact_sources_travel_with_the_server_source() -> None:
     actions, _ = plan_backups(copy_spec(), {"server.s": CHAIN})
     post = next(a for a in actions if a.id == "backup.srv/create-after-change")
     sources = post.params["source"]["artifacts"]
-    assert sources["pack"] == "/p.zip" and sources["platform_version"] == "1"
+    assert sources["pack"] == "/p.zip" and sources["updates"] == "/spec"
     assert sources["patch_ids"] == {}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.contracts.facts import SnapshotInfo
+from engine.contracts.facts import PackFacts, SnapshotInfo
 from engine.planners.recover import RecoverError, candidates, plan_recover, recovery_scope
 from engine.spec.loader import LoadedSpec
 from engine.spec.parse import SourceFile, parse_environment
@@ -27,7 +27,7 @@ servers:
     product: wso2am-4.2.0
     home: opt/gw
     update_level: 5
-    patches: [WSO2-CARBON-PATCH-4.2.0-0001]
+    patches: [WSO2-CARBON-PATCH-4.9.0-0001]
     config: {repository/conf/deployment.toml: {content: "port = 1\\n"}}
     service: {start: bin/start, stop: bin/stop, health: {http: "http://127.0.0.1:1/", timeout: 5s}}
   plain: {host: a, product: wso2am-4.2.0, home: opt/plain,
@@ -82,6 +82,10 @@ def test_candidates_are_newest_first_and_only_from_the_scope_repositories() -> N
 def _plan(chosen: dict[str, SnapshotInfo]):
     return plan_recover(spec(), new_document("t"), recovery_scope(spec(), "dr"), chosen,
                         pack_levels={"wso2am-4.2.0": 2},
+                        packs={"wso2am-4.2.0": PackFacts(
+                            product="wso2am-4.2.0", update_level=2, platform_version="4.9.0",
+                            packages={3: "/w/u/WSO2-CARBON-UPDATE-4.9.0-0003.zip",
+                                      4: "/w/u/hotfix-four.zip"})},
                         digests={"gw-runtime": {"repository/conf/deployment.toml": "sha256:cc"}},
                         plan_id="p1", now=NOW)
 
@@ -99,10 +103,13 @@ def test_rebuild_installs_levels_patches_then_runtime_data_then_starts_after_the
     assert install.params["home"] == "/d/opt/gw" and install.params["host"] == "b"
     assert install.params["pack"] == "/w/p.zip"
     assert by_id["server.gw/update-0003"].params["package"] == \
-        "/w/u/WSO2-CARBON-UPDATE-4.2.0-0003.zip"
+        "/w/u/WSO2-CARBON-UPDATE-4.9.0-0003.zip"
+    assert by_id["server.gw/update-0004"].params["package"] == "/w/u/hotfix-four.zip"
+    assert by_id["server.gw/update-0004"].params["platform_version"] == "4.9.0"
+    assert by_id["server.gw/update-0004"].params["product_version"] == "4.2.0"
     patch = by_id["server.gw/patch-add-patch0003"].params
-    assert patch["patch_id"] == "WSO2-CARBON-PATCH-4.2.0-0003"
-    assert patch["archive"] == "/w/pt/WSO2-CARBON-PATCH-4.2.0-0003.zip"
+    assert patch["patch_id"] == "WSO2-CARBON-PATCH-4.9.0-0003"
+    assert patch["archive"] == "/w/pt/WSO2-CARBON-PATCH-4.9.0-0003.zip"
     runtime = by_id["server.gw/restore-runtime"].params
     assert runtime["snapshot_id"] == "g1" and runtime["repository"] == "dv"
     assert runtime["only"] is None and runtime["dest"] == "/d/opt/gw"  # all it holds

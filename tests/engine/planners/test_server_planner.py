@@ -54,7 +54,8 @@ def level_info(n: int, *, conflicts: tuple[str, ...] = (), problems: tuple[str, 
                files: int = 1) -> dict:
     return {"added": [f"repository/components/lib/fix-u{n:04d}-{i}.jar" for i in range(files)],
             "modified": [PLUGIN], "removed": [], "problems": list(problems),
-            "conflicts": list(conflicts)}
+            "conflicts": list(conflicts), "platform_version": "4.9.0",
+            "package": f"/w/updates/WSO2-CARBON-UPDATE-4.9.0-{n:04d}.zip"}
 
 
 def plan(spec: LoadedSpec, observed: dict[str, ObservedResource],
@@ -68,17 +69,25 @@ def by_id(made: Plan) -> dict:
 
 def test_in_place_levels_are_listed_one_by_one_with_their_files():
     facts = {"updates": {str(n): level_info(n) for n in range(11, 15)},
-             "touched_files": [PLUGIN, "repository/components/lib/fix-u0011-0.jar"]}
+             "touched_files": [PLUGIN, "repository/components/lib/fix-u0011-0.jar"],
+             "platform_version": "4.9.0"}
+    facts["updates"]["13"].update(
+        package="/w/updates/WSO2-CARBON-UPDATE-4.9.0-8000.zip",
+        notes=["WSO2-CARBON-UPDATE-4.9.0-8000.zip carries update 0013 for kernel 4.9.0"],
+        instructions="Shut down the server first.\nRe-publish the APIs.")
     made = plan(spec_of(server("gw-1")), {"server.gw-1": seen("gw-1", 10, facts)})
     ids = [a.id.split("/", 1)[1] for a in made.actions]
     assert ids == ["preflight", "backup", "stop", "update-0011", "update-0012", "update-0013",
                    "update-0014", "start", "health"]
     actions = by_id(made)
     update = actions["server.gw-1/update-0012"]
-    assert update.params["package"] == "/w/updates/WSO2-CARBON-UPDATE-4.2.0-0012.zip"
+    assert update.params["package"] == "/w/updates/WSO2-CARBON-UPDATE-4.9.0-0012.zip"
     assert update.params["modified"] == [PLUGIN]
-    assert (update.params["product_name"], update.params["platform_version"]) == (
-        "wso2am", "4.2.0")
+    assert (update.params["product_name"], update.params["product_version"],
+            update.params["platform_version"]) == ("wso2am", "4.2.0", "4.9.0")
+    assert update.params["pack"] == "/w/packs/wso2am-4.2.0.zip"
+    assert actions["server.gw-1/update-0013"].params["package"] == \
+        "/w/updates/WSO2-CARBON-UPDATE-4.9.0-8000.zip"
     backup = actions["server.gw-1/backup"]
     assert PLUGIN in backup.params["paths"] and "updates" in backup.params["paths"]
     assert backup.params["levels"] == {"from": 10, "to": 14, "strategy": "in-place"}
@@ -86,6 +95,8 @@ def test_in_place_levels_are_listed_one_by_one_with_their_files():
         "server.stop", "server.restore-backup", "server.start", "server.health"]
     text = render_text(made)
     assert f"~ {PLUGIN}" in text and "+ repository/components/lib/fix-u0013-0.jar" in text
+    assert "note: WSO2-CARBON-UPDATE-4.9.0-8000.zip carries update 0013" in text
+    assert "instructions: Re-publish the APIs." in text
     assert "on failure: restore gw-1 from its pre-change backup" in text
 
 
@@ -101,7 +112,7 @@ def test_conflicts_and_missing_levels_are_problems_and_plan_warnings():
     conflict = f"{PLUGIN}: is sha256:0000…, level 11 expects sha256:1111…"
     facts = {"updates": {"11": level_info(11, conflicts=(conflict,)),
                          "12": level_info(12, problems=("update level 12: "
-                                                        "WSO2-CARBON-UPDATE-4.2.0-0012.zip is "
+                                                        "WSO2-CARBON-UPDATE-4.9.0-0012.zip is "
                                                         "missing from /w/updates",))}}
     made = plan(spec_of(server("gw-1", level=12)), {"server.gw-1": seen("gw-1", 10, facts)})
     actions = by_id(made)
@@ -125,7 +136,7 @@ def test_overwrite_turns_conflicts_into_overwrites():
 
 def test_replace_strategy_plans_the_updated_pack_with_a_swap_back():
     made = plan(spec_of(server("gw-1", extra="    strategy: replace\n"
-                                            "    patches: [WSO2-CARBON-PATCH-4.2.0-0001]\n")),
+                                            "    patches: [WSO2-CARBON-PATCH-4.9.0-0001]\n")),
                 {"server.gw-1": seen("gw-1", 10, {"replace": {
                     "pack": "/w/packs/wso2am-4.2.0-level14.zip", "problems": []}},
                     patches=("patch0001",))})

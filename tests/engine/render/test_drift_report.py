@@ -39,7 +39,7 @@ def _validate(data: Any) -> None:
 def _spec(**extra: Any) -> dict[str, Any]:
     server: dict[str, Any] = {
         "host": "node-a", "product": "wso2am-4.2.0", "home": "opt/gw-1",
-        "patches": ["WSO2-CARBON-PATCH-4.2.0-0001"],
+        "patches": ["WSO2-CARBON-PATCH-4.9.0-0001"],
         "config": {CONFIG: {"content": "[server]\noffset = 0\n"}},
     }
     server.update(extra.pop("server", {}))

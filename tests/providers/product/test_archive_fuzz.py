@@ -60,7 +60,7 @@ def test_damaged_archives_end_in_one_archive_error_or_a_clean_read(seeds, case):
         archive = root / "in.zip"
         archive.write_bytes(damaged(seeds, case))
         for read in (lambda: inspect_zip(archive),
-                     lambda: read_member(archive, "WSO2-CARBON-UPDATE-4.2.0-0001/"
+                     lambda: read_member(archive, "WSO2-CARBON-UPDATE-4.9.0-0001/"
                                                   "update-descriptor3.yaml"),
                      lambda: extract_zip(archive, root / "out" / "dest")):
             try:

@@ -35,8 +35,8 @@ def site(tmp_path: Path):
     home = tmp_path / "opt" / "gw-1"
     install_pack(T, world.pack, home)
     for n in (1, 2):
-        install_patch(T, home, world.patches / f"WSO2-CARBON-PATCH-4.2.0-{n:04d}.zip",
-                      f"WSO2-CARBON-PATCH-4.2.0-{n:04d}", f"patch{n:04d}")
+        install_patch(T, home, world.patches / f"WSO2-CARBON-PATCH-4.9.0-{n:04d}.zip",
+                      f"WSO2-CARBON-PATCH-4.9.0-{n:04d}", f"patch{n:04d}")
     (home / CONF).write_text("[server]\noffset = 3\n")
     (home / "repository/deployment/server/synapse-configs/default/api/Pizza.xml").write_text(
         "<api name='Pizza'/>\n")

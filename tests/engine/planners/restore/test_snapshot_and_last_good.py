@@ -41,7 +41,7 @@ servers:
     product: wso2am-4.2.0
     home: opt/s
     update_level: 3
-    patches: [WSO2-CARBON-PATCH-4.2.0-0001]
+    patches: [WSO2-CARBON-PATCH-4.9.0-0001]
     config: {repository/conf/deployment.toml: {content: "x = 1\\n", mode: 384}}
     service: {start: bin/start, stop: bin/stop}
 databases:
