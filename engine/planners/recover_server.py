@@ -118,10 +118,11 @@ def plan_server_rebuild(spec: LoadedSpec, server_name: str, new_host: str,
     # No rollout group: the servers being rebuilt are down already, so serialising them
     # would only lengthen the recovery; restores onto running servers keep their group.
     chain = Chain(f"server.{server_name}")
-    pack = source("pack", pack_ref, str(spec.path(product.pack)), f"pack {server.product}")
+    pack_param = source("pack", pack_ref, str(spec.path(product.pack)),
+                        f"pack {server.product}")
     chain.add("install", "server.install", f"install {server.product} into {base['home']} on "
               f"{new_host} from {parts[-1].source}",
-              {**base, **service, **pack, "problems": []})
+              {**base, **service, **pack_param, "problems": []})
     name, version = split_product(server.product)
     name, version = product.name or name, product.version or version
     updates = PurePath(spec.path(product.updates or "."))
