@@ -137,7 +137,7 @@ def test_recover_rebuilds_what_ran_after_the_last_apply_reading_nothing_of_the_l
     assert "create-after-change" in proc.stdout or "after the change" in proc.stdout
     home = estate.home("gw-1")
     before = trees(home)
-    assert json.loads((home / "updates/config.json").read_text())["update-level"] == 13
+    assert int(json.loads((home / "updates/config.json").read_text())["update-level"]) == 13
     assert "patch0005" in {p.split("/")[0] for p in before["repository/components/patches"]}
     expected_rows = rows(estate.world / "primary" / "apim.db")
     listing = json.loads(drydock(estate, "backups", "list", "gw-1-runtime", "--format", "json",
