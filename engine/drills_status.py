@@ -1,6 +1,7 @@
 """Drill runs as recorded in the state, and which drills failed or are overdue (pure).
 
-A drill's record (`drill.<name>`) keeps its last runs in `data["runs"]`, oldest first.
+A drill's record (`drill.<name>`) keeps its last runs in `data["runs"]`, oldest first;
+a site drill's runs are rehearsals of its site's recovery, recorded the same way.
 A failed last run is shown at the top of every plan and drift report until a run passes;
 a drill whose last run is older than its `every` is overdue; one that never ran is said
 so. Time is passed in, never read.
@@ -38,18 +39,20 @@ class DrillFinding(BaseModel):
 
 
 def finding_for(name: str, every_seconds: float, runs: list[DrillRun],
-                now: datetime) -> DrillFinding | None:
-    """The finding of one drill given its runs, or None when all is well."""
+                now: datetime, *, site: str | None = None) -> DrillFinding | None:
+    """The finding of one drill given its runs, or None when all is well; `site` names
+    the site a site drill rehearses the recovery of."""
     if not runs:
         return DrillFinding(drill=name, status="never-run",
                             message=f"drill.{name} has never run; apply to run it")
     last = runs[-1]
     when = last.started.isoformat(timespec="seconds")
     if not last.passed:
+        what = (f"rehearsing recover --site {site} from {last.repository}" if site else
+                f"restoring snapshot {last.snapshot} from {last.repository}")
         return DrillFinding(
             drill=name, status="failed", last_run=last,
-            message=f"drill.{name} FAILED at {when} restoring snapshot {last.snapshot} from "
-                    f"{last.repository}: {last.reason()}")
+            message=f"drill.{name} FAILED at {when} {what}: {last.reason()}")
     age = (now - last.started).total_seconds()
     if age > every_seconds:
         return DrillFinding(
@@ -69,7 +72,7 @@ def drill_findings(doc: StateDocument, spec: LoadedSpec, now: datetime) -> list[
     for name, drill in sorted(spec.env.drills.items()):
         record = doc.resources.get(f"drill.{name}")
         found = finding_for(name, drill.every.total_seconds(),
-                            drill_runs(record.data if record else None), now)
+                            drill_runs(record.data if record else None), now, site=drill.site)
         if found is not None:
             out.append(found)
     order = {"failed": 0, "overdue": 1, "never-run": 2}

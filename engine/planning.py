@@ -25,6 +25,7 @@ from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
 from engine.planners.refresh_only import accepted_records, refresh_only_warning
+from engine.planners.site_drills import Rehearsal, desired_site_drills, plan_site_drills
 from engine.spec.loader import LoadedSpec
 from engine.targeting import TargetError, resolve_targets, selected, targeting_warning
 from state.document import StateDocument
@@ -69,14 +70,16 @@ def make_plan(
     targets: Sequence[str] = (),
     warnings: Sequence[str] = (),
     refresh_only: bool = False,
+    rehearsals: Mapping[str, Rehearsal] | None = None,
 ) -> Plan:
-    """Build the full plan. `observe` is the refresh (None to plan from the state only).
+    """Build the full plan. `observe` is the refresh (None to plan from the state only);
+    `rehearsals` the recoveries the due site drills rehearse (engine.operations.site_drills).
     With `refresh_only` the plan has no action, only records accepting the drift found.
 
     Raises PlanError when a resource could not be observed, a target matches nothing or
     the graph is invalid.
     """
-    desired = {**build_desired(spec), **desired_drills(spec)}
+    desired = {**build_desired(spec), **desired_drills(spec), **desired_site_drills(spec)}
     if targets:
         try:
             chosen = resolve_targets(targets, [*desired, *doc.resources])
@@ -123,6 +126,9 @@ def make_plan(
     drill_actions, drill_warnings = plan_drills(ctx, [a for a in actions
                                                       if a.type.startswith("backup.")])
     actions.extend(a for a in drill_actions if selected(a.address, targets))
+    site_actions, site_warnings = plan_site_drills(ctx, rehearsals or {})
+    actions.extend(a for a in site_actions if selected(a.address, targets))
+    drill_warnings = [*drill_warnings, *site_warnings]
     warnings = [*failed_drill_warnings(drill_findings(doc, spec, now)), *warnings,
                 *drill_warnings]
     planned_ids = {a.id for a in actions}

@@ -31,6 +31,7 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     from providers.backups.provider import BackupProvider
     from providers.databases.resource import DatabaseProvider
     from providers.drills.provider import DrillProvider
+    from providers.drills.site import SiteDrillProvider
     from providers.hosts.pool import HostPool
     from providers.product.provider import CarbonProvider
     from providers.repositories.inspector import RepositoryInspector
@@ -39,12 +40,19 @@ def default_providers(hosts: HostPool | None = None) -> list[Provider]:
     pool = hosts or HostPool(resolve=launched_address)
     return [CarbonProvider(pool), DatabaseProvider(), BackupProvider(pool), DrillProvider(pool),
             RestoreProvider(pool), AwsProvider(), Ec2Provider(pool),
-            RepositoryInspector()]
+            RepositoryInspector(), SiteDrillProvider(pool)]
 
 
 def default_registry(hosts: HostPool | None = None) -> Registry:
-    """A registry of the default providers sharing one host pool."""
-    return Registry(default_providers(hosts))
+    """A registry of the default providers sharing one host pool; a site drill runs its
+    rehearsal's steps through it."""
+    providers = default_providers(hosts)
+    registry = Registry(providers)
+    for provider in providers:
+        bind = getattr(provider, "bind", None)
+        if callable(bind):
+            bind(registry.run)
+    return registry
 
 
 def open_workspace(directory: Path) -> Workspace:

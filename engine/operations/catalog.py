@@ -13,7 +13,7 @@ from datetime import datetime
 from engine.contracts.catalog import SeriesCatalog, catalog_from_data
 from engine.contracts.models import Action, Plan
 from engine.gitinfo import git_info
-from engine.operations.plan_apply import new_id
+from engine.operations.ids import new_id
 from engine.planners.assemble import assemble_plan
 from engine.workspace import Workspace
 from state.document import StateDocument

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from engine.apply import ApplyResult, Callbacks, execute
 from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
 from engine.gitinfo import git_info
+from engine.operations.ids import new_id
+from engine.operations.site_drills import rehearsals
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh
@@ -22,11 +23,6 @@ from state.journal import Journal, JournalIntent
 
 class StalePlanError(ValueError):
     """A saved plan no longer matches the state or the spec it was made from."""
-
-
-def new_id(now: datetime) -> str:
-    """A sortable unique id: UTC stamp plus randomness."""
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def interrupted(ws: Workspace) -> list[JournalIntent]:
@@ -74,7 +70,9 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
         refreshing = do_refresh or must_refresh or refresh_only
         return make_plan(ws.spec, doc, observe if refreshing else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
-                         targets=targets, warnings=warnings, refresh_only=refresh_only)
+                         targets=targets, warnings=warnings, refresh_only=refresh_only,
+                         rehearsals=rehearsals(ws, doc, now)
+                         if do_refresh and not refresh_only else None)
     finally:
         ws.registry.close()  # the refresh's host connections
 

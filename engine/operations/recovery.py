@@ -13,7 +13,7 @@ from datetime import datetime
 
 from engine.contracts.facts import SnapshotInfo
 from engine.gitinfo import git_info
-from engine.operations.plan_apply import new_id
+from engine.operations.ids import new_id
 from engine.operations.restore import listings
 from engine.planners.recover import RecoverPlan, RecoveryScope, candidates, plan_recover
 from engine.planners.recover_ec2 import image_policies

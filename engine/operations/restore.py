@@ -18,7 +18,7 @@ from engine.contracts.facts import SnapshotInfo
 from engine.contracts.models import DesiredResource, Frozen, ObservedResource, Plan
 from engine.desired import build_desired
 from engine.gitinfo import git_info
-from engine.operations.plan_apply import new_id
+from engine.operations.ids import new_id
 from engine.planners.restore.change_backup import plan_patch_restore
 from engine.planners.restore.common import (
     ONLY,

@@ -74,7 +74,10 @@ FIELD_NOTES: dict[str, str] = {
     "BackupPolicy.copies": "Repositories every snapshot is copied to and verified in.",
     "BackupPolicy.pinned": "Snapshot ids retention never deletes.",
     "BackupSource.paths": "Paths under the server home or `root` to back up.",
-    "Drill.backup": "The backup policy whose snapshots are restored.",
+    "Drill.backup": "The backup policy whose snapshots are restored (not for a site drill).",
+    "Drill.site": "A site drill: rehearse `recover --site SITE` end to end into scratch "
+                  "targets (`into: {root: PATH}`), every server health-checked, every "
+                  "database checked, the whole rehearsal timed against `rto`.",
     "Drill.from": "The repository to restore from (default: the policy's own).",
     "Drill.every": "How often the drill must pass.",
     "Drill.pick": "Which snapshot to restore.",
@@ -149,6 +152,8 @@ FIELD_NOTES: dict[str, str] = {
     "Drill.window": "Restore a snapshot from within this age (with `pick: random`).",
     "DrillTarget.database": "A scratch database declared inline.",
     "DrillTarget.directory": "A scratch folder for file snapshots.",
+    "DrillTarget.root": "For a site drill: the folder (relative to each host's root) holding "
+                        "each host's scratch root `PATH/<host>`.",
     "DrillTarget.host": "The host the folder is on (relative to its root); default: where "
                         "drydock runs.",
     "DrillCheck.sql": "A query run on the restored database.",

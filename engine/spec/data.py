@@ -132,16 +132,19 @@ class BackupPolicy(SpecModel):
 
 class DrillTarget(SpecModel):
     """The scratch target a drill restores into: a database, or a directory (on the
-    controller, or relative to the root of `host` when one is named)."""
+    controller, or relative to the root of `host` when one is named); for a site drill,
+    `root`: the folder (relative to each host's root) that holds the host's scratch root."""
 
     database: Database | None = None
     directory: str | None = None
     host: str | None = None
+    root: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> DrillTarget:
-        if (self.database is None) == (self.directory is None):
-            raise ValueError("a drill target needs exactly one of 'database' or 'directory'")
+        if sum(x is not None for x in (self.database, self.directory, self.root)) != 1:
+            raise ValueError("a drill target needs exactly one of 'database', 'directory' "
+                             "or (for a site drill) 'root'")
         if self.host is not None and self.directory is None:
             raise ValueError("'host' goes with a 'directory' target")
         return self
@@ -262,9 +265,16 @@ class Drill(SpecModel):
     restores a new scratch instance, checks it is available with the snapshot's engine and
     storage, and deletes it; `sql` checks there need a reachable endpoint and fail as "not
     reachable".
+
+    A site drill (`site: dr`, `into: {root: PATH}`, no `backup`) rehearses `recover --site`
+    end to end into scratch roots on that site's hosts and scratch databases beside the
+    mapped ones (see engine.spec.scratch_view), health-checks every server, runs the `sql`
+    checks on every restored database, measures the whole rehearsal against `rto` and
+    tears it all down.
     """
 
-    backup: str
+    backup: str | None = None
+    site: str | None = None
     from_: str | None = Field(default=None, alias="from")
     every: Duration
     pick: Literal["newest", "random"] = "newest"
@@ -276,6 +286,13 @@ class Drill(SpecModel):
     @model_validator(mode="after")
     def _checks_fit_target(self) -> Drill:
         kinds = {check.kind for check in self.verify}
+        if self.site is not None:
+            return self._site_drill(kinds)
+        if self.backup is None:
+            raise ValueError("a drill needs 'backup' (the policy it restores), or 'site' for a "
+                             "site drill")
+        if self.into.root is not None:
+            raise ValueError("'into: {root: ...}' is for site drills (site: dr)")
         if self.into.database is not None and kinds & {"files", "command"}:
             raise ValueError("'files' and 'command' checks need a restored directory "
                              "(into: {directory: ...}); use 'sql' checks for a database")
@@ -283,6 +300,20 @@ class Drill(SpecModel):
             raise ValueError("'sql' checks need a restored database (into: {database: ...})")
         if self.window is not None and self.pick != "random":
             raise ValueError("'window' goes with 'pick: random'")
+        return self
+
+    def _site_drill(self, kinds: set[str]) -> Drill:
+        if self.backup is not None or self.from_ is not None:
+            raise ValueError("a site drill rehearses the whole recovery of its site: no "
+                             "'backup' or 'from' (it restores every series the recovery does)")
+        if self.into.root is None:
+            raise ValueError("a site drill needs 'into: {root: PATH}', the folder on each host "
+                             "of the site that holds its scratch root")
+        if kinds - {"sql"}:
+            raise ValueError("a site drill runs 'sql' checks on every restored database (the "
+                             "servers get their own health checks)")
+        if self.pick != "newest" or self.window is not None:
+            raise ValueError("a site drill restores the newest snapshots, as a recovery does")
         return self
 
 

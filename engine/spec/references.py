@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from engine.spec.data import AwsRepository, RdsDatabase
 from engine.spec.models import Environment
 from engine.spec.references_ec2 import ec2_problems, region_problems
+from engine.spec.references_site import site_drill_problems
 
 Loc = tuple[str | int, ...]
 
@@ -125,7 +126,10 @@ def _drill_problems(env: Environment) -> Iterator[tuple[Loc, str]]:
     for name, drill in env.drills.items():
         if drill.into.host is not None and drill.into.host not in env.hosts:
             yield ("drills", name, "into", "host"), _missing("host", drill.into.host, env.hosts)
-        policy = env.backups.get(drill.backup)
+        if drill.site is not None:
+            yield from site_drill_problems(env, name, drill)
+            continue
+        policy = env.backups.get(drill.backup)  # type: ignore[arg-type]
         if policy is None:
             yield ("drills", name, "backup"), _missing("backup", drill.backup, env.backups)
             continue

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from engine.contracts.drills import drill_runs, runs_to_keep
 from engine.contracts.models import Action, ObservedResource
 from engine.contracts.provider import (
     ALSO,
@@ -23,7 +22,7 @@ from engine.contracts.provider import (
     ObserveRequest,
     Provider,
 )
-from providers.drills.report import read_report, write_report
+from providers.drills.report import keep_run, read_report
 from providers.drills.runner import run_drill
 from providers.hosts.pool import HostPool
 
@@ -54,13 +53,7 @@ class DrillProvider(Provider):
             return self._verdict(action)
         p = action.params
         run = run_drill(ctx, p, self.hosts)
-        try:
-            write_report(Path(p["report"]), run)
-        except OSError as exc:
-            raise ActionFailed(f"{action.id}: cannot write the drill report {p['report']} "
-                               f"({exc.strerror})") from exc
-        runs = runs_to_keep(drill_runs({"runs": p.get("previous_runs", [])}), run)
-        also = {action.address: {"runs": [r.model_dump(mode="json") for r in runs]}}
+        also = {action.address: keep_run(action, run)}
         if run.passed:
             also[p["verified_address"]] = {"verified": {run.snapshot: ctx.now.isoformat()}}
         verdict = "passed" if run.passed else f"FAILED: {run.reason()}"
