@@ -34,6 +34,8 @@ COMMANDS: dict[str, Lazy] = {
                     "Restore from a snapshot, a change backup, or the last good state."),
     "recover": Lazy("engine.commands.recover:recover",
                     "Rebuild the environment at a site from the snapshots there."),
+    "completion": Lazy("engine.commands.completion:completion",
+                       "Print the shell completion script (bash, zsh or fish)."),
     "demo": Lazy("engine.commands.demo:demo",
                  "Build a local demo world and run the whole story."),
     "state": Lazy("engine.commands.state_cmds:app", "Inspect and repair the recorded state.", {
@@ -60,6 +62,22 @@ COMMANDS: dict[str, Lazy] = {
 app.info.cls = lazy_group(COMMANDS)
 
 
+COMPLETE_VAR = "_DRYDOCK_COMPLETE"
+"""Set by the completion scripts when the shell asks drydock for completions."""
+
+
+def enable_completion() -> None:
+    """Register typer's bash, zsh and fish completion (the scripts of `drydock completion`
+    call back with COMPLETE_VAR set, and typer answers)."""
+    from typer._completion_classes import completion_init
+
+    completion_init()
+
+
 def main() -> None:
     """Console-script entry point."""
+    import os
+
+    if COMPLETE_VAR in os.environ:
+        enable_completion()
     app()

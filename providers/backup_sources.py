@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 import secrets
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -203,6 +203,7 @@ def restore_paths(
     dest_root: PurePosixPath,
     *,
     only: list[str] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> PathsRestoreResult:
     """Restore a tar part under `dest_root` on host `t`, replacing each top-level path it
     holds.
@@ -229,7 +230,7 @@ def restore_paths(
 
     def produce(sink: BinaryIO) -> None:
         with repo.open_part(series, snapshot_id, part) as stream:
-            done = copy_members(stream, sink, label=where, only=wanted)
+            done = copy_members(stream, sink, label=where, only=wanted, select=select)
             while stream.read(CHUNK):
                 pass
         copied.names = done.names
@@ -242,6 +243,9 @@ def restore_paths(
             n == o or o in n.parents for n in names)]
         if missing:
             raise PathsError(f"{where}: does not hold {', '.join(missing)}; see its listing")
+        if select is not None and not names:
+            raise PathsError(f"{where}: --include/--exclude select nothing in it; 'drydock "
+                             "backups ls' shows its paths")
         _swap_in(t, staging, dest_root, units, where)
     except UnsafePathError as exc:
         raise PathsError(f"{exc}; the snapshot is not safe to restore") from None

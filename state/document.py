@@ -20,8 +20,9 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError
 
 from state.errors import StateCorruptError, StateError
+from state.formats import STATE_FORMAT
 
-CURRENT_FORMAT = 1
+CURRENT_FORMAT = STATE_FORMAT
 """The only document format this code reads and writes."""
 
 CHECKSUM_PREFIX = "sha256:"

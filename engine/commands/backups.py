@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from engine.apply import ApplyResult
-from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
+from engine.commands.common import (
+    Format,
+    err,
+    fail,
+    guarded,
+    print_json,
+    print_text,
+    require_format,
+    workspace,
+)
 from engine.commands.reviewed import run_planned
 from engine.contracts.catalog import CatalogEntry, SeriesCatalog
 from engine.contracts.models import Plan
@@ -77,6 +86,7 @@ def list_(
       drydock backups list --env specs/demo
       drydock backups list apim-db --rebuild --format json    (state lost: repositories only)
     """
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     if rebuild_:
         cats, doc = _rebuild(ws)
@@ -149,6 +159,7 @@ def verify(
       drydock backups verify 20261125T020000Z-3f9a1c --env specs/prod
       drydock backups verify 20261125T020000Z-3f9a1c --format json
     """
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     series, repos = find_series(read_catalogs(ws), snapshot)
     if repository is not None:
@@ -188,17 +199,29 @@ def _pin(env: str | None, snapshot: str, *, pinned: bool) -> str:
 
 @app.command()
 @guarded
-def pin(snapshot: str, env: EnvOpt = None) -> None:
+def pin(snapshot: str, env: EnvOpt = None,
+        fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+        ) -> None:
     """Protect a snapshot from retention.  Example: drydock backups pin 20261125T…"""
+    require_format(fmt, Format.text, Format.json)
     series = _pin(env, snapshot, pinned=True)
+    if fmt is Format.json:
+        print_json({"snapshot": snapshot, "series": series, "pinned": True})
+        return
     err.print(f"pinned {snapshot} of {series}; retention will never delete it")
 
 
 @app.command()
 @guarded
-def unpin(snapshot: str, env: EnvOpt = None) -> None:
+def unpin(snapshot: str, env: EnvOpt = None,
+          fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+          ) -> None:
     """Let retention consider a pinned snapshot again."""
-    _pin(env, snapshot, pinned=False)
+    require_format(fmt, Format.text, Format.json)
+    series = _pin(env, snapshot, pinned=False)
+    if fmt is Format.json:
+        print_json({"snapshot": snapshot, "series": series, "pinned": False})
+        return
     err.print(f"unpinned {snapshot}")
 
 

@@ -56,8 +56,11 @@ def require_format(fmt: Format, *allowed: Format) -> Format:
 
 
 def fail(message: str) -> NoReturn:
-    """Print `error: message` on stderr and exit 1."""
-    err.print(f"[bold red]error:[/] {message}", markup=True) if err.is_terminal else \
+    """Print `error: message` on stderr and exit 1 (styled only on a terminal without
+    NO_COLOR / --no-color)."""
+    if err.is_terminal and not err.no_color:
+        err.print(f"[bold red]error:[/] {message}", markup=True)
+    else:
         print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(1)
 

@@ -228,17 +228,29 @@ def show(
 
 @guarded
 def graph(
-    env: EnvArg = None,
-    fmt: Annotated[str, typer.Option("--format", help="dot or mermaid.")] = "dot",
+    env: Annotated[str | None, typer.Argument(
+        help="Environment folder (default: current), or a plan saved with plan -o.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="dot, mermaid or json.")] = "dot",
 ) -> None:
-    """Print the plan's action graph as Graphviz dot or Mermaid.
+    """Print the plan's action graph as Graphviz dot, Mermaid or JSON (nodes and edges).
 
-    Example: drydock graph specs/demo | dot -Tsvg > plan.svg
+    A saved plan is drawn as it is, without planning again.
+
+    Examples:
+      drydock graph specs/demo | dot -Tsvg > plan.svg
+      drydock graph plan.json --format mermaid
     """
-    made = plan_workspace(workspace(env), clock_now())
-    if fmt not in ("dot", "mermaid"):
-        fail(f"unknown graph format {fmt!r}; use dot or mermaid")
-    print_text(render_dot(made) if fmt == "dot" else render_mermaid(made))
+    from engine.render.graphs import graph_document
+
+    if fmt not in ("dot", "mermaid", "json"):
+        fail(f"unknown graph format {fmt!r}; use dot, mermaid or json")
+    saved = env is not None and Path(env).is_file()
+    made = _load_plan_file(Path(env)) if saved and env else plan_workspace(workspace(env),
+                                                                           clock_now())
+    if fmt == "json":
+        print_json(graph_document(made))
+    else:
+        print_text(render_dot(made) if fmt == "dot" else render_mermaid(made))
 
 
 @guarded

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from engine.commands.common import guarded, workspace
-from engine.commands.reviewed import report, run_planned
+from engine.commands.common import Format, guarded, require_format, workspace
+from engine.commands.reviewed import report, run_planned, show_on_stderr, show_text
 from engine.contracts.models import Plan
 from engine.operations.restore import RestoreRequest, plan_restore
 from state.document import StateDocument
@@ -40,6 +40,15 @@ def restore(
     env: Annotated[str | None, typer.Option(
         "--env", help="Environment folder (default: current).")] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
+    include: Annotated[list[str] | None, typer.Option(
+        "--include", help="With a snapshot of paths: only what this pattern selects "
+                          "(repeatable), e.g. 'repository/conf' or '*.xml'.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="With a snapshot of paths: leave out what this pattern selects "
+                          "(repeatable), e.g. '*.log'.")] = None,
+    fmt: Annotated[Format, typer.Option(
+        "--format", help="text, or json: the plan goes to stderr and the result of every "
+                         "action to stdout.")] = Format.text,
 ) -> None:
     """Restore from a snapshot, a change backup, or the last good state (plan, then apply).
 
@@ -48,9 +57,13 @@ def restore(
       drydock restore dr-vault:gw-1-runtime/20261125T101010Z-ab12cd --to dir:/tmp/look
       drydock restore gw-1@latest --to server.gw-2 --only patches --env specs/prod
       drydock restore --last-good server.gw-1 --env specs/prod
+      drydock restore gw-1-runtime/20261125T101010Z-ab12cd --to dir:/tmp/look \\
+          --include repository/conf --exclude '*.log' --auto-approve --format json
     """
+    require_format(fmt, Format.text, Format.json)
     request = RestoreRequest(source=source, to=to, last_good=last_good, only=only,
-                             from_repository=from_, serial=serial)
+                             from_repository=from_, serial=serial,
+                             include=tuple(include or ()), exclude=tuple(exclude or ()))
     ws = workspace(env)
 
     def make(doc: StateDocument, when: datetime) -> Plan:
@@ -59,6 +72,8 @@ def restore(
             print(note, file=sys.stderr)
         return planned.plan
 
-    _plan, result, stored = run_planned(ws, "restore", make, auto_approve=auto_approve)
+    as_json = fmt is Format.json
+    _plan, result, stored = run_planned(ws, "restore", make, auto_approve=auto_approve,
+                                        show=show_on_stderr if as_json else show_text)
     assert result is not None
-    report(result, stored, "Restore")
+    report(result, stored, "Restore", as_json=as_json)

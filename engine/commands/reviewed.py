@@ -32,6 +32,11 @@ def show_text(made: Plan, _doc: StateDocument) -> None:
     print_text(render_text(made))
 
 
+def show_on_stderr(made: Plan, _doc: StateDocument) -> None:
+    """Print the plan as text on stderr (the review when stdout carries JSON)."""
+    print(render_text(made), file=sys.stderr, end="")
+
+
 def run_planned(ws: Workspace, what: str, make: MakePlan, *, auto_approve: bool,
                 show: Show | None = show_text, when: datetime | None = None,
                 parallelism: int = 10, hint: str = "", quiet: bool = False,

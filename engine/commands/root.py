@@ -22,16 +22,34 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from engine import __version__
+        import platform
 
-        print(f"drydock {__version__}")
+        from engine import __version__
+        from engine.formats import PLAN_FORMAT
+        from state.formats import STATE_FORMAT
+
+        print(f"drydock {__version__}\nplan format {PLAN_FORMAT}\nstate format {STATE_FORMAT}"
+              f"\npython {platform.python_version()}")
         raise typer.Exit(0)
+
+
+def _no_color(value: bool) -> None:
+    """`--no-color` is NO_COLOR for this run (https://no-color.org): set before any
+    console exists, since commands are imported only when they run."""
+    if value:
+        import os
+
+        os.environ["NO_COLOR"] = "1"
 
 
 @app.callback()
 def _main(
     version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and the plan and state format versions, and exit.")
     ] = False,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", callback=_no_color, is_eager=True,
+        help="No colour even on a terminal (as NO_COLOR=1 does).")] = False,
 ) -> None:
     """Plan and apply WSO2-style middleware estates from specs in git."""

@@ -7,18 +7,28 @@ from typing import Annotated
 import typer
 
 from engine.clock import now as clock_now
-from engine.commands.common import Format, err, fail, guarded, print_json, print_text, workspace
+from engine.commands.common import (
+    Format,
+    err,
+    fail,
+    guarded,
+    print_json,
+    print_text,
+    require_format,
+    workspace,
+)
 from state.document import AppliedInfo
 
 app = typer.Typer(help="Inspect and repair the recorded state.", no_args_is_help=True)
 EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment folder (default: .)")]
+FmtOpt = Annotated[Format, typer.Option("--format", help="text or json.")]
 
 
 @app.command("list")
 @guarded
-def list_(env: EnvOpt = None,
-          fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+def list_(env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """List recorded resources.  Example: drydock state list --env specs/demo"""
+    require_format(fmt, Format.text, Format.json)
     doc = workspace(env).state.read()
     if fmt is Format.json:
         print_json({"serial": doc.serial, "lineage": doc.lineage,
@@ -40,8 +50,9 @@ def show(address: str, env: EnvOpt = None) -> None:
 
 @app.command()
 @guarded
-def rm(address: str, env: EnvOpt = None) -> None:
+def rm(address: str, env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """Forget a resource without touching the world.  Example: drydock state rm server.old"""
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     with ws.state.lock("state rm"):
         doc = ws.state.read()
@@ -51,14 +62,17 @@ def rm(address: str, env: EnvOpt = None) -> None:
         applied = AppliedInfo(who=_who(), when=clock_now(), summary=f"state rm {address}")
         new = ws.state.write(doc.model_copy(update={"resources": resources, "applied": applied}),
                              expect=doc)
+    if fmt is Format.json:
+        print_json({"removed": address, "serial": new.serial, "lineage": new.lineage})
+        return
     err.print(f"removed {address} from the state (serial {new.serial})")
 
 
 @app.command()
 @guarded
-def history(env: EnvOpt = None,
-            fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+def history(env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """List kept state versions.  Example: drydock state history --env specs/demo"""
+    require_format(fmt, Format.text, Format.json)
     entries = workspace(env).state.history()
     if fmt is Format.json:
         print_json([e.model_dump(mode="json") for e in entries])
@@ -78,26 +92,30 @@ def history(env: EnvOpt = None,
 
 @app.command()
 @guarded
-def rollback(serial: int, env: EnvOpt = None) -> None:
+def rollback(serial: int, env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """Make an earlier version current again (recorded as a new serial).
 
     Example: drydock state rollback 7 --env specs/demo
     """
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     with ws.state.lock("state rollback"):
         applied = AppliedInfo(who=_who(), when=clock_now(), summary=f"rollback to {serial}")
         new = ws.state.rollback(serial, applied=applied)
+    if fmt is Format.json:
+        print_json({"rolled_back_to": serial, "serial": new.serial, "lineage": new.lineage})
+        return
     err.print(f"state rolled back to the content of serial {serial}; now serial {new.serial}")
 
 
 @app.command()
 @guarded
-def lock(env: EnvOpt = None,
-         fmt: Annotated[Format, typer.Option("--format")] = Format.text) -> None:
+def lock(env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """Show who holds the state lock (id, pid, host, user, operation, since when).
 
     Example: drydock state lock --env specs/prod
     """
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     holder = ws.state.locker.holder()
     if fmt is Format.json:
@@ -115,10 +133,14 @@ def lock(env: EnvOpt = None,
 
 @app.command()
 @guarded
-def unlock(lock_id: str, env: EnvOpt = None) -> None:
+def unlock(lock_id: str, env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
     """Remove a lock whose holder is gone.  Example: drydock state unlock 5f0c…"""
+    require_format(fmt, Format.text, Format.json)
     ws = workspace(env)
     ws.state.locker.force_unlock(lock_id)
+    if fmt is Format.json:
+        print_json({"unlocked": lock_id, "state": ws.state.location})
+        return
     err.print(f"lock {lock_id} removed")
 
 

@@ -123,14 +123,14 @@ def validate(
             if not r.problems:
                 print(r.summary, file=sys.stderr)
     else:
-        for r in results:
+        for r in results:  # a verdict is a result (stdout); problems are errors (stderr)
             for p in r.problems:
                 print(one_line(f"{p.file}:{p.line}:{p.col}: {p.message}"), file=sys.stderr)
             if r.problems:
                 print(f"error: {len(r.problems)} problem(s) in {r.folder}; fix them and run "
                       "'drydock validate' again", file=sys.stderr)
             else:
-                print(r.summary, file=sys.stderr)
+                print(r.summary)
     sys.stdout.flush()
     if problems:
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.formats import PLAN_FORMAT
 from state.document import FileFingerprint
 
 __all__ = ["FileFingerprint"]
@@ -171,7 +172,7 @@ class Freshness(Frozen):
 class Plan(Frozen):
     """The artifact `plan` writes and `apply` executes, exactly (DESIGN §6)."""
 
-    format: int = 1
+    format: int = PLAN_FORMAT
     id: str
     environment: str
     created_at: datetime

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.contracts.facts import SnapshotInfo
 from engine.contracts.models import DesiredResource, Frozen, ObservedResource, Plan
+from engine.contracts.pathfilter import PathFilter
 from engine.desired import build_desired
 from engine.gitinfo import git_info
 from engine.operations.ids import new_id
@@ -54,6 +55,8 @@ class RestoreRequest(Frozen):
     only: str | None = None
     from_repository: str | None = None
     serial: int | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class PlannedRestore:
 
 def check_request(request: RestoreRequest, spec: LoadedSpec) -> None:
     """Refuse a malformed request before anything is read. Raises RestoreError."""
+    if (request.include or request.exclude) and (
+            request.last_good is not None or "@" in (request.source or "")):
+        raise RestoreError("--include/--exclude go with a snapshot of paths (SNAPSHOT --to "
+                           "server.NAME or dir:/PATH)")
     if request.last_good is not None:
         if request.source is not None or request.to is not None:
             raise RestoreError("--last-good takes no SOURCE or --to; it restores the server it "
@@ -173,7 +180,9 @@ def _snapshot(ws: Workspace, request: RestoreRequest, doc: StateDocument,
         raise RestoreError("; ".join([str(exc), *unreadable])) from None
     exists, digests = _target_state(ws, doc, snap, target)
     return plan_snapshot_restore(ws.spec, doc, snap, target, exists=exists, digests=digests,
-                                 plan_id=new_id(now), now=now, git=git_info(ws.spec.directory))
+                                 plan_id=new_id(now), now=now, git=git_info(ws.spec.directory),
+                                 paths=PathFilter(include=request.include,
+                                                  exclude=request.exclude))
 
 
 def _target_state(ws: Workspace, doc: StateDocument, snap: SnapshotInfo,

@@ -29,3 +29,12 @@ def render_mermaid(plan: Plan) -> str:
     for a in plan.actions:
         out.extend(f"  {ids[dep]} --> {ids[a.id]}" for dep in a.depends_on)
     return "\n".join(out) + "\n"
+
+
+def graph_document(plan: Plan) -> dict[str, object]:
+    """The graph as data: `{"plan", "nodes": [{id, type, address, summary}], "edges":
+    [{from, to}]}`, nodes in plan order."""
+    return {"plan": plan.id, "environment": plan.environment,
+            "nodes": [{"id": a.id, "type": a.type, "address": a.address, "summary": a.summary}
+                      for a in plan.actions],
+            "edges": [{"from": dep, "to": a.id} for a in plan.actions for dep in a.depends_on]}

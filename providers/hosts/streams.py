@@ -96,13 +96,16 @@ def link_stays_inside(name: PurePosixPath, linkname: str) -> bool:
 
 def copy_members(source: BinaryIO, sink: BinaryIO, *, label: str,
                  only: Sequence[PurePosixPath] | None = None,
-                 judge_link: LinkJudge | None = None, strict: bool = True) -> Copied:
+                 judge_link: LinkJudge | None = None, strict: bool = True,
+                 select: Callable[[str], bool] | None = None) -> Copied:
     """Copy the tar `source` into `sink` member by member, checking each one.
 
     Names must be plain relative paths (UnsafePathError otherwise). Links go through
     `judge_link` (default: a relative link that stays inside is kept as it is). Hard
     links and special files are refused when `strict`, else skipped with a warning,
-    as are links the judge rejects. Raises tarfile.TarError for a malformed stream.
+    as are links the judge rejects. With `select` only the files and links it accepts
+    pass, and no directory member (so each restores on its own, beside what is there).
+    Raises tarfile.TarError for a malformed stream.
     """
     out = Copied()
     with tarfile.open(fileobj=source, mode="r|") as tar, \
@@ -110,6 +113,8 @@ def copy_members(source: BinaryIO, sink: BinaryIO, *, label: str,
         for member in tar:
             name = safe_member_name(member.name, archive=label)
             if not _selected(name, only):
+                continue
+            if select is not None and (member.isdir() or not select(name.as_posix())):
                 continue
             member.name = name.as_posix()
             if member.issym():

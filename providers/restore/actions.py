@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.contracts.pathfilter import PathFilter
 from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 from providers.backup_sources import PathsError, restore_paths
@@ -69,11 +70,14 @@ def restore_database(spec: LoadedSpec, resolve: Callable[[SecretRef], str], repo
 
 def restore_tree(repo: Repository, series: str, snapshot_id: str, t: Transport,
                  dest: PurePosixPath, *, only: Sequence[str] | None = None,
-                 require_empty: bool = False) -> RestoredPaths:
+                 require_empty: bool = False,
+                 paths: PathFilter | None = None) -> RestoredPaths:
     """Restore a paths snapshot under `dest` on host `t`: everything, or only the `only`
     paths it holds.
 
-    With `require_empty`, `dest` must be missing or empty. Paths of `only` the snapshot
+    With `paths` (include/exclude patterns) only the files and links they select are
+    restored, each beside what is there. With `require_empty`, `dest` must be missing or
+    empty. Paths of `only` the snapshot
     does not hold are skipped (and listed). Raises RestoreRefused, PathsError,
     RepositoryError; `dest` is left as it was on failure.
     """
@@ -91,7 +95,9 @@ def restore_tree(repo: Repository, series: str, snapshot_id: str, t: Transport,
         skipped = tuple(p for p in only if p not in wanted)
         if not wanted:
             return RestoredPaths(paths=(), entries=0, skipped=skipped)
-    done = restore_paths(repo, series, snapshot_id, part.name, t, dest, only=wanted)
+    select = paths.selects if paths is not None and paths.active else None
+    done = restore_paths(repo, series, snapshot_id, part.name, t, dest, only=wanted,
+                         select=select)
     return RestoredPaths(paths=done.paths, entries=done.entries, skipped=skipped)
 
 

@@ -27,6 +27,7 @@ from engine.contracts.facts import (
     SnapshotInspection,
 )
 from engine.contracts.models import Action
+from engine.contracts.pathfilter import PathFilter
 from engine.contracts.provider import (
     ActionContext,
     ActionFailed,
@@ -133,7 +134,9 @@ class RestoreProvider(Provider, SnapshotPort, ServerFilesPort, PackPort):
             done = restore_tree(repo, p["series"], p["snapshot_id"],
                                 self.hosts.get(ctx.spec, p.get("host")),
                                 PurePosixPath(p["dest"]), only=p.get("only"),
-                                require_empty=bool(p.get("require_empty")))
+                                require_empty=bool(p.get("require_empty")),
+                                paths=PathFilter(include=tuple(p.get("include") or ()),
+                                                 exclude=tuple(p.get("exclude") or ())))
         except _FAILURES as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
         skipped = f"; not in the snapshot: {', '.join(done.skipped)}" if done.skipped else ""

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from engine.contracts.facts import SnapshotInfo
 from engine.contracts.models import Action, AttrDiff, Change, GitInfo, Plan, RecordUpdate
+from engine.contracts.pathfilter import PathFilter
 from engine.desired.servers import server_home
 from engine.planners.assemble import assemble_plan, server_group
 from engine.planners.backups import snapshot_id_for, source_params
@@ -182,14 +183,19 @@ def _server_record(doc: StateDocument, name: str, snap: SnapshotInfo,
 def plan_snapshot_restore(spec: LoadedSpec, doc: StateDocument, snap: SnapshotInfo,
                           target: RestoreTarget, *, exists: bool,
                           digests: Mapping[str, str] | None = None, plan_id: str,
-                          now: datetime, git: GitInfo | None = None) -> Plan:
+                          now: datetime, git: GitInfo | None = None,
+                          paths: PathFilter | None = None) -> Plan:
     """The plan that restores `snap` into `target`.
 
     `exists` says whether the target holds something now (a database that exists, a
     server home, a non-empty folder); `digests` are the sha256 of the server's managed
     files as the snapshot holds them (so the record matches what is restored). Raises
     RestoreError when the snapshot does not fit the target or the target is not declared.
+    `paths` (include/exclude patterns) limits a paths restore to what they select.
     """
+    if paths is not None and paths.active and snap.kind == "database":
+        raise RestoreError(f"snapshot {snap.label} is a database dump; --include/--exclude "
+                           "go with snapshots of paths")
     records: list[RecordUpdate] = []
     diffs: list[AttrDiff] = []
     warnings: list[str] = []
@@ -220,5 +226,19 @@ def plan_snapshot_restore(spec: LoadedSpec, doc: StateDocument, snap: SnapshotIn
                     reason=f"restore snapshot {snap.label} (taken "
                            f"{snap.created.isoformat(timespec='seconds')})",
                     diffs=tuple(diffs))
+    if paths is not None and paths.active:
+        actions = [_filtered(a, paths) for a in actions]
     return assemble_plan(spec, doc, actions, plan_id=plan_id, now=now, git=git,
                          changes=[change], records=records, warnings=warnings)
+
+
+def _filtered(action: Action, paths: PathFilter) -> Action:
+    """A `restore.paths` action limited to the patterns (others unchanged)."""
+    if action.type != "restore.paths":
+        return action
+    shown = " ".join([*(f"--include {p}" for p in paths.include),
+                      *(f"--exclude {p}" for p in paths.exclude)])
+    return action.model_copy(update={
+        "summary": f"{action.summary}, only what {shown} selects",
+        "params": {**action.params, "include": list(paths.include),
+                   "exclude": list(paths.exclude)}})
