@@ -15,21 +15,26 @@ from typing import Any, ClassVar
 
 from providers.aws.clients import error_code
 from providers.aws.ec2_model import Ami, image_name, parse_image
-from providers.aws.store_base import AwsStore, cause_code
+from providers.aws.store_base import AwsStore
 from providers.aws.tagging import TAG_ID, TAG_SERIES, drydock_tags, tag_list
-from providers.aws.waiting import Progress, WaitFailures, quiet, wait_bounded
+from providers.aws.waiting import Progress, WaitFailures, quiet
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import SnapshotFields
 
-_DUPLICATE = {"InvalidAMIName.Duplicate"}
 _GONE = {"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound"}
-_NO_INSTANCE = {"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"}
+_NO_INSTANCE = frozenset({"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"})
 
 
 class AmiStore(AwsStore):
     """The drydock AMIs of `region`; `kms_key_id` encrypts the copies made into it."""
 
     service: ClassVar[str] = "ec2"
+    things: ClassVar[str] = "AMIs"
+    waiter: ClassVar[str] = "image_available"
+    duplicate: ClassVar[frozenset[str]] = frozenset({"InvalidAMIName.Duplicate"})
+    failures: ClassVar[WaitFailures] = WaitFailures(
+        label="EC2", things="images", gone=frozenset(_GONE), missing=SnapshotNotFound,
+        error=RepositoryError, advice="the image failed, deregister it and apply again")
 
     def _where(self, series: str, snapshot_id: str) -> str:
         return (f"repository {self.name}: snapshot {series}/{snapshot_id} (AMI "
@@ -94,29 +99,22 @@ class AmiStore(AwsStore):
         where = self._where(series, snapshot_id)
         tags = drydock_tags(series, snapshot_id, created=fields.created,
                             source=fields.source.address, tags=fields.tags)
-        made = False
-        if self.find(series, snapshot_id) is None:
-            try:
-                with self._calling(f"create image of instance {instance_id}", where):
-                    self._client().create_image(
-                        InstanceId=instance_id, Name=image_name(series, snapshot_id),
-                        Description=f"drydock {series}/{snapshot_id}", NoReboot=not reboot,
-                        TagSpecifications=[{"ResourceType": "image",
-                                            "Tags": tag_list(tags)}])
-                made = True
-            except RepositoryError as exc:
-                code = cause_code(exc)
-                if code in _NO_INSTANCE:
-                    raise RepositoryError(
-                        f"{where}: EC2 instance {instance_id!r} not found in region "
-                        f"{self.region} at {self.endpoint.url('ec2')}; check the host's "
-                        "aws.instance_id and region") from None
-                if code not in _DUPLICATE:
-                    raise
-            if made:
-                progress(f"{where}: started from instance {instance_id}"
-                         + (" (with a reboot)" if reboot else " (no reboot)"))
-        image = self._wait_for(series, snapshot_id, progress)
+
+        def start() -> bool:
+            return self._start(
+                where, f"create image of instance {instance_id}",
+                lambda: self._client().create_image(
+                    InstanceId=instance_id, Name=image_name(series, snapshot_id),
+                    Description=f"drydock {series}/{snapshot_id}", NoReboot=not reboot,
+                    TagSpecifications=[{"ResourceType": "image", "Tags": tag_list(tags)}]),
+                missing=_NO_INSTANCE,
+                missing_text=f"EC2 instance {instance_id!r} not found in region {self.region}"
+                             f" at {self.endpoint.url('ec2')}; check the host's "
+                             "aws.instance_id and region")
+
+        started = f"started from instance {instance_id}" + (
+            " (with a reboot)" if reboot else " (no reboot)")
+        image, made = self._create_with(series, snapshot_id, start, started, progress)
         self._tag_snapshots(image, tags, where)
         return image, made
 
@@ -130,35 +128,25 @@ class AmiStore(AwsStore):
         available in `other`) or RepositoryError.
         """
         where = self._where(series, snapshot_id)
-        if other.region == self.region:
-            raise RepositoryError(f"{where}: repository {other.name} is in the same region; "
-                                  "copy AMIs to another region")
-        source = other.find(series, snapshot_id)
-        if self.find(series, snapshot_id) is not None:
-            image = self._wait_for(series, snapshot_id, progress)
-            return image, False
-        if source is None or not source.available:
-            raise SnapshotNotFound(f"{other._where(series, snapshot_id)}: not available to copy")
-        request: dict[str, Any] = {
-            "SourceImageId": source.image_id, "SourceRegion": other.region,
-            "Name": image_name(series, snapshot_id),
-            "Description": f"drydock {series}/{snapshot_id} from {other.region}"}
-        if self.kms_key_id is not None:
-            request.update(Encrypted=True, KmsKeyId=self.kms_key_id)
-        made = True
-        try:
-            with self._calling(f"copy image {source.image_id} from {other.region}", where):
+
+        def start(source: Ami) -> bool:
+            request: dict[str, Any] = {
+                "SourceImageId": source.image_id, "SourceRegion": other.region,
+                "Name": image_name(series, snapshot_id),
+                "Description": f"drydock {series}/{snapshot_id} from {other.region}"}
+            if self.kms_key_id is not None:
+                request.update(Encrypted=True, KmsKeyId=self.kms_key_id)
+
+            def copy() -> None:
                 copied = self._client().copy_image(**request)["ImageId"]
                 # tags are not copied by EC2: the copy is a member of the series once tagged
                 self._client().create_tags(Resources=[copied], Tags=source.copy_tags())
-        except RepositoryError as exc:
-            if cause_code(exc) not in _DUPLICATE:
-                raise
-            made = False
-        if made:
-            progress(f"{where}: copy from {other.region} started")
-        image = self._wait_for(series, snapshot_id, progress)
-        self._tag_snapshots(image, dict(source.tag_list), where)
+
+            return self._start(where, f"copy image {source.image_id} from {other.region}",
+                               copy)
+
+        image, made = self._copy_with(other, series, snapshot_id, start, progress)
+        self._tag_snapshots(image, dict(image.tag_list), where)
         return image, made
 
     def _tag_snapshots(self, image: Ami, tags: dict[str, str], where: str) -> None:
@@ -205,37 +193,23 @@ class AmiStore(AwsStore):
 
     # ----- waiting ----------------------------------------------------------------------
 
-    def _wait_for(self, series: str, snapshot_id: str, progress: Progress) -> Ami:
-        """Wait (bounded) until the AMI is available; returns it, raises on failure."""
-        where = self._where(series, snapshot_id)
+    def _waiter_args(self, series: str, snapshot_id: str) -> dict[str, Any]:
         image = self.find(series, snapshot_id)
         if image is None:
-            raise SnapshotNotFound(f"{where}: not found after asking EC2 for it")
+            raise SnapshotNotFound(f"{self._where(series, snapshot_id)}: not found after "
+                                   "asking EC2 for it")
+        return {"ImageIds": [image.image_id]}
 
-        def timed_out(status: str, waited: str) -> RepositoryError:
-            return RepositoryError(f"{where}: still {status} after {waited}; it goes on in "
-                                   "AWS and is listed once available: run apply again later")
+    @staticmethod
+    def _pending(response: Any) -> str:
+        return _image_state(response)
 
-        wait_bounded(self._client().get_waiter("image_available"),
-                     {"ImageIds": [image.image_id]}, self.wait,
-                     calling=lambda: self._calling("wait for image", where),
-                     pending=_pending, failed=lambda exc: _FAILS.of(where, exc, _state),
-                     timed_out=timed_out, progress=progress, subject=where)
-        done = self.find(series, snapshot_id)
-        if done is None:
-            raise SnapshotNotFound(f"{where}: vanished while waiting for it")
-        return done
+    @staticmethod
+    def _state(response: Any) -> str:
+        return f"state {_image_state(response)}"
 
 
-def _pending(response: Any) -> str:
+def _image_state(response: Any) -> str:
     items = (response or {}).get("Images") or [{}]
     return str(items[0].get("State", "unknown"))
 
-
-def _state(response: Any) -> str:
-    return f"state {_pending(response)}"
-
-
-_FAILS = WaitFailures(label="EC2", things="images", gone=frozenset(_GONE),
-                      missing=SnapshotNotFound, error=RepositoryError,
-                      advice="the image failed, deregister it and apply again")

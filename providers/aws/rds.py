@@ -5,7 +5,8 @@ catalog is rebuilt from AWS alone. Only ``available`` snapshots are listed (like
 manifest-less snapshot, one still being made does not exist yet). Creating and copying
 are idempotent: an identifier that already exists is waited for and returned. Waiting
 uses boto3's ``db_snapshot_available`` waiter, bounded by `RdsWait` (2 hours by default)
-and reporting progress every few minutes.
+and reporting progress every few minutes. The idempotent create / copy / wait are
+`AwsStore`'s, shared with AMIs; this module says what RDS is asked.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from providers.aws.rds_model import (
     snapshot_identifier,
     snapshot_tags,
 )
-from providers.aws.store_base import AwsStore, cause_code
-from providers.aws.waiting import AwsWait, Progress, WaitFailures, quiet, wait_bounded
+from providers.aws.store_base import AwsStore
+from providers.aws.waiting import AwsWait, Progress, WaitFailures, quiet
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import SnapshotFields
 
 DEFAULT_KMS_KEY = "alias/aws/rds"
 _NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault"}
 _EXISTS = {"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"}
-_NO_INSTANCE = {"DBInstanceNotFound", "DBInstanceNotFoundFault"}
+_NO_INSTANCE = frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault"})
 
 
 RdsWait = AwsWait
@@ -46,6 +47,12 @@ class RdsSnapshotStore(AwsStore):
     """
 
     service: ClassVar[str] = "rds"
+    things: ClassVar[str] = "RDS snapshots"
+    waiter: ClassVar[str] = "db_snapshot_available"
+    duplicate: ClassVar[frozenset[str]] = frozenset(_EXISTS)
+    failures: ClassVar[WaitFailures] = WaitFailures(
+        label="RDS", things="snapshots", gone=frozenset(_NOT_FOUND), missing=SnapshotNotFound,
+        error=RepositoryError, advice="the snapshot failed, delete it and apply again")
 
     def _where(self, series: str, snapshot_id: str) -> str:
         return (f"repository {self.name}: snapshot {series}/{snapshot_id} (RDS "
@@ -125,35 +132,23 @@ class RdsSnapshotStore(AwsStore):
         and whether this call created it (False: it existed already). Raises
         RepositoryError (instance missing, AWS refused, waited too long).
         """
-        made = False
-        if self.find(series, snapshot_id) is None:
-            made = self._start_create(series, snapshot_id, instance, fields)
-            if made:
-                progress(f"{self._where(series, snapshot_id)}: started from instance {instance}")
-        return self._wait_for(series, snapshot_id, progress), made
-
-    def _start_create(self, series: str, snapshot_id: str, instance: str,
-                      fields: SnapshotFields) -> bool:
-        """Ask RDS for the snapshot; False when another run asked first."""
         where = self._where(series, snapshot_id)
         tags = snapshot_tags(series, snapshot_id, created=fields.created,
                              source=fields.source.address, tags=fields.tags)
-        try:
-            with self._calling(f"create snapshot of instance {instance}", where):
-                self._client().create_db_snapshot(
+
+        def start() -> bool:
+            return self._start(
+                where, f"create snapshot of instance {instance}",
+                lambda: self._client().create_db_snapshot(
                     DBSnapshotIdentifier=snapshot_identifier(series, snapshot_id),
-                    DBInstanceIdentifier=instance, Tags=tags)
-        except RepositoryError as exc:
-            code = cause_code(exc)
-            if code in _EXISTS:
-                return False
-            if code in _NO_INSTANCE:
-                raise RepositoryError(
-                    f"{where}: RDS instance {instance!r} not found in region {self.region} "
-                    f"at {self.endpoint.url('rds')}; check the database's identifier and "
-                    "region (drydock does not create RDS instances)") from None
-            raise
-        return True
+                    DBInstanceIdentifier=instance, Tags=tags),
+                missing=_NO_INSTANCE,
+                missing_text=f"RDS instance {instance!r} not found in region {self.region} "
+                             f"at {self.endpoint.url('rds')}; check the database's identifier "
+                             "and region (drydock does not create RDS instances)")
+
+        return self._create_with(series, snapshot_id, start,
+                                 f"started from instance {instance}", progress)
 
     def copy_from(self, other: RdsSnapshotStore, series: str, snapshot_id: str, *,
                   progress: Progress = quiet) -> tuple[RdsSnapshot, bool]:
@@ -165,66 +160,33 @@ class RdsSnapshotStore(AwsStore):
         made it. Raises SnapshotNotFound (not available in `other`) or RepositoryError.
         """
         where = self._where(series, snapshot_id)
-        if other.region == self.region:
-            raise RepositoryError(f"{where}: repository {other.name} is in the same region; "
-                                  "copy RDS snapshots to another region")
-        if self.find(series, snapshot_id) is not None:
-            return self._wait_for(series, snapshot_id, progress), False
-        source = other.find(series, snapshot_id)
-        if source is None or not source.available:
-            raise SnapshotNotFound(f"{other._where(series, snapshot_id)}: not available to copy")
-        request: dict[str, Any] = {
-            "SourceDBSnapshotIdentifier": source.arn,
-            "TargetDBSnapshotIdentifier": snapshot_identifier(series, snapshot_id),
-            "SourceRegion": other.region,
-            "Tags": source.copy_tags(), "CopyTags": False}
-        key = self.kms_key_id or (DEFAULT_KMS_KEY if source.encrypted else None)
-        if key is not None:
-            request["KmsKeyId"] = key
-        made = True
-        try:
-            with self._calling(f"copy from {other.region}", where):
-                self._client().copy_db_snapshot(**request)
-        except RepositoryError as exc:
-            if cause_code(exc) not in _EXISTS:
-                raise
-            made = False
-        if made:
-            progress(f"{where}: copy from {other.region} started")
-        return self._wait_for(series, snapshot_id, progress), made
+
+        def start(source: RdsSnapshot) -> bool:
+            request: dict[str, Any] = {
+                "SourceDBSnapshotIdentifier": source.arn,
+                "TargetDBSnapshotIdentifier": snapshot_identifier(series, snapshot_id),
+                "SourceRegion": other.region,
+                "Tags": source.copy_tags(), "CopyTags": False}
+            key = self.kms_key_id or (DEFAULT_KMS_KEY if source.encrypted else None)
+            if key is not None:
+                request["KmsKeyId"] = key
+            return self._start(where, f"copy from {other.region}",
+                               lambda: self._client().copy_db_snapshot(**request))
+
+        return self._copy_with(other, series, snapshot_id, start, progress)
 
     # ----- waiting ----------------------------------------------------------------------
 
-    def _wait_for(self, series: str, snapshot_id: str, progress: Progress) -> RdsSnapshot:
-        """Wait (bounded) until the snapshot is available; returns it, raises on failure."""
-        where = self._where(series, snapshot_id)
+    def _waiter_args(self, series: str, snapshot_id: str) -> dict[str, Any]:
+        return {"DBSnapshotIdentifier": snapshot_identifier(series, snapshot_id)}
 
-        def timed_out(status: str, waited: str) -> RepositoryError:
-            return RepositoryError(f"{where}: still {status} after {waited}; it goes on in "
-                                   "AWS and is listed once available: run apply again later")
+    @staticmethod
+    def _pending(response: Any) -> str:
+        items = (response or {}).get("DBSnapshots") or [{}]
+        return (f"{items[0].get('Status', 'unknown')} "
+                f"({int(items[0].get('PercentProgress') or 0)}%)")
 
-        wait_bounded(self._client().get_waiter("db_snapshot_available"),
-                     {"DBSnapshotIdentifier": snapshot_identifier(series, snapshot_id)},
-                     self.wait, calling=lambda: self._calling("wait for snapshot", where),
-                     pending=_pending, failed=lambda exc: _FAILS.of(where, exc, _state),
-                     timed_out=timed_out, progress=progress, subject=where)
-        snap = self.find(series, snapshot_id)
-        if snap is None:
-            raise SnapshotNotFound(f"{where}: vanished while waiting for it")
-        return snap
-
-
-def _state(response: Any) -> str:
-    items = (response or {}).get("DBSnapshots") or [{}]
-    return f"status {items[0].get('Status', 'unknown')}"
-
-
-_FAILS = WaitFailures(label="RDS", things="snapshots", gone=frozenset(_NOT_FOUND),
-                      missing=SnapshotNotFound, error=RepositoryError,
-                      advice="the snapshot failed, delete it and apply again")
-
-
-def _pending(response: Any) -> str:
-    items = (response or {}).get("DBSnapshots") or [{}]
-    return (f"{items[0].get('Status', 'unknown')} "
-            f"({int(items[0].get('PercentProgress') or 0)}%)")
+    @staticmethod
+    def _state(response: Any) -> str:
+        items = (response or {}).get("DBSnapshots") or [{}]
+        return f"status {items[0].get('Status', 'unknown')}"

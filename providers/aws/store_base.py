@@ -1,20 +1,21 @@
 """What RDS snapshots and AMIs share as snapshot stores: one region, one client, tags.
 
-A concrete store (`RdsSnapshotStore`, `AmiStore`) lists its drydock items from AWS and
-finds one by series and id; everything the catalog, verification and messages need on
-top of that lives here, so both behave the same.
+A concrete store (`RdsSnapshotStore`, `AmiStore`) lists its drydock items from AWS, finds
+one by series and id, and says how AWS is asked to make or copy one and which waiter
+tells it is available; the catalog, verification, messages, and the idempotent
+create / copy / bounded wait built on those live here, so both behave the same.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol
 
 from engine.contracts.catalog import CatalogEntry
 from providers.aws.clients import AwsEndpoint, error_code, make_client, translated
-from providers.aws.waiting import AwsWait
+from providers.aws.waiting import AwsWait, Progress, WaitFailures, wait_bounded
 from providers.repositories.base import SnapshotStore
 from providers.repositories.errors import RepositoryError, SnapshotNotFound
 from providers.repositories.manifest import Manifest
@@ -61,6 +62,14 @@ class AwsStore(SnapshotStore):
     """
 
     service: ClassVar[str] = ""
+    things: ClassVar[str] = ""
+    """What the items are called in messages ("AMIs", "RDS snapshots")."""
+    waiter: ClassVar[str] = ""
+    """The boto3 waiter that tells an item is available."""
+    duplicate: ClassVar[frozenset[str]] = frozenset()
+    """AWS error codes meaning "it exists already" (another run asked first)."""
+    failures: ClassVar[WaitFailures | None] = None
+    """How a failed wait is told."""
 
     def __init__(self, name: str, region: str, endpoint_url: str | None = None, *,
                  kms_key_id: str | None = None, wait: AwsWait | None = None,
@@ -101,6 +110,93 @@ class AwsStore(SnapshotStore):
     @abstractmethod
     def find(self, series: str, snapshot_id: str) -> AwsItem | None:
         """The item of `series`/`snapshot_id` in any state, or None when absent."""
+
+    @abstractmethod
+    def _waiter_args(self, series: str, snapshot_id: str) -> dict[str, Any]:
+        """The waiter's arguments for the item; raises SnapshotNotFound when they need the
+        item and it is not there."""
+
+    @staticmethod
+    @abstractmethod
+    def _pending(response: Any) -> str:
+        """A waiter response as progress text ("pending", "creating (40%)")."""
+
+    @staticmethod
+    @abstractmethod
+    def _state(response: Any) -> str:
+        """A waiter response as the state a failure names ("state failed")."""
+
+    # ----- making, shared by both services ----------------------------------------------
+
+    def _start(self, where: str, operation: str, call: Callable[[], object], *,
+               missing: frozenset[str] = frozenset(), missing_text: str = "") -> bool:
+        """Ask AWS to make an item (`call`); False when it exists already. An error code in
+        `missing` (the source is not there) becomes `missing_text`."""
+        try:
+            with self._calling(operation, where):
+                call()
+        except RepositoryError as exc:
+            code = cause_code(exc)
+            if code in self.duplicate:
+                return False
+            if code in missing:
+                raise RepositoryError(f"{where}: {missing_text}") from None
+            raise
+        return True
+
+    def _create_with(self, series: str, snapshot_id: str, start: Callable[[], bool],
+                     started: str, progress: Progress) -> tuple[Any, bool]:
+        """`(the available item, whether this call made it)`: `start` asks AWS for it
+        unless it exists; then the bounded wait."""
+        made = False
+        if self.find(series, snapshot_id) is None:
+            made = start()
+            if made:
+                progress(f"{self._where(series, snapshot_id)}: {started}")
+        return self._await(series, snapshot_id, progress), made
+
+    def _copy_with(self, other: AwsStore, series: str, snapshot_id: str,
+                   start: Callable[[Any], bool], progress: Progress) -> tuple[Any, bool]:
+        """`(the available copy, whether this call made it)` of `other`'s item (another
+        region); `start(source)` asks AWS to copy it unless the copy exists. Raises
+        SnapshotNotFound (not available in `other`) or RepositoryError."""
+        where = self._where(series, snapshot_id)
+        if other.region == self.region:
+            raise RepositoryError(f"{where}: repository {other.name} is in the same region; "
+                                  f"copy {self.things} to another region")
+        if self.find(series, snapshot_id) is not None:
+            return self._await(series, snapshot_id, progress), False
+        source = other.find(series, snapshot_id)
+        if source is None or not source.available:
+            raise SnapshotNotFound(f"{other._where(series, snapshot_id)}: not available to copy")
+        made = start(source)
+        if made:
+            progress(f"{where}: copy from {other.region} started")
+        return self._await(series, snapshot_id, progress), made
+
+    def _await(self, series: str, snapshot_id: str, progress: Progress) -> Any:
+        """Wait (bounded by `wait`) until the item is available; returns it. Raises
+        SnapshotNotFound (it is not there) or RepositoryError (failed, waited too long)."""
+        where = self._where(series, snapshot_id)
+        args = self._waiter_args(series, snapshot_id)
+        failures = self.failures
+        assert failures is not None, f"{type(self).__name__} names no failures"
+
+        def timed_out(status: str, waited: str) -> RepositoryError:
+            return RepositoryError(f"{where}: still {status} after {waited}; it goes on in "
+                                   "AWS and is listed once available: run apply again later")
+
+        wait_bounded(self._client().get_waiter(self.waiter), args,
+                     self.wait, calling=lambda: self._calling("wait until available", where),
+                     pending=self._pending, failed=lambda exc: failures.of(where, exc,
+                                                                           self._state),
+                     timed_out=timed_out, progress=progress, subject=where)
+        done = self.find(series, snapshot_id)
+        if done is None:
+            raise SnapshotNotFound(f"{where}: vanished while waiting for it")
+        return done
+
+    # ----- reading, shared ----------------------------------------------------------------
 
     def catalog_entries(self, series: str) -> list[CatalogEntry]:
         """The catalog entries of `series` here, oldest first."""
