@@ -50,10 +50,11 @@ def demo(
 
 
 def _story(env: Path) -> None:
+    from engine.commands.demo_disaster import DRILL_FILE
     from engine.wiring import demo_world
 
     world = demo_world()
-
+    (env / DRILL_FILE).unlink(missing_ok=True)  # left by an interrupted earlier run
     spec = load_spec(env)
     banner("Building the demo world (fresh every run)")
     for line in world.reset(spec):

@@ -1,6 +1,6 @@
-"""The demo's disaster: a day of backups and copies, the primary site lost, the estate
-rebuilt at the DR site with `drydock recover`, and a drill-style check that the data is
-there.
+"""The demo's disaster: a day of backups and copies, the monthly site drill rehearsing
+the loss of the primary at the DR site, the primary site lost, the estate rebuilt at the
+DR site with `drydock recover`, and a drill-style check that the data is there.
 """
 
 from __future__ import annotations
@@ -21,6 +21,17 @@ from engine.spec.loader import LoadedSpec
 from engine.wiring import demo_world
 
 CHECK_SQL = "SELECT count(*) FROM am_api"
+DRILL_FILE = "site-drill.local.yaml"
+SITE_DRILL = f"""\
+# Written by `drydock demo` for its disaster chapter (removed at its end).
+drills:
+  site-dr:
+    site: dr
+    every: 30d
+    rto: 1h
+    into: {{root: .rehearsal}}
+    verify: [{{sql: "{CHECK_SQL}", expect: ">= 1"}}]
+"""
 
 
 @contextmanager
@@ -54,12 +65,35 @@ def _last_time(spec: LoadedSpec) -> datetime:
     return max(now, applied.when) if applied is not None else now
 
 
+def _left_at(folder: Path) -> str:
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    return ", ".join(names) or "nothing"
+
+
+def _rehearse(where: str, spec: LoadedSpec, run: Run, when: datetime) -> None:
+    """Declare the site drill, pause the primary's gateways, plan and apply it."""
+    primary, dr = _site_root(spec, "primary"), _site_root(spec, "dr")
+    banner("Disaster 2/5. The monthly site drill rehearses losing the primary at the DR "
+           "site: every gateway rebuilt into a scratch root and health-checked, the "
+           "database restored into a scratch twin and checked, one RTO, all torn down")
+    (spec.directory / DRILL_FILE).write_text(SITE_DRILL, encoding="utf-8")
+    print(f"  declared drills.site-dr ({DRILL_FILE}); both sites share this machine and its "
+          "ports, so the primary's gateways pause for the rehearsal")
+    demo_world().stop_servers_under(spec, primary)
+    with _clock_at(when.isoformat()):
+        run(["plan", where], 0)
+        run(["apply", where, "--auto-approve"], 0)
+    print(f"  left at the DR site after the rehearsal: {_left_at(dr)}")
+
+
 def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
-    """After the main story: back up and copy a day later, lose the primary site, recover
-    at the DR site, check the recovered data, and stop the recovered servers.
+    """After the main story: back up and copy a day later, rehearse the recovery with a
+    site drill, lose the primary site, recover at the DR site, check the recovered data,
+    and stop the recovered servers.
 
     Takes the environment folder, its loaded spec and the demo's `run(args, expect)`.
-    Removes only the primary site's folder of the demo world.
+    Removes only the primary site's folder of the demo world, and the site drill's
+    declaration it wrote.
     """
     mapping = spec.env.recover["dr"]
     primary, dr = _site_root(spec, "primary"), _site_root(spec, "dr")
@@ -70,27 +104,34 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
     before = demo_world().count_rows(spec, lost_db, CHECK_SQL)
     day = _last_time(spec) + timedelta(days=1)
     try:
-        banner("Disaster 1/4. A day later the nightly run takes fresh snapshots and copies "
-                "them to the DR site")
+        banner("Disaster 1/5. A day later the nightly run takes fresh snapshots (the "
+               "gateways' as they run since their last change) and copies them to the DR "
+               "site")
         with _clock_at(day.isoformat()):
             run(["apply", where, "--auto-approve"], 0)
-        banner("Disaster 2/4. The primary site is lost: its servers, its database and its "
-                "backup repository")
+            run(["backups", "list", "--env", where], 0)
+        _rehearse(where, spec, run, day + timedelta(hours=1))
+        banner("Disaster 3/5. The primary site is lost: its servers, its database and its "
+               "backup repository")
         stopped = ", ".join(demo_world().stop_servers_under(spec, primary)) or "no servers"
         print(f"  stopped {stopped}; removing {primary}")
         shutil.rmtree(primary)
-        banner("Disaster 3/4. Recover at the DR site from its own repository alone: the "
-                "plan, then the rebuild, with RPO and RTO")
+        banner("Disaster 4/5. Recover at the DR site from its own repository alone: the "
+               "plan, then the rebuild, with RPO and RTO")
         with _clock_at((day + timedelta(hours=2)).isoformat()):
             run(["recover", "--site", "dr", "--env", where, "--auto-approve"], 0)
         replacement = mapping.databases[lost_db]
         after = demo_world().count_rows(spec, replacement, CHECK_SQL)
-        banner(f"Disaster 4/4. A drill-style check on the recovered database {replacement}")
+        banner(f"Disaster 5/5. A drill-style check on the recovered database {replacement}")
         print(f"  {CHECK_SQL} → {after} (was {before} on {lost_db} before the disaster)")
         if after != before:
             print("error: the recovered database does not hold the data", file=sys.stderr)
             raise typer.Exit(1)
+        print("  in a real estate: 'drydock recover --site dr --write-spec' then rewrites the "
+              "spec for the new placement (a pull request), and 'drydock recover --site "
+              "primary' plans the way back once the primary is rebuilt")
     finally:
+        (spec.directory / DRILL_FILE).unlink(missing_ok=True)
         stopped = demo_world().stop_servers_under(spec, dr)
         if stopped:
             print(f"  stopped the recovered servers: {', '.join(stopped)}")
