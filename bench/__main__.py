@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ansible-sizes", default="10",
                         help="estate sizes Ansible runs at (e.g. 10,100; each item costs it "
                              "a module run, so 100 servers take many minutes)")
+    parser.add_argument("--big-runs", type=int, default=2,
+                        help="runs of the heaviest cases (10,000 servers, converges)")
     parser.add_argument("--only", default="", help=f"comma-separated: {', '.join(CASES)}")
     parser.add_argument("--root", type=Path, default=Path("/tmp/drydock-bench"),
                         help="where the generated estates live (reused between runs)")
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.make(quick=args.quick, runs=args.runs, peer_runs=args.peer_runs,
                              peers=not (args.no_peers or args.quick), root=args.root,
-                             ansible_sizes=tuple(int(n) for n in args.ansible_sizes.split(",")))
+                             ansible_sizes=tuple(int(n) for n in args.ansible_sizes.split(",")
+                                                 if n),
+                             big_runs=args.big_runs)
     only = [c for c in args.only.split(",") if c] or list(CASES)
     unknown = sorted(set(only) - set(CASES))
     if unknown:

@@ -38,15 +38,18 @@ class Settings:
     graph: int
     ssh_homes: int
     ansible_sizes: tuple[int, ...] = (10,)
+    big_runs: int = 2  # runs of the heaviest cases (10,000 servers, converges)
 
     @classmethod
     def make(cls, *, quick: bool, runs: int | None, peer_runs: int | None, peers: bool,
-             root: Path, ansible_sizes: tuple[int, ...] = (10,)) -> Settings:
+             root: Path, ansible_sizes: tuple[int, ...] = (10,),
+             big_runs: int = 2) -> Settings:
         if quick:
             return cls(True, runs or 1, peer_runs or 1, peers, root, (5, 10), 10, 5, (5,),
                        100, 10_000, 20, 2, (5,))
         return cls(False, runs or 3, peer_runs or 1, peers, root, (10, 100, 1000, 10_000),
-                   10_000, 1000, (10, 100), 10_000, 1_000_000, 10_000, 50, ansible_sizes)
+                   10_000, 1000, (10, 100), 10_000, 1_000_000, 10_000, 50, ansible_sizes,
+                   big_runs)
 
     def describe(self) -> dict[str, object]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
@@ -107,7 +110,7 @@ def case_noop(s: Settings, log: Progress) -> list[Row]:
     rows = []
     for n in s.plan_sizes:
         spec = _ready(s, n, log)
-        runs = min(s.runs, 2) if n >= 10_000 else s.runs
+        runs = min(s.runs, s.big_runs) if n >= 10_000 else s.runs
         log(f"no-op plan of {n}: warm, then cold (no fingerprint cache)")
         warm = measure([*_drydock(), "plan", "."], runs=runs, cwd=spec)
         stat = _child("stat_floor", s.root, n, runs=runs)
@@ -153,7 +156,8 @@ def case_edit(s: Settings, log: Progress) -> list[Row]:
         target.write_text(rendered(n // 2) + f"# hand edit {next(edits)}\n")
 
     log(f"plan after one hand edit, {n} servers")
-    mine = measure([*_drydock(), "plan", "."], runs=min(s.runs, 2), cwd=spec, before=hand_edit)
+    mine = measure([*_drydock(), "plan", "."], runs=min(s.runs, s.big_runs), cwd=spec,
+                   before=hand_edit)
     target.write_text(rendered(n // 2))
     stat = _child("stat_floor", s.root, n, runs=1)
     return [_row("plan after one hand edit", n, mine, floor="stat", floor_s=stat.seconds)]
@@ -176,7 +180,7 @@ def case_converge(s: Settings, log: Progress) -> list[Row]:
             where.append(_bare(s, n, next(counter)))
 
         log(f"converge {n} bare homes (5 patches of 10 jars, 2 config files each)")
-        runs = min(s.runs, 2)
+        runs = min(s.runs, s.big_runs)
         mine = _measure_in_fresh(
             lambda spec: [*_drydock(), "apply", str(spec), "--auto-approve", "--allow-dirty"],
             runs, fresh, where)

@@ -11,16 +11,14 @@ from engine.commands.lazy import Lazy, lazy_group
 from engine.commands.root import app
 
 COMMANDS: dict[str, Lazy] = {
-    "fmt": Lazy("engine.commands.fmt:fmt",
-                "Rewrite spec files in the canonical YAML layout, comments kept."),
-    "import": Lazy("engine.commands.import_cmd:import_",
-                   "Record declared servers and databases as they exist (adopt them)."),
     "init": Lazy("engine.commands.init:init",
                  "Start an environment folder: skeleton spec, schema, .gitignore, README."),
     "validate": Lazy("engine.commands.validate:validate",
                      "Check specs; every problem printed as FILE:LINE:COL: message."),
     "schema": Lazy("engine.commands.core:schema",
                    "Print the JSON Schema of a spec file, a plan or the state."),
+    "fmt": Lazy("engine.commands.fmt:fmt",
+                "Rewrite spec files in the canonical YAML layout, comments kept."),
     "plan": Lazy("engine.commands.core:plan",
                  "Show what apply would do: changes, drift and the ordered actions."),
     "apply": Lazy("engine.commands.core:apply",
@@ -30,6 +28,8 @@ COMMANDS: dict[str, Lazy] = {
                   "Print the plan's action graph as Graphviz dot or Mermaid."),
     "drift": Lazy("engine.commands.core:drift",
                   "Report where the world moved away from the recorded state."),
+    "import": Lazy("engine.commands.import_cmd:import_",
+                   "Record declared servers and databases as they exist (adopt them)."),
     "restore": Lazy("engine.commands.restore:restore",
                     "Restore from a snapshot, a change backup, or the last good state."),
     "recover": Lazy("engine.commands.recover:recover",

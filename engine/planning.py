@@ -21,6 +21,7 @@ from engine.diff import IgnoreMatcher, diff_resource, drift_resource
 from engine.drills_status import drill_findings, failed_drill_warnings
 from engine.planners import PlanContext, plan_change
 from engine.planners.assemble import PlanError, assemble_plan
+from engine.planners.backup_artifacts import plan_artifact_prunes
 from engine.planners.backups import backup_freshness, plan_backups
 from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
@@ -146,7 +147,12 @@ def make_plan(
         if planned:
             by_address[change.address] = planned
     backup_actions, edges = plan_backups(ctx, by_address)
-    needed = {before for before, _after in edges}
+    backup_actions += plan_artifact_prunes(ctx, backup_actions)
+    changed = {a.id for a in actions}
+    follows = {after for before, after in edges if before in changed}
+    # what a targeted change needs first (its backup) and the snapshot taken after it
+    needed = {before for before, _after in edges} | {
+        a.id for a in backup_actions if a.params.get("after_change") and a.id in follows}
     actions.extend(a for a in backup_actions if selected(a.address, targets) or a.id in needed)
     drill_actions, drill_warnings = plan_drills(ctx, [a for a in actions
                                                       if a.type.startswith("backup.")])

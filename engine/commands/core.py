@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
+from time import monotonic
 from typing import Annotated
 
 import typer
@@ -27,6 +29,7 @@ from engine.contracts.models import Plan
 from engine.operations.plan_apply import plan_workspace
 from engine.render.graphs import render_dot, render_mermaid
 from engine.render.markdown import render_markdown
+from engine.render.metrics import CommandRun
 from engine.render.text import render_text
 from state.document import StateDocument
 
@@ -285,6 +288,7 @@ def drift(
         return
     from engine.drills_status import drill_statuses
 
+    started = monotonic()
     ws = workspace(env)
     when = clock_now()
     doc = ws.state.read()
@@ -300,7 +304,7 @@ def drift(
         if out is not None:
             write_atomic(out, found.model_dump_json(indent=2).encode() + b"\n")
         if metrics_file is not None:
-            write_atomic(metrics_file, render_metrics(found).encode())
+            write_atomic(metrics_file, render_metrics(found, _runs(doc, when, started)).encode())
     if fmt is Format.json:
         print_json(found)
     elif fmt is Format.markdown:
@@ -312,6 +316,18 @@ def drift(
                    + render_findings_text(found))
     if found.found:
         raise typer.Exit(2)
+
+
+def _runs(doc: StateDocument, when: datetime, started: float) -> list[CommandRun]:
+    """This drift run (it got this far: a success) and the last apply the state records."""
+    from engine.planners.restore.last_good import succeeded
+    runs = [CommandRun(command="drift", finished=when, success=True,
+                       duration_seconds=round(monotonic() - started, 3))]
+    applied = doc.applied
+    if applied is not None and re.match(r"^\d+ ok, \d+ failed, \d+ skipped$", applied.summary):
+        runs.append(CommandRun(command="apply", finished=applied.when,
+                               success=succeeded(applied.summary)))
+    return runs
 
 
 def dumps(obj: object) -> str:

@@ -25,7 +25,8 @@ from state.document import AppliedInfo
 @guarded
 def import_(
     addresses: Annotated[list[str], typer.Argument(
-        help="Declared addresses to adopt, e.g. server.gw-1 database.apim_db.")],
+        metavar="ADDR", help="Declared addresses to adopt, e.g. server.gw-1 "
+                                "database.apim_db.")],
     env: Annotated[str | None, typer.Option(
         "--env", help="Environment folder (default: .)")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,

@@ -40,6 +40,15 @@ def _points_text(planned: RecoverPlan) -> str:
                      f"({format_duration_seconds(p.age_seconds)} old)")
     for m in planned.missing:
         lines.append(f"  ! {m}")
+    for source in planned.sources:
+        rpo = ("no snapshot" if source.age_seconds is None else
+               f"RPO {format_duration_seconds(source.age_seconds)}")
+        lines += ["", f"server.{source.server} on {source.host} ({rpo}) is rebuilt from:"]
+        lines += [f"  {'' if part.replicated else '! '}{part.part}: {part.source}"
+                  for part in source.parts]
+    if planned.newer:
+        lines += ["", "The surviving state records something newer than these snapshots:"]
+        lines += [f"  ! {line}" for line in planned.newer]
     return "\n".join(lines) + "\n"
 
 
@@ -64,9 +73,11 @@ def recover(
     """Rebuild the environment at SITE from the snapshots in SITE's repositories only.
 
     Servers of lost hosts are installed on the hosts the spec's recover mapping names, at
-    the update level and patches their newest snapshot records, with its runtime data;
-    lost databases are restored into their declared replacements. Prints the RPO per
-    restored series and the measured RTO.
+    the update level and patches their newest snapshot records, from the packs, update
+    packages and patch archives replicated beside it, with its runtime data; lost
+    databases are restored into their declared replacements. Prints where each part of
+    every server comes from, the RPO per restored series, anything a surviving state
+    records that is newer, and the measured RTO.
 
     With --write-spec the spec then declares what runs: servers on their new hosts,
     backups of the replacement databases kept at the surviving site and copied to the
@@ -156,6 +167,8 @@ def _json(planned: RecoverPlan, site: str, ok: bool | None, counts: dict[str, in
     """The JSON document: the plan, RPO per series, and once applied the result and RTO."""
     return {"site": site, "ok": ok, "plan": planned.plan.model_dump(mode="json"),
             "rpo": [p.model_dump(mode="json") for p in planned.points],
-            "missing": list(planned.missing), "result": counts,
+            "missing": list(planned.missing),
+            "sources": [s.model_dump(mode="json") for s in planned.sources],
+            "newer_in_state": list(planned.newer), "result": counts,
             "rto_seconds": None if seconds is None else round(seconds, 3),
             "state_serial": serial}

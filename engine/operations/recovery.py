@@ -2,7 +2,8 @@
 site's repositories hold alone, made under the caller's state lock.
 
 Per backup policy the newest snapshot whose stored parts verify is chosen (a damaged one
-is named and an older one tried); a pack's update level comes from the pack itself.
+is named and an older one tried); a pack's update level comes from the snapshot's
+replicated artifacts, or, for a snapshot taken before those, from the pack itself.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _choose(ws: Workspace, scope: RecoveryScope, snapshots: list[SnapshotInfo],
     return chosen, digests
 
 
+def _facts(policies: tuple[str, ...], chosen: dict[str, SnapshotInfo]) -> dict[str, object]:
+    snap = next((chosen[p] for p in policies if p in chosen), None)
+    return snap.facts if snap is not None else {}
+
+
 def plan_recovery(ws: Workspace, scope: RecoveryScope, doc: StateDocument,
                   now: datetime) -> PlannedRecovery:
     """The recovery plan of `scope` (from `recovery_scope(spec, site)`) against `doc`.
@@ -60,7 +66,11 @@ def plan_recovery(ws: Workspace, scope: RecoveryScope, doc: StateDocument,
     warnings = list(unreadable)
     snapshots = [s for snaps in found.values() for s in snaps]
     chosen, digests = _choose(ws, scope, snapshots, warnings)
-    products = {ws.spec.env.servers[s.server].product for s in scope.servers}
+    # A snapshot that names its replicated artifacts records the pack's level and kernel
+    # too; only servers without one need their product's pack and updates folder read
+    # (the spec's folders, which may be the lost site's).
+    products = {ws.spec.env.servers[s.server].product for s in scope.servers
+                if "pack_update_level" not in _facts(s.policies, chosen)}
     packs = {p: ws.registry.pack_facts(ws.spec, p) for p in sorted(products)}
     levels = {p: facts.update_level for p, facts in packs.items()}
     planned = plan_recover(ws.spec, doc, scope, chosen, pack_levels=levels, packs=packs,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from engine.contracts.catalog import CatalogEntry, SeriesCatalog, catalog_from_data
 from engine.contracts.models import Action, Freshness
+from engine.contracts.names import patch_dir
 from engine.desired.data import database_attributes
 from engine.desired.servers import server_home
 from engine.planners.base import PlanContext
@@ -30,12 +31,19 @@ LEFTOVER_GRACE = timedelta(hours=6)
 """An unfinished snapshot folder untouched this long is an interrupted write, not a live one."""
 
 
-def snapshot_id_for(now: datetime, plan_id: str, policy: str) -> str:
-    """A deterministic, sortable id for the snapshot a plan will create."""
-    digest = hashlib.sha256(f"{plan_id}\0{policy}".encode()).hexdigest()[:6]
+def snapshot_id_for(now: datetime, plan_id: str, policy: str, *, post: bool = False) -> str:
+    """A deterministic, sortable id for the snapshot a plan will create.
+
+    A post-change snapshot's id is `<stamp>-post-<digest>`: it is taken in the same apply
+    (at the same `now`) as the pre-change one, and sorts after it, so "newest" is the one
+    that reflects what runs.
+    """
+    digest = hashlib.sha256(f"{plan_id}\0{policy}{chr(0) + 'post' if post else ''}"
+                            .encode()).hexdigest()[:6]
     from datetime import UTC
 
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + digest
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-post-{digest}" if post else f"{stamp}-{digest}"
 
 
 def series_catalog(ctx: PlanContext, name: str) -> SeriesCatalog:
@@ -64,9 +72,25 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
         server = spec.env.servers[src.server]
         return {"kind": "server", "server": src.server, "address": f"server.{src.server}",
                 "host": server.host, "root": str(server_home(spec, server)),
-                "paths": list(src.paths or SERVER_PATHS)}
+                "paths": list(src.paths or SERVER_PATHS),
+                "artifacts": artifact_sources(ctx, src.server)}
     return {"kind": "paths", "address": f"paths:{src.root}",
             "root": str(PurePath(spec.path(src.root or "."))), "paths": list(src.paths or ["."])}
+
+
+def artifact_sources(ctx: PlanContext, server: str) -> dict[str, object]:
+    """Where the archives a server's home is built from live (controller paths), so its
+    runtime backups can replicate them: pack, updates and patches folders, and patch
+    folder -> patch id (update packages are found in their folder by descriptor)."""
+    spec = ctx.spec
+    declared = spec.env.servers[server]
+    product = spec.env.products[declared.product]
+    ids = {patch_dir(p): p for s in spec.env.servers.values() if s.product == declared.product
+           for p in s.patches}
+    return {"pack": str(spec.path(product.pack)),
+            "updates": str(spec.path(product.updates or ".")),
+            "patches": str(spec.path(product.patches or ".")),
+            "patch_ids": dict(sorted(ids.items()))}
 
 
 def _retain(ctx: PlanContext, name: str, policy: BackupPolicy,
@@ -75,8 +99,11 @@ def _retain(ctx: PlanContext, name: str, policy: BackupPolicy,
     verified = set(data.get("verified", {}))
     pins = set(data.get("pins", [])) | set(policy.pinned)
     unique = {e.id: e for e in entries}
+    # newest first, and of two taken at one instant (before and after a change) the later
+    # id first: retention's stable sort then treats the post-change one as the newer
+    ordered = sorted(unique.values(), key=lambda e: (e.created, e.id), reverse=True)
     snaps = [RetentionSnapshot(id=e.id, time=e.created, tags=e.tags, verified=e.id in verified,
-                               pinned=e.id in pins) for e in unique.values()]
+                               pinned=e.id in pins) for e in ordered]
     if not snaps:
         return None
     return apply_policy(snaps, policy.keep, now=ctx.now, tz=ZoneInfo(policy.timezone))
@@ -95,12 +122,13 @@ def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
         return None
     deletes = [{"id": r.id, "created": r.time.isoformat(), "reason": r.reason}
                for r in result.remove]
+    keeps = [{"id": k.id, "reasons": list(k.reasons)} for k in result.keep]
     return Action(
         id=f"backup.{name}/prune-{repo}", address=f"backup.{name}", type="backup.prune",
         summary=f"delete {len(deletes)} snapshot(s) of {name} from {repo} that retention "
                 "no longer keeps",
         params={"series": name, "repository": repo, "deletes": deletes,
-                "kept": len(result.keep)},
+                "kept": len(result.keep), "keeps": keeps},
         depends_on=after, risky=True)
 
 
@@ -141,9 +169,10 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
         server_plan = server_actions.get(f"server.{policy.source.server}", [])
         # a server that is being installed has nothing to back up yet
         changing = bool(server_plan) and server_plan[0].type != "server.install"
+        installing = bool(server_plan) and not changing  # the post-change snapshot covers it
         created: CatalogEntry | None = None
         create_id = None
-        if due or changing:
+        if (due and not installing) or changing:
             sid = snapshot_id_for(ctx.now, ctx.plan_id, name)
             why = ("before the change of " + f"server.{policy.source.server}") if changing \
                 and not due else ("no snapshot yet" if newest is None else
@@ -163,9 +192,15 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
             db_actions = server_actions.get(f"database.{policy.source.database}", [])
             if policy.source.database is not None and db_actions:
                 edges.append((db_actions[-1].id, create_id))  # back up what was created
+        post = _post_change(ctx, name, policy, server_plan)
+        if post is not None:
+            actions.append(post[0])
+            edges.append((server_plan[-1].id, post[0].id))
         actions.extend(_cleanups(ctx, name, policy))
         primary = list(catalog.repos.get(policy.repository, ()))
-        planned_primary = primary + ([created] if created else [])
+        made = {e.id: aid for e, aid in [(created, create_id), post[1:] if post else (None, None)]
+                if e is not None and aid is not None}
+        planned_primary = primary + [e for e in (created, post[1] if post else None) if e]
         copy_ids: dict[str, list[str]] = {}
         not_copied: dict[str, str] = {}
         incoming: dict[str, list[CatalogEntry]] = {}
@@ -182,7 +217,7 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
                 incoming.setdefault(target, []).append(entry)
                 aid = f"{address}/copy-{entry.id}-to-{target}"
                 copy_ids.setdefault(target, []).append(aid)
-                if entry is not created:
+                if entry.id not in made:
                     not_copied.setdefault(entry.id, f"not yet copied to {target}")
                 actions.append(Action(
                     id=aid, address=address, type="backup.copy",
@@ -190,8 +225,8 @@ def plan_backups(ctx: PlanContext, server_actions: dict[str, list[Action]]) -> t
                             f"to {target} and verify it there",
                     params={"series": name, "snapshot_id": entry.id,
                             "from": policy.repository, "to": target},
-                    depends_on=(create_id,) if entry is created and create_id else ()))
-        after_primary = tuple([create_id] if create_id else []) + tuple(
+                    depends_on=(made[entry.id],) if entry.id in made else ()))
+        after_primary = tuple(made.values()) + tuple(
             a for ids in copy_ids.values() for a in ids)
         prune = _prune(ctx, name, policy, policy.repository, planned_primary, not_copied,
                        after_primary)
@@ -238,6 +273,28 @@ def _stale_catalog(ctx: PlanContext, name: str, policy: BackupPolicy,
                            "snapshots than the state lists",
                    params={"series": name,
                            "catalog": {r: observed.facts["catalog"][r] for r in differ}})]
+
+
+def _post_change(ctx: PlanContext, name: str, policy: BackupPolicy,
+                 server_plan: Sequence[Action]) -> tuple[Action, CatalogEntry, str] | None:
+    """The `backup.create` after a server's change (after its health check), so the newest
+    snapshot of its runtime reflects what runs; None when the server is not changing."""
+    server = policy.source.server
+    if not server_plan or server not in ctx.spec.env.servers or \
+            server_plan[-1].type == "server.archive":
+        return None
+    sid = snapshot_id_for(ctx.now, ctx.plan_id, name, post=True)
+    aid = f"backup.{name}/create-after-change"
+    action = Action(
+        id=aid, address=f"backup.{name}", type="backup.create",
+        summary=f"take snapshot {sid} of {name} into {policy.repository} (after the change "
+                f"of server.{server}, so the newest snapshot is what runs)",
+        params={"series": name, "snapshot_id": sid, "repository": policy.repository,
+                "tags": list(policy.tags), "source": source_params(ctx, policy),
+                "after_change": True})
+    entry = CatalogEntry(id=sid, series=name, repository=policy.repository, created=ctx.now,
+                         tags=tuple(policy.tags))
+    return action, entry, aid
 
 
 def backup_freshness(ctx: PlanContext) -> list[Freshness]:

@@ -17,23 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import PurePath
-from typing import Any
 
 from pydantic import AwareDatetime, Field
 
 from engine.contracts.facts import PackFacts, SnapshotInfo
 from engine.contracts.models import Action, Change, Frozen, GitInfo, Plan, RecordUpdate
-from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.desired import build_desired
 from engine.desired.data import database_attributes
-from engine.desired.servers import sha256_text
 from engine.planners.assemble import assemble_plan
-from engine.planners.base import Chain
 from engine.planners.recover_ec2 import Ec2RecoverError, Launch, after_launches, plan_launches
-from engine.planners.restore.last_good import patch_ids
-from engine.planners.restore.snapshot import RUNTIME_PATHS
-from engine.planners.server import declared_mode, service_params
+from engine.planners.recover_server import ServerSource, plan_server_rebuild
+from engine.planners.recover_state import newer_in_state
 from engine.spec.data import RdsDatabase
 from engine.spec.loader import LoadedSpec
 from state.document import StateDocument
@@ -91,6 +85,10 @@ class RecoverPlan(Frozen):
     plan: Plan
     points: tuple[RecoveryPoint, ...] = ()
     missing: tuple[str, ...] = Field(default=())
+    sources: tuple[ServerSource, ...] = ()
+    """Per rebuilt server: the snapshot (and RPO) and where each of its parts comes from."""
+    newer: tuple[str, ...] = ()
+    """What a surviving state records that is newer than the site's snapshots."""
 
 
 def recovery_scope(spec: LoadedSpec, site: str) -> RecoveryScope:
@@ -195,77 +193,6 @@ def _database(spec: LoadedSpec, item: DatabaseRecovery, chosen: Mapping[str, Sna
     return [action], change, record, _point(policy, address, snap, now)
 
 
-CLIENT_CONFIG = "updates/config.json"
-"""The update client's file (account, channel, tokens) comes back as the server had it; it
-is restored after the levels, so it names the level the rebuild reached."""
-
-
-def _server(spec: LoadedSpec, item: ServerRecovery, snap: SnapshotInfo | None,
-            desired_files: Mapping[str, str], pack_level: int, after: tuple[str, ...],
-            pack: PackFacts | None = None) -> tuple[list[Action], dict[str, Any]]:
-    server = spec.env.servers[item.server]
-    product = spec.env.products[server.product]
-    host_root = PurePath(spec.path(spec.env.hosts[item.new_host].root))
-    base = {"server": item.server, "host": item.new_host, "host_root": str(host_root),
-            "home": str(host_root / server.home)}
-    facts = snap.facts if snap is not None else {}
-    level = facts.get("update_level", server.update_level)
-    level = -1 if level is None else int(level)
-    dirs = list(facts.get("patches", sorted(patch_dir(p) for p in server.patches)))
-    service = service_params(server)
-    # No rollout group: the servers being rebuilt are down already, so serialising them
-    # would only lengthen the recovery; restores onto running servers keep their group.
-    chain = Chain(f"server.{item.server}")
-    chain.add("install", "server.install", f"install {server.product} into {base['home']} on "
-              f"{item.new_host}", {**base, **service, "pack": str(spec.path(product.pack)),
-                                   "problems": []})
-    name, version = split_product(server.product)
-    name, version = product.name or name, product.version or version
-    updates = PurePath(spec.path(product.updates or "."))
-    kernel = (pack.platform_version if pack else None) or "<kernel>"
-    for n in range(max(pack_level, 0) + 1, level + 1):
-        package = (pack.packages.get(n) if pack else None) or str(
-            updates / update_package_name(kernel, n))
-        chain.add(f"update-{n:04d}", "server.update",
-                  f"apply update level {n} to {item.server} ({PurePath(package).name})",
-                  {**base, "level": n, "product_name": name, "product_version": version,
-                   "platform_version": kernel, "package": package, "updates": str(updates),
-                   "pack": str(spec.path(product.pack)),
-                   "conflicts": server.conflicts, "added": [], "modified": [], "removed": [],
-                   "problems": [], "overwrites": []})
-    archives = PurePath(spec.path(product.patches or "."))
-    for pdir, pid in patch_ids(spec, server.product, dirs,
-                               pack.platform_version if pack else None).items():
-        chain.add(f"patch-add-{pdir}", "server.patch.add", f"install {pid} into {item.server}",
-                  {**base, "patch_dir": pdir, "patch_id": pid,
-                   "archive": str(archives / f"{pid}.zip")})
-    if snap is not None:
-        chain.add("restore-runtime", "restore.paths",
-                  f"restore {item.server}'s conf, deployments, keystores and tenants from "
-                  f"snapshot {snap.id} of {snap.series} in {snap.repository}",
-                  {**base, "repository": snap.repository, "series": snap.series,
-                   "snapshot_id": snap.id, "dest": base["home"],
-                   "only": [*RUNTIME_PATHS, CLIENT_CONFIG],
-                   "require_empty": False}, risky=True)
-    else:
-        for path, text in sorted(desired_files.items()):
-            chain.add(f"config-{path}", "server.config", f"write {path} on {item.server} "
-                      "(from the spec: no snapshot)", {
-                          **base, "path": path, "content": text, "sha256": sha256_text(text),
-                          "mode": declared_mode(server.config[path])})
-    if service:
-        chain.add("start", "server.start", f"start {item.server} on {item.new_host}",
-                  {**base, **service}, after=after)
-        if service.get("health"):
-            chain.add("health", "server.health", f"health check {item.server}",
-                      {**base, **service})
-    attrs: dict[str, Any] = {"product": server.product, "home": base["home"],
-                             "patches": sorted(dirs)}
-    if level >= 0 or server.update_level is not None:
-        attrs["update_level"] = level
-    return chain.actions, attrs
-
-
 def _launches(spec: LoadedSpec, scope: RecoveryScope,
               chosen: Mapping[str, SnapshotInfo]) -> list[Launch]:
     try:
@@ -284,7 +211,8 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
     `packs` per product its kernel and update packages by level (found by descriptor);
     `digests` per policy the sha256 of the managed files its snapshot holds.
 
-    `doc` only names the state version the plan applies to; nothing recorded is read.
+    `doc` names the state version the plan applies to; what it records is only compared
+    with the snapshots, to warn when it knows of something newer (`newer_in_state`).
     """
     actions: list[Action] = []
     changes: list[Change] = []
@@ -313,14 +241,20 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
             points.append(_point(launch.policy, launch.action.address, launch.snapshot, now))
     desired = build_desired(spec) if any(_chosen(s.policies, chosen) is None
                                          for s in scope.servers) else {}
+    sources: list[ServerSource] = []
     for item in scope.servers:
         found = _chosen(item.policies, chosen)
         snap = found[1] if found else None
         files = desired[f"server.{item.server}"].files if snap is None else {}
         product = spec.env.servers[item.server].product
-        server_actions, attrs = _server(spec, item, snap, files, pack_levels.get(product, -1),
-                                        after, (packs or {}).get(product))
-        actions += server_actions
+        rebuild = plan_server_rebuild(
+            spec, item.server, item.new_host, snap, desired_files=files,
+            pack_level=pack_levels.get(product, -1), after=after, now=now,
+            pack=(packs or {}).get(product))
+        actions += rebuild.actions
+        attrs = dict(rebuild.attributes)
+        sources.append(rebuild.source)
+        missing += rebuild.warnings
         address = f"server.{item.server}"
         if snap is None:
             missing.append(f"{address}: no snapshot of its paths in "
@@ -345,6 +279,10 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
     if not actions:
         raise RecoverError(f"nothing to recover at site {scope.site}: no server on a mapped "
                            "host and no database with a snapshot there")
+    newer = newer_in_state(doc, site=scope.site, repositories=scope.repositories,
+                           servers=[(s.server, s.policies) for s in scope.servers],
+                           policies=scope.policies, chosen=chosen, digests=digests)
     plan = assemble_plan(spec, doc, actions, plan_id=plan_id, now=now, git=git,
-                         changes=changes, records=records, warnings=missing)
-    return RecoverPlan(plan=plan, points=tuple(points), missing=tuple(missing))
+                         changes=changes, records=records, warnings=[*newer, *missing])
+    return RecoverPlan(plan=plan, points=tuple(points), missing=tuple(missing),
+                       sources=tuple(sources), newer=tuple(newer))

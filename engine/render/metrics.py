@@ -4,17 +4,26 @@ Pure: a DriftReport in, exposition text out (`drift --metrics-file PATH` writes 
 atomically). Every sample carries an `environment` label, so several environments can
 share one collector directory (one file each, e.g. drydock_prod.prom).
 
-Families (gauges): drydock_drift_run_timestamp_seconds, drydock_drift_found,
-drydock_drift_resources, drydock_drift_pending_actions, drydock_backup_overdue,
-drydock_backup_newest_age_seconds{policy,repository} (absent while a series has no
-snapshot), drydock_drill_ok, drydock_drill_last_success{drill} and
-drydock_drill_last_run_timestamp_seconds{drill} (absent until the drill has run).
+Times are Unix timestamps, as node_exporter's textfile convention has it (an age frozen
+in a file between runs would lie; `time() - x` in a query is always right).
+
+Families (gauges): drydock_build_info{version,plan_format,state_format},
+drydock_last_run_success{command}, drydock_last_run_timestamp_seconds{command} and
+drydock_last_run_duration_seconds{command} (per command that ran: this drift run, the
+last apply recorded in the state), drydock_drift_run_timestamp_seconds,
+drydock_drift_found, drydock_drift_resources, drydock_drift_pending_actions,
+drydock_backup_overdue, drydock_backup_newest_timestamp_seconds{policy,repository}
+(absent while a series has no snapshot), drydock_drill_ok,
+drydock_drill_last_success{drill} and drydock_drill_last_run_timestamp_seconds{drill}
+(absent until the drill has run).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from engine.render.drift import DriftReport
 
@@ -52,12 +61,33 @@ def _family(name: str, help_: str, samples: Sequence[Sample]) -> list[str]:
     return out
 
 
-def render_metrics(report: DriftReport) -> str:
+@dataclass(frozen=True)
+class CommandRun:
+    """One run of a command, for the last-run families."""
+
+    command: str
+    finished: datetime
+    success: bool
+    duration_seconds: float | None = None
+
+
+def render_metrics(report: DriftReport, runs: Sequence[CommandRun] = ()) -> str:
     """The report as Prometheus text exposition format (version 0.0.4), newline-terminated.
 
-    Takes a DriftReport; returns the file content. Families without samples are omitted.
+    Takes a DriftReport and the runs to report (e.g. this drift run and the last apply);
+    returns the file content. Families without samples are omitted.
     """
+    from engine import __version__
+    from engine.formats import PLAN_FORMAT
+    from state.formats import STATE_FORMAT
+
     env: Labels = (("environment", report.environment),)
+    build: Labels = (*env, ("version", __version__), ("plan_format", str(PLAN_FORMAT)),
+                     ("state_format", str(STATE_FORMAT)))
+    last = sorted(runs, key=lambda r: r.command)
+
+    def run(r: CommandRun) -> Labels:
+        return (*env, ("command", r.command))
     freshness = sorted(report.backups, key=lambda b: (b.policy, b.repository))
     overdue = {(b.policy, b.repository): b.overdue for b in freshness}
     for late in report.overdue_backups:
@@ -71,6 +101,17 @@ def render_metrics(report: DriftReport) -> str:
         return (*env, ("drill", name))
 
     lines: list[str] = []
+    lines += _family("drydock_build_info", "The drydock that wrote this file (always 1).",
+                     [(build, 1.0)])
+    lines += _family("drydock_last_run_success", "1 when the command's last run succeeded.",
+                     [(run(r), 1.0 if r.success else 0.0) for r in last])
+    lines += _family("drydock_last_run_timestamp_seconds",
+                     "When the command's last run finished, as a Unix time.",
+                     [(run(r), r.finished.timestamp()) for r in last])
+    lines += _family("drydock_last_run_duration_seconds",
+                     "How long the command's last run took.",
+                     [(run(r), r.duration_seconds) for r in last
+                      if r.duration_seconds is not None])
     lines += _family("drydock_drift_run_timestamp_seconds",
                      "When the drift run looked, as a Unix time.",
                      [(env, report.time.timestamp())])
@@ -85,9 +126,11 @@ def render_metrics(report: DriftReport) -> str:
                      "1 when the newest snapshot of a policy in a repository is too old.",
                      [(policy(p, r), 1.0 if late else 0.0)
                       for (p, r), late in sorted(overdue.items())])
-    lines += _family("drydock_backup_newest_age_seconds",
-                     "Age of the newest snapshot of a policy in a repository.",
-                     [(policy(b.policy, b.repository), b.newest_age_seconds) for b in freshness
+    lines += _family("drydock_backup_newest_timestamp_seconds",
+                     "When the newest snapshot of a policy in a repository was taken, as a "
+                     "Unix time.",
+                     [(policy(b.policy, b.repository),
+                       report.time.timestamp() - b.newest_age_seconds) for b in freshness
                       if b.newest_age_seconds is not None])
     lines += _family("drydock_drill_ok", "1 when the drill is neither failed nor overdue.",
                      [(drill(d.drill), 1.0 if d.status == "ok" else 0.0) for d in drills])

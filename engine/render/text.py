@@ -39,7 +39,8 @@ def _details(action: Action) -> list[str]:
     """Under a level change: the files it adds (+), modifies (~) and removes (-), capped,
     the conflicts it overwrites, notes (a package named unlike its descriptor), the
     package's or patch's instructions, and any problem that will stop it; under a prune: every
-    snapshot it deletes with the rule that no longer keeps it."""
+    snapshot it deletes with the rule that no longer keeps it, then what it keeps and why
+    (capped); under an artifact prune, every archive it deletes."""
     p = action.params
     rows = [f"{sym} {path}" for sym, key in (("+", "added"), ("~", "modified"), ("-", "removed"))
             for path in p.get(key) or []]
@@ -57,6 +58,11 @@ def _details(action: Action) -> list[str]:
     # Every snapshot a prune deletes is listed, never capped: deletions are what reviewers
     # must see.
     out += [f"- {d['id']} ({d['created']}): {d['reason']}" for d in p.get("deletes") or []]
+    keeps = p.get("keeps") or [] if p.get("deletes") else []
+    out += [f"= {k['id']}: kept ({', '.join(k['reasons'])})" for k in keeps[:DETAIL_LINES]]
+    if len(keeps) > DETAIL_LINES:
+        out.append(f"… {len(keeps) - DETAIL_LINES} more kept")
+    out += [f"- artifact {sha[:12]}" for sha in p.get("unused") or []]
     return out
 
 

@@ -29,11 +29,13 @@ from engine.contracts.queries import CatalogPort
 from engine.killpoints import reached_inside
 from engine.spec.loader import LoadedSpec
 from providers.backup_sources import backup_paths
+from providers.backups.artifacts import copy_snapshot_artifacts, store_server_artifacts
 from providers.databases.engines import engine_for
 from providers.databases.errors import DatabaseError
 from providers.databases.targets import target_for
 from providers.hosts.base import Transport
 from providers.hosts.pool import HostPool
+from providers.repositories.artifacts import ArtifactStore, DigestCache, referenced
 from providers.repositories.base import Repository, SnapshotStore
 from providers.repositories.errors import RepositoryError
 from providers.repositories.factory import open_store
@@ -49,10 +51,14 @@ if TYPE_CHECKING:
     from providers.aws.rds import RdsSnapshotStore
 
 def entry_of(manifest: Manifest, repository: str) -> CatalogEntry:
-    """The catalog entry of a manifest."""
+    """The catalog entry of a manifest (the artifacts it names as bare digests: the full
+    references stay in the manifest, and the catalog in the state stays small)."""
+    facts = dict(manifest.source.facts)
+    if isinstance(facts.get("artifacts"), list):
+        facts["artifacts"] = sorted(referenced([facts]))
     return CatalogEntry(id=manifest.id, series=manifest.series, repository=repository,
                         created=manifest.created, size=manifest.size, tags=manifest.tags,
-                        facts=dict(manifest.source.facts))
+                        facts=facts)
 
 
 @runtime_checkable
@@ -79,14 +85,16 @@ class BackupProvider(Provider, CatalogPort):
     kinds: ClassVar[tuple[str, ...]] = ("backup",)
     action_types: ClassVar[tuple[str, ...]] = (
         "backup.create", "backup.copy", "backup.prune", "backup.verify", "backup.catalog",
-        "backup.pin", "backup.cleanup")
+        "backup.pin", "backup.cleanup", "backup.prune-artifacts")
 
     def __init__(self, hosts: HostPool | None = None) -> None:
         self.hosts = hosts or HostPool()
+        self._digests: DigestCache = {}  # archives hashed this run (servers share packs)
 
     def close(self) -> None:
         """Release the run's host connections."""
         self.hosts.close()
+        self._digests.clear()
 
     def observe(self, request: ObserveRequest) -> ObservedResource:
         """List the series in the policy's repository and every copy target."""
@@ -97,6 +105,7 @@ class BackupProvider(Provider, CatalogPort):
         series = request.address.split(".", 1)[1]
         catalog: dict[str, list[dict[str, Any]]] = {}
         leftovers: dict[str, list[dict[str, Any]]] = {}
+        artifacts: dict[str, list[str]] = {}
         for name in [policy.repository, *policy.copies]:
             try:
                 series = request.address.split(".", 1)[1]
@@ -108,12 +117,16 @@ class BackupProvider(Provider, CatalogPort):
                              for item in store.leftovers(series)]
                     if found:
                         leftovers[name] = found
+                    if policy.source.server is not None:
+                        artifacts[name] = ArtifactStore(store).digests()
             except RepositoryError as exc:
                 raise ValueError(str(exc)) from exc
         attrs = dict(request.desired.attributes) if request.desired else {}
         facts: dict[str, Any] = {"catalog": catalog}
         if leftovers:
             facts["leftovers"] = leftovers
+        if any(artifacts.values()):
+            facts["artifacts"] = {r: d for r, d in artifacts.items() if d}
         return ObservedResource(address=request.address, exists=True, attributes=attrs,
                                 facts=facts)
 
@@ -136,7 +149,8 @@ class BackupProvider(Provider, CatalogPort):
             handler = {"backup.create": self._create, "backup.copy": self._copy,
                        "backup.prune": self._prune, "backup.verify": self._verify,
                        "backup.catalog": self._catalog, "backup.pin": self._pin,
-                       "backup.cleanup": self._cleanup}[action.type]
+                       "backup.cleanup": self._cleanup,
+                       "backup.prune-artifacts": self._prune_artifacts}[action.type]
             return handler(action, ctx)
         except (RepositoryError, DatabaseError, OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
@@ -172,6 +186,12 @@ class BackupProvider(Provider, CatalogPort):
         root = PurePosixPath(src["root"])
         host = self.hosts.get(ctx.spec, src.get("host") if src["kind"] == "server" else None)
         facts = self._server_facts(host, root) if src["kind"] == "server" else {}
+        if src["kind"] == "server" and src.get("artifacts"):
+            # the archives the home was built from go in first: a snapshot never names
+            # an artifact its repository does not hold
+            facts.update(store_server_artifacts(repo, src["artifacts"], facts["update_level"],
+                                                facts["patches"], ctx.progress,
+                                                digests=self._digests))
         fields = SnapshotFields(source=SnapshotSource(
             kind="server" if src["kind"] == "server" else "paths", address=src["address"],
             facts=facts), created=ctx.now, tags=tags)
@@ -228,11 +248,15 @@ class BackupProvider(Provider, CatalogPort):
         if any(_is_aws(s) for s in stores):
             return self._copy_aws(stores[0], stores[1], action, ctx)
         source, dest = _bytes(stores[0]), _bytes(stores[1])
+        artifacts = copy_snapshot_artifacts(dest, source,
+                                            source.get_manifest(p["series"], p["snapshot_id"]))
         manifest = dest.copy_from(source, p["series"], p["snapshot_id"])
         check = dest.verify(p["series"], p["snapshot_id"])
         if not check.ok:
             raise ActionFailed(f"{action.id}: the copy in {dest.name} does not verify")
-        return ActionOutcome(message=f"copied {manifest.id} ({manifest.size} bytes), verified",
+        also = f" with {artifacts} artifact(s) it names" if artifacts else ""
+        return ActionOutcome(message=f"copied {manifest.id} ({manifest.size} bytes){also}, "
+                                     "verified",
                              data={"catalog": {dest.name: series_listing(dest, p["series"])}})
 
     def _copy_aws(self, source: SnapshotStore, dest: SnapshotStore, action: Action,
@@ -276,6 +300,19 @@ class BackupProvider(Provider, CatalogPort):
         note = f" ({kept} had changed since the plan and were left)" if kept else ""
         return ActionOutcome(message=f"removed {len(removed)} unfinished snapshot folder(s) "
                                      f"of {p['series']} from {repo.name}{note}")
+
+    def _prune_artifacts(self, action: Action, ctx: ActionContext) -> ActionOutcome:
+        """Delete the listed artifacts that, read again now, no manifest of any series in
+        the repository names."""
+        p = action.params
+        repo = _bytes(open_store(ctx.spec, p["repository"]))
+        named = referenced(m.source.facts for m in repo.list())
+        store = ArtifactStore(repo)
+        deleted = [sha for sha in p["unused"] if sha not in named and store.delete(sha)]
+        kept = len(p["unused"]) - len(deleted)
+        note = f"; {kept} are named again or gone already and were left" if kept else ""
+        return ActionOutcome(message=f"deleted {len(deleted)} artifact(s) from {repo.name} that "
+                                     f"no snapshot names{note}")
 
     def _verify(self, action: Action, ctx: ActionContext) -> ActionOutcome:
         p = action.params

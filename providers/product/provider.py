@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ from providers.product import (
     service,
     updates,
 )
+from providers.product.archive_source import archive_path
 from providers.product.observe import observe_server
 
 Handler = Callable[[Action, ActionContext, Transport], ActionOutcome]
@@ -174,8 +176,9 @@ class CarbonProvider(Provider, ChangeBackupPort):
 
     def _patch_add(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        target = patches.install_patch(t, self._home(action), Path(p["archive"]),
-                                       p["patch_id"], p["patch_dir"])
+        with archive_path(ctx.spec, p, "archive") as archive:
+            target = patches.install_patch(t, self._home(action), archive, p["patch_id"],
+                                           p["patch_dir"])
         return ActionOutcome(message=f"installed {p['patch_id']} as {target.name}")
 
     def _patch_remove(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
@@ -199,16 +202,21 @@ class CarbonProvider(Provider, ChangeBackupPort):
         return ActionOutcome(message=f"wrote {p['path']} ({len(data)} bytes)")
 
     def _install(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
-        message = install.install_pack(t, Path(action.params["pack"]), self._home(action))
+        with archive_path(ctx.spec, action.params, "pack") as pack:
+            message = install.install_pack(t, pack, self._home(action))
         return ActionOutcome(message=message, data=server_data(action.params))
 
     def _update(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:
         p = action.params
-        done = updates.install_level(
-            t, self._home(action), Path(p["package"]), level=int(p["level"]),
-            pack=Path(p["pack"]) if p.get("pack") else None, product=p["product_name"],
-            version=p.get("product_version") or p["platform_version"],
-            overwrite=p.get("conflicts") == "overwrite")
+        with ExitStack() as opened:
+            package = opened.enter_context(archive_path(ctx.spec, p, "package"))
+            pack = opened.enter_context(archive_path(ctx.spec, p, "pack")) \
+                if p.get("pack") or p.get("pack_artifact") else None
+            done = updates.install_level(
+                t, self._home(action), package, level=int(p["level"]), pack=pack,
+                product=p["product_name"],
+                version=p.get("product_version") or p["platform_version"],
+                overwrite=p.get("conflicts") == "overwrite")
         if done.already:
             return ActionOutcome(message=f"already at update level {done.level} or above")
         extra = f", overwrote {len(done.overwritten)} conflicting" if done.overwritten else ""

@@ -18,6 +18,7 @@ from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.repositories.manifest import MANIFEST_NAME
 from providers.repositories.ownership import (
+    ARTIFACTS_DIR,
     REPOSITORY_MARKER,
     WRITING_MARKER,
     check_marker,
@@ -108,8 +109,9 @@ class LocalRepository(Repository):
         """Accept an unmarked path only when it is empty or holds nothing but snapshots
         (a repository written before marking existed); raises RepositoryError otherwise."""
         for series in os.scandir(self.path):
-            if series.name.startswith(f".{REPOSITORY_MARKER}.tmp-"):
-                continue  # a concurrent first use writing the marker
+            if series.name.startswith(f".{REPOSITORY_MARKER}.tmp-") or \
+                    series.name in (REPOSITORY_MARKER, ARTIFACTS_DIR):
+                continue  # a concurrent first use writing the marker, or already done
             if not (series.is_dir(follow_symlinks=False) and is_snapshot_name(series.name)):
                 raise foreign(self.name, where, series.name)
             for snap in os.scandir(series.path):

@@ -21,6 +21,8 @@ from providers.repositories.manifest import MANIFEST_NAME, ManifestError, check_
 
 REPOSITORY_MARKER = ".drydock-repository"
 WRITING_MARKER = ".drydock-writing"
+ARTIFACTS_DIR = ".drydock-artifacts"
+"""The hidden folder of replicated artifacts (see ``providers.repositories.artifacts``)."""
 MARKER_FORMAT = 1
 TEMP_MARK = ".tmp-"
 

@@ -17,6 +17,7 @@ from providers.repositories.base import Repository
 from providers.repositories.errors import RepositoryError
 from providers.repositories.manifest import MANIFEST_NAME
 from providers.repositories.ownership import (
+    ARTIFACTS_DIR,
     REPOSITORY_MARKER,
     WRITING_MARKER,
     check_marker,
@@ -208,6 +209,8 @@ class S3Repository(Repository):
                 Bucket=self.bucket, Prefix=self._root())
             items = [item for page in pages for item in page.get("Contents", [])]
         for item in items:
+            if item["Key"] == key:
+                continue  # a concurrent first use has just marked it
             parsed = self._parse(item["Key"])
             if parsed is None or not is_own_file(parsed[2]):
                 raise foreign(self.name, where, item["Key"][len(self._root()):])
@@ -249,8 +252,11 @@ class S3Repository(Repository):
         start = self._root() + (f"{series}/" if series is not None else "")
         for key, _modified in self._objects(start):
             parsed = self._parse(key)
-            if parsed is not None and parsed[2] == MANIFEST_NAME:
-                yield parsed[0], parsed[1]
+            if parsed is None or parsed[2] != MANIFEST_NAME:
+                continue
+            if series is None and parsed[0] == ARTIFACTS_DIR:
+                continue  # replicated artifacts, not snapshots
+            yield parsed[0], parsed[1]
 
     def _unfinished(self, series: str | None) -> Iterator[tuple[str, str, datetime]]:
         newest: dict[tuple[str, str], datetime] = {}
@@ -290,12 +296,15 @@ class S3Repository(Repository):
     # ----- listing helpers --------------------------------------------------------------
 
     def _parse(self, key: str) -> tuple[str, str, str] | None:
-        """(series, id, name) of a key in the snapshot layout, None for anything else."""
+        """(series, id, name) of a key in the snapshot layout (or of a replicated artifact:
+        (``.drydock-artifacts``, sha256, name)), None for anything else."""
         root = self._root()
         if not key.startswith(root):
             return None
         pieces = key[len(root):].split("/")
-        if len(pieces) != 3 or not all(is_snapshot_name(p) for p in pieces[:2]):
+        if len(pieces) != 3 or not is_snapshot_name(pieces[1]):
+            return None
+        if pieces[0] != ARTIFACTS_DIR and not is_snapshot_name(pieces[0]):
             return None
         return pieces[0], pieces[1], pieces[2]
 
@@ -314,7 +323,7 @@ class S3Repository(Repository):
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     parsed = self._parse(item["Key"])
-                    if parsed is not None:
+                    if parsed is not None and parsed[0] != ARTIFACTS_DIR:  # not snapshots
                         yield parsed[0], parsed[1], parsed[2], int(item["Size"])
 
     def _uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime]]:

@@ -118,6 +118,11 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
     package = next((estate.world / "updates").glob("*-0003.zip"))
     kept = estate.spec.parent / package.name
     shutil.move(package, kept)
+    # and its replicated copy at the rehearsed site, which a rebuild installs from
+    stored = next(d for d in (estate.world / "dr/backups/.drydock-artifacts").iterdir()
+                  if json.loads((d / "manifest.json").read_text())["name"] == package.name)
+    aside = estate.spec.parent / "artifact-aside"
+    shutil.move(stored, aside)
 
     failed = drydock(estate, "apply", ".", "--auto-approve", env=at(25), check=1)
     assert "drill site-dr failed" in failed.stderr and package.name in failed.stderr
@@ -131,6 +136,7 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
     assert [d["status"] for d in drift["drills"] if d["drill"] == "site-dr"] == ["failed"]
 
     shutil.move(kept, package)
+    shutil.move(aside, stored)
     drydock(estate, "apply", ".", "--auto-approve", env=at(27), check=0)
     assert runs(estate)[-1]["passed"] is True and len(runs(estate)) == 2
     assert "FAILED" not in drydock(estate, "plan", ".", env=at(28), check=0).stdout

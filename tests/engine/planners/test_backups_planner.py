@@ -91,9 +91,10 @@ def test_server_change_takes_a_backup_first() -> None:
     server_first = Action(id="server.s/backup", address="server.s", type="server.backup",
                           summary="x")
     actions, edges = plan_backups(ctx(cats), {"server.s": [server_first]})
-    assert [a.id for a in actions] == ["backup.srv/create"]
+    assert [a.id for a in actions] == ["backup.srv/create", "backup.srv/create-after-change"]
     assert "before the change of server.s" in actions[0].summary
-    assert edges == [("backup.srv/create", "server.s/backup")]
+    assert edges == [("backup.srv/create", "server.s/backup"),
+                     ("server.s/backup", "backup.srv/create-after-change")]
 
 
 def test_prune_lists_every_deletion_with_a_reason_and_waits_for_copies() -> None:
@@ -138,12 +139,15 @@ def test_pins_and_verified_survive_retention() -> None:
 
 
 def test_a_server_being_installed_is_not_backed_up_first() -> None:
-    cats = {"db": entries("va", "db", [1]) + entries("vb", "db", [1]),
-            "srv": entries("va", "srv", [1])}
-    install = Action(id="server.s/install", address="server.s", type="server.install",
-                     summary="x")
-    actions, edges = plan_backups(ctx(cats), {"server.s": [install]})
-    assert actions == [] and edges == []
+    """Only after: the snapshot taken once the new server is healthy covers a due one."""
+    for ages in ([1], []):
+        cats = {"db": entries("va", "db", [1]) + entries("vb", "db", [1]),
+                "srv": entries("va", "srv", ages)}
+        install = Action(id="server.s/install", address="server.s", type="server.install",
+                         summary="x")
+        actions, edges = plan_backups(ctx(cats), {"server.s": [install]})
+        assert [a.id for a in actions] == ["backup.srv/create-after-change"]
+        assert edges == [("server.s/install", "backup.srv/create-after-change")]
 
 
 def test_interrupted_writes_older_than_the_grace_are_listed_as_cleanup() -> None:

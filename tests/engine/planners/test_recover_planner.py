@@ -112,7 +112,7 @@ def test_rebuild_installs_levels_patches_then_runtime_data_then_starts_after_the
     assert patch["archive"] == "/w/pt/WSO2-CARBON-PATCH-4.9.0-0003.zip"
     runtime = by_id["server.gw/restore-runtime"].params
     assert runtime["snapshot_id"] == "g1" and runtime["repository"] == "dv"
-    assert "repository/conf" in runtime["only"] and runtime["dest"] == "/d/opt/gw"
+    assert runtime["only"] is None and runtime["dest"] == "/d/opt/gw"  # all it holds
     assert "database.db_dr/recover" in by_id["server.gw/start"].depends_on
     restore = by_id["database.db_dr/recover"].params
     assert restore == {"repository": "dv", "series": "db", "snapshot_id": "d1",

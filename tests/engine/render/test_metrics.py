@@ -86,8 +86,10 @@ def test_every_family_round_trips() -> None:
     assert samples[_key("drydock_drift_run_timestamp_seconds", **env)] == WHEN.timestamp()
     primary = {**env, "policy": "apim-db", "repository": "primary-vault"}
     dr = {**env, "policy": "apim-db", "repository": "dr-vault"}
-    assert samples[_key("drydock_backup_newest_age_seconds", **primary)] == 3600.5
-    assert _key("drydock_backup_newest_age_seconds", **dr) not in samples  # no snapshot yet
+    assert samples[_key("drydock_backup_newest_timestamp_seconds", **primary)] == \
+        WHEN.timestamp() - 3600.5  # a timestamp, not an age frozen in the file
+    assert _key("drydock_backup_newest_timestamp_seconds", **dr) not in samples  # none yet
+    assert not any(name.endswith("_age_seconds") for name, _labels in samples)
     assert samples[_key("drydock_backup_overdue", **primary)] == 0
     assert samples[_key("drydock_backup_overdue", **dr)] == 1
     drill = {**env, "drill": "db-restore"}
@@ -104,8 +106,9 @@ def test_every_family_round_trips() -> None:
 def test_families_without_samples_are_left_out() -> None:
     text = render_metrics(DriftReport(environment="prod", time=WHEN))
     samples, types = parse_exposition(text)
-    assert set(types) == {"drydock_drift_run_timestamp_seconds", "drydock_drift_found",
-                          "drydock_drift_resources", "drydock_drift_pending_actions"}
+    assert set(types) == {"drydock_build_info", "drydock_drift_run_timestamp_seconds",
+                          "drydock_drift_found", "drydock_drift_resources",
+                          "drydock_drift_pending_actions"}
     assert samples[_key("drydock_drift_found", environment="prod")] == 0
 
 
@@ -147,3 +150,27 @@ def test_drift_command_writes_the_metrics_file_atomically(tmp_path: Path) -> Non
     assert samples[_key("drydock_drift_found", **env)] == 1
     assert samples[_key("drydock_drift_resources", **env)] == 1
     assert sorted(p.name for p in collector.iterdir()) == ["drydock_shop.prom"]
+    drift_run = {**env, "command": "drift"}
+    assert samples[_key("drydock_last_run_success", **drift_run)] == 1
+    assert samples[_key("drydock_last_run_duration_seconds", **drift_run)] > 0
+    apply_run = {**env, "command": "apply"}
+    assert samples[_key("drydock_last_run_success", **apply_run)] == 1
+    assert _key("drydock_last_run_timestamp_seconds", **apply_run) in samples
+    build = [labels for name, labels in samples if name == "drydock_build_info"]
+    assert build and dict(build[0])["plan_format"] == "1" and "version" in dict(build[0])
+
+
+def test_last_runs_report_success_time_and_duration() -> None:
+    from engine.render.metrics import CommandRun
+
+    runs = [CommandRun(command="drift", finished=WHEN, success=True, duration_seconds=1.5),
+            CommandRun(command="apply", finished=WHEN, success=False)]
+    samples, _ = parse_exposition(render_metrics(DriftReport(environment="prod", time=WHEN),
+                                                 runs))
+    env = {"environment": "prod"}
+    assert samples[_key("drydock_last_run_success", **env, command="apply")] == 0
+    assert samples[_key("drydock_last_run_success", **env, command="drift")] == 1
+    assert samples[_key("drydock_last_run_duration_seconds", **env, command="drift")] == 1.5
+    assert _key("drydock_last_run_duration_seconds", **env, command="apply") not in samples
+    assert samples[_key("drydock_last_run_timestamp_seconds", **env, command="apply")] == \
+        WHEN.timestamp()
