@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from safefs.atomicfile import make_private_dirs
 from state.document import FileFingerprint
 
 FORMAT = "drydock-fingerprints/1"
@@ -67,7 +68,7 @@ def save(path: Path, prints: Prints, *, now_ns: int | None = None) -> None:
                       separators=(",", ":")).encode()
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
