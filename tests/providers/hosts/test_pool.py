@@ -135,7 +135,7 @@ def test_every_host_provider_shares_the_registrys_pool_and_closing_the_run_close
     sharing = [p for p in providers if getattr(p, "hosts", None) is pool]
     assert {type(p).__name__ for p in sharing} == {
         "CarbonProvider", "BackupProvider", "DrillProvider", "RestoreProvider",
-        "Ec2Provider", "SiteDrillProvider"}  # Ec2Provider tells the pool the address of the instance it launched
+        "Ec2Provider", "SiteDrillProvider"}  # Ec2Provider tells the pool what it launched
     pool.get(spec, "node-a")
     Registry(providers).close()
     assert factory.closed == ["node-a"] and pool.hosts() == []
