@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -333,6 +334,24 @@ def read_member(path: Path, name: str, *, max_size: int = DEFAULT_MAX_MEMBER_REA
     raise ArchiveError(f"{label}: has no member {name!r}; check the archive's layout")
 
 
+def _read_through(zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: ZipMember,
+                  label: str, digest: Any = None) -> None:
+    """Read one member in chunks, held to its declared size (fed to `digest` if given)."""
+    seen = 0
+    try:
+        with zf.open(info) as src:
+            while chunk := src.read(_CHUNK):
+                seen += len(chunk)
+                if seen > member.size:
+                    raise ArchiveError(f"{label}: member {member.name!r} holds more "
+                                       "data than its header declares")
+                if digest is not None:
+                    digest.update(chunk)
+    except _READ_ERRORS as exc:
+        raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
+                           f"({exc}); fetch or rebuild the archive") from exc
+
+
 def member_digests(path: Path, names: set[str]) -> dict[str, str]:
     """``sha256:<hex>`` of each file member of the zip at `path` whose name is in `names`
     (members not found are left out), read in chunks with each member held to its
@@ -343,18 +362,8 @@ def member_digests(path: Path, names: set[str]) -> dict[str, str]:
         for info, member in _members(zf, label, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_SIZE):
             if member.is_dir or member.name not in names:
                 continue
-            digest, seen = hashlib.sha256(), 0
-            try:
-                with zf.open(info) as src:
-                    while chunk := src.read(_CHUNK):
-                        seen += len(chunk)
-                        if seen > member.size:
-                            raise ArchiveError(f"{label}: member {member.name!r} holds more "
-                                               "data than its header declares")
-                        digest.update(chunk)
-            except _READ_ERRORS as exc:
-                raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
-                                   f"({exc}); fetch or rebuild the archive") from exc
+            digest = hashlib.sha256()
+            _read_through(zf, info, member, label, digest)
             out[member.name] = "sha256:" + digest.hexdigest()
     return out
 
@@ -365,40 +374,5 @@ def verify_zip(path: Path) -> None:
     label = str(path)
     with _open(path) as zf:
         for info, member in _members(zf, label, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_TOTAL_SIZE):
-            if member.is_dir:
-                continue
-            seen = 0
-            try:
-                with zf.open(info) as src:
-                    while chunk := src.read(_CHUNK):
-                        seen += len(chunk)
-                        if seen > member.size:
-                            raise ArchiveError(f"{label}: member {member.name!r} holds more "
-                                               "data than its header declares")
-            except _READ_ERRORS as exc:
-                raise ArchiveError(f"{label}: member {member.name!r} is corrupt or truncated "
-                                   f"({exc}); fetch or rebuild the archive") from exc
-
-
-def artifact_stamp(path: Path) -> tuple[str, int, int, int] | None:
-    """(path, size, mtime_ns, inode) of a controller-side artifact, the key its cached
-    reads are kept under; None when it cannot be stat'ed."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return str(path), st.st_size, st.st_mtime_ns, st.st_ino
-
-
-def artifact_present(path: Path) -> bool:
-    """True when a controller-side artifact (pack, package, patch archive) is a file."""
-    return path.is_file()
-
-
-def artifact_names(folder: Path) -> list[str]:
-    """The file names in a controller-side artifact folder (updates, patches); [] when it
-    cannot be listed."""
-    try:
-        return sorted(p.name for p in folder.iterdir())
-    except OSError:
-        return []
+            if not member.is_dir:
+                _read_through(zf, info, member, label)

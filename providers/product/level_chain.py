@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from providers.product.archive import ArchiveError, artifact_stamp, member_digests
+from providers.product.archive import ArchiveError, member_digests
+from providers.product.artifact_files import artifact_stamp
 from providers.product.descriptors import ProductChanges
 from providers.product.package_index import IndexedPackage, ProductUpdates
 

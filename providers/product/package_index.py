@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.product.archive import artifact_names, artifact_stamp
+from providers.product.artifact_files import artifact_names, artifact_stamp
 from providers.product.descriptors import (
     Descriptor,
     DescriptorError,

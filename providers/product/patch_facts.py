@@ -14,11 +14,11 @@ from typing import Any
 
 from providers.product.archive import (
     ArchiveError,
-    artifact_stamp,
     inspect_zip,
     read_member,
     verify_zip,
 )
+from providers.product.artifact_files import artifact_stamp
 
 STANDARD = frozenset({"LICENSE.txt", "README.txt", "NOT_A_CONTRIBUTION.txt",
                       "wso2carbon-version.txt"})

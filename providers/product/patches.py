@@ -12,7 +12,8 @@ from typing import BinaryIO
 from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
 from providers.hosts.paths import exists, is_empty_dir, stage_tree
-from providers.product.archive import ArchiveError, artifact_present, verify_zip
+from providers.product.archive import ArchiveError, verify_zip
+from providers.product.artifact_files import artifact_present
 from providers.product.observe import PATCHES
 from providers.product.ziptar import write_zip_tar
 

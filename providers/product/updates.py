@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from engine.killpoints import reached_inside
 from providers.hosts.base import Transport
 from providers.hosts.paths import fresh_sibling, inside, is_file, remove_staging, stage_tree
-from providers.product.archive import ArchiveError, artifact_present
+from providers.product.archive import ArchiveError
+from providers.product.artifact_files import artifact_present
 from providers.product.descriptors import PAYLOAD
 from providers.product.install import LEVEL_FILE, PRODUCT_FILE, pack_facts, pack_top
 from providers.product.level_chain import LevelChain, payload_digests

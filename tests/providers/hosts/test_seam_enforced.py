@@ -34,6 +34,8 @@ CONTROLLER_SIDE = {
     "providers/product/archive.py":
         "reads packs, update packages and patch archives where drydock runs (and extracts "
         "them for the test kit's reference homes)",
+    "providers/product/artifact_files.py":
+        "stats and lists the artifact folders of the spec, where drydock runs",
     "providers/product/ziptar.py":
         "reads those archives on the controller to stream their members to a host as tar",
     "providers/drills/report.py":
