@@ -8,34 +8,39 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from engine.clock import ClockError
-from engine.contracts.queries import QueryFailed
-from engine.desired.servers import DesiredStateError
-from engine.operations.catalog import CatalogError
-from engine.operations.plan_apply import StalePlanError
-from engine.planners.assemble import PlanError
-from engine.planners.recover import RecoverError
-from engine.planners.restore.common import RestoreError
-from engine.secrets import SecretError
 from engine.spec.errors import SpecError
-from engine.workspace import Workspace
-from state.errors import StateError
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (
-    SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
-    SecretError, RestoreError, RecoverError, CatalogError, QueryFailed,
-)
+def known_errors() -> tuple[type[Exception], ...]:
+    """drydock's own errors, each shown as one line (imported when an error is being
+    handled: a command that never fails this way never imports the planners behind
+    them)."""
+    from engine.clock import ClockError
+    from engine.contracts.queries import QueryFailed
+    from engine.desired.servers import DesiredStateError
+    from engine.operations.catalog import CatalogError
+    from engine.operations.plan_apply import StalePlanError
+    from engine.planners.assemble import PlanError
+    from engine.planners.recover import RecoverError
+    from engine.planners.restore.common import RestoreError
+    from engine.secrets import SecretError
+    from state.errors import StateError
+
+    return (SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
+            SecretError, RestoreError, RecoverError, CatalogError, QueryFailed)
 
 
 class Format(StrEnum):
@@ -78,8 +83,10 @@ def guarded(func: F) -> F:
             print(f"error: {len(exc.issues)} problem(s) in the spec; fix them and run "
                   "'drydock validate' again", file=sys.stderr)
             raise typer.Exit(1) from None
-        except KNOWN_ERRORS as exc:
-            fail(str(exc))
+        except Exception as exc:
+            if isinstance(exc, known_errors()):
+                fail(str(exc))
+            raise
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,12 +1,11 @@
-"""Apply progress on stderr: a rich progress bar on a terminal, plain lines elsewhere."""
+"""Apply progress on stderr: a rich progress bar on a terminal, plain lines elsewhere
+(rich's progress bar is imported only on a terminal)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from engine.apply import ActionReport, Callbacks
 from engine.commands.common import err
@@ -19,6 +18,14 @@ MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
 def apply_progress(total: int) -> Iterator[Callbacks]:
     """Callbacks that show each action's start and result while an apply runs."""
     if err.is_terminal:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as bar:
             task = bar.add_task("applying", total=total)
@@ -50,6 +57,8 @@ def refresh_progress() -> Iterator[Callable[[str, int], None]]:
     if not err.is_terminal:
         yield lambda _address, _total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("refreshing {task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
