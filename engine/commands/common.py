@@ -18,6 +18,7 @@ from engine.spec.errors import SpecError
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
+    from state.manager import StateManager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,8 +115,19 @@ def workspace(env: str | None, *, lock_timeout: float = 0.0) -> Workspace:
 
     ws = open_workspace(env_dir(env))
     if lock_timeout > 0:
-        ws = dataclasses.replace(ws, state=ws.state.waiting(lock_timeout))
+        ws = dataclasses.replace(ws, state=waiting_state(ws.state, lock_timeout))
     return ws
+
+
+def waiting_state(state: StateManager, seconds: float) -> StateManager:
+    """`state` whose lock waits up to `seconds` for another run, saying once on stderr
+    that it waits and for whom."""
+    def told(held: Exception) -> None:
+        why = str(held).split("; ", 1)[0]
+        print(f"waiting up to {seconds:g}s (--lock-timeout): {why}", file=sys.stderr,
+              flush=True)
+
+    return state.waiting(seconds, on_wait=told) if seconds > 0 else state
 
 
 def parse_lock_timeout(text: str) -> float:

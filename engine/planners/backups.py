@@ -115,6 +115,7 @@ def _prune(ctx: PlanContext, name: str, policy: BackupPolicy, repo: str,
     result = _retain(ctx, name, policy, entries)
     if result is None:
         return None
+    unsafe = {**ctx.held.get((name, repo), {}), **unsafe}
     if unsafe:
         result = protect(result, {i: r for i, r in unsafe.items()
                                   if i in set(result.removed_ids)})
