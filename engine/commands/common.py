@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
 
 from engine.spec.errors import SpecError
 
@@ -22,8 +22,37 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+class _Console:
+    """A rich Console built (and rich imported) on first use: most runs print plain text."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def rich(self) -> Any:
+        """The rich Console itself (for rich's own classes, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.rich(), name)
+
+
+err: Any = _Console(stderr=True, highlight=False, soft_wrap=True)
+out: Any = _Console(highlight=False, soft_wrap=True)
+_RICH_TERMINAL_ENV = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+
+
+def stderr_is_terminal() -> bool:
+    """`err.is_terminal`, without importing rich when stderr is plainly not a terminal."""
+    if not sys.stderr.isatty() and not any(k in os.environ for k in _RICH_TERMINAL_ENV):
+        return False
+    return bool(err.is_terminal)
 
 def known_errors() -> tuple[type[Exception], ...]:
     """drydock's own errors, each shown as one line (imported when an error is being
@@ -64,7 +93,7 @@ def require_format(fmt: Format, *allowed: Format) -> Format:
 def fail(message: str) -> NoReturn:
     """Print `error: message` on stderr and exit 1 (styled only on a terminal without
     NO_COLOR / --no-color)."""
-    if err.is_terminal and not err.no_color:
+    if stderr_is_terminal() and not err.no_color:
         err.print(f"[bold red]error:[/] {message}", markup=True)
     else:
         print(f"error: {message}", file=sys.stderr)
