@@ -275,7 +275,7 @@ def forget_command(
         timezone=timezone,
         prune=prune,
     )
-    from engine.commands.common import KNOWN_ERRORS
+    from engine.commands.common import known_errors
 
     if series is not None and snapshots is None:
         _prune(request, env, repository or [], auto_approve,
@@ -289,7 +289,7 @@ def forget_command(
 
             loader = series_loader(env)
         result = run_forget(request, now=clock_now(), load_series=loader)
-    except (ForgetError, ClockError, *KNOWN_ERRORS) as exc:
+    except (ForgetError, ClockError, *known_errors()) as exc:
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         raise typer.Exit(1) from None
     if output_format is ForgetFormat.json:
