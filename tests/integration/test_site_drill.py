@@ -116,9 +116,9 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
     estate.declare(Gateway("gw-1", level=3, service=False))
     start(estate)
     package = next((estate.world / "updates").glob("*-0003.zip"))
-    kept = estate.spec.parent / package.name
-    shutil.move(package, kept)
-    # and its replicated copy at the rehearsed site, which a rebuild installs from
+    # only its replicated copy at the rehearsed site goes (the spec's folder keeps it): a
+    # rebuild installs from that copy alone, so the rehearsal must fail as a real
+    # recovery without the primary's folders would
     stored = next(d for d in (estate.world / "dr/backups/.drydock-artifacts").iterdir()
                   if json.loads((d / "manifest.json").read_text())["name"] == package.name)
     aside = estate.spec.parent / "artifact-aside"
@@ -135,7 +135,7 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
                                check=2).stdout)
     assert [d["status"] for d in drift["drills"] if d["drill"] == "site-dr"] == ["failed"]
 
-    shutil.move(kept, package)
+    assert package.is_file()
     shutil.move(aside, stored)
     drydock(estate, "apply", ".", "--auto-approve", env=at(27), check=0)
     assert runs(estate)[-1]["passed"] is True and len(runs(estate)) == 2
