@@ -29,7 +29,8 @@ from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from state.document import StateDocument
 from testkit.builder import build_pack, build_world, sign_in_update_client
-from tests.helpers.world import BASE, DRYDOCK
+from tests.helpers.world import BASE
+from tests.helpers.zygote import cli
 
 T = LocalTransport()
 """The local host, for calls of host-side functions on this machine."""
@@ -133,10 +134,10 @@ class Estate:
             result, stored = apply_plan(ws, made, now, doc=doc, parallelism=4)
         return made, result, stored
 
-    def run(self, *args: str, check: int | None = None) -> subprocess.CompletedProcess[str]:
-        """The real drydock CLI in a child process, in the spec folder."""
-        proc = subprocess.run([*DRYDOCK, *args], cwd=self.spec, capture_output=True, text=True,
-                              env={**os.environ, **CHILD_ENV}, timeout=300)
+    def run(self, *args: str, check: int | None = None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """The real drydock CLI in a child process, in the spec folder (forked warm)."""
+        proc = cli(list(args), cwd=self.spec, env={**os.environ, **CHILD_ENV, **(env or {})})
         if check is not None and proc.returncode != check:
             raise AssertionError(f"drydock {' '.join(args)} exited {proc.returncode}, expected "
                                  f"{check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

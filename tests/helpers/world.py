@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from testkit.builder import build_world, install_home
+from tests.helpers.zygote import cli
 
 DRYDOCK = [sys.executable, "-m", "engine"]
 
@@ -46,9 +47,8 @@ class Env:
 
     def run(self, *args: str, env: dict[str, str] | None = None,
             check: int | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the real drydock CLI in a child process."""
-        proc = subprocess.run([*DRYDOCK, *args], cwd=self.spec, capture_output=True, text=True,
-                              env={**os.environ, **(env or {})}, timeout=300)
+        """Run the real drydock CLI in a child process (forked warm, tests/helpers/zygote.py)."""
+        proc = cli(list(args), cwd=self.spec, env={**os.environ, **(env or {})})
         if check is not None and proc.returncode != check:
             raise AssertionError(f"drydock {' '.join(args)} exited {proc.returncode}, expected "
                                  f"{check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

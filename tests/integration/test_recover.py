@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -19,8 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.servers import (
-    CHILD_ENV,
-    DRYDOCK,
     Estate,
     Gateway,
     home_at_level,
@@ -85,11 +82,7 @@ def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
 def drydock(estate: Estate, *args: str, env: dict[str, str] | None = None,
             check: int) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process, with the clock set by `env`."""
-    proc = subprocess.run([*DRYDOCK, *args], cwd=estate.spec, capture_output=True, text=True,
-                          env={**os.environ, **CHILD_ENV, **(env or {})}, timeout=300)
-    assert proc.returncode == check, f"drydock {' '.join(args)} exited {proc.returncode}\n" \
-        f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    return proc
+    return estate.run(*args, env=env, check=check)
 
 
 def sha(path: Path) -> str:

@@ -19,7 +19,6 @@ from engine.render.text import render_text
 from state.document import from_bytes
 from tests.helpers.servers import (
     CHILD_ENV,
-    DRYDOCK,
     Estate,
     Gateway,
     home_at_level,
@@ -29,6 +28,7 @@ from tests.helpers.servers import (
     server_status,
     tree,
 )
+from tests.helpers.world import DRYDOCK
 
 IMPL = "repository/components/plugins/org.wso2.carbon.apimgt.impl_9.28.116.jar"
 
