@@ -94,6 +94,7 @@ def add_api(path: Path, name: str) -> None:
         con.close()
 
 
+@pytest.mark.slow(11)
 def test_write_spec_then_plan_manages_the_recovered_estate_and_failback_brings_it_home(
         estate: Estate) -> None:
     estate.declare(Gateway("gw-1", level=4, patches=(1, 3)))

@@ -74,6 +74,7 @@ def leftovers(estate: Estate) -> list[str]:
                   if p.name not in ("backups", "apim.db"))
 
 
+@pytest.mark.slow(13)
 def test_a_site_drill_rebuilds_checks_measures_and_leaves_nothing_behind(
         estate: Estate) -> None:
     gateway = Gateway("gw-1", level=3, patches=(1,))
@@ -111,6 +112,7 @@ def test_a_site_drill_rebuilds_checks_measures_and_leaves_nothing_behind(
         "\n\n")[0].lower()
 
 
+@pytest.mark.slow(16)
 def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
         estate: Estate) -> None:
     estate.declare(Gateway("gw-1", level=3, service=False))
