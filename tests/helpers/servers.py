@@ -144,8 +144,9 @@ class Estate:
         return proc
 
     def stop_all(self) -> None:
-        """Stop every server whose home is under the world, killing any that will not stop."""
-        for home in sorted(self.world.glob("primary/opt/*")):
+        """Stop every server whose home is under the world (on any site), killing any that
+        will not stop."""
+        for home in sorted(self.world.glob("*/opt/*")):
             stop_home(home)
 
 

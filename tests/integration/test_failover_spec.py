@@ -10,12 +10,11 @@ import difflib
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.servers import Estate, Gateway, home_at_level, make_estate, stop_home
+from tests.helpers.servers import Estate, Gateway, home_at_level, stop_home
 from tests.helpers.world import seed_apis
 from tests.integration.test_recover import at, drydock, facts, rows
 
@@ -64,18 +63,12 @@ recover:
 
 
 @pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    (made.spec / "env.yaml").write_text(ENV)
-    (made.spec / "data.yaml").write_text(DATA)
-    (made.spec / "recover.yaml").write_text(RECOVER)
-    try:
-        yield made
-    finally:
-        made.stop_all()
-        for home in sorted(made.world.glob("dr/opt/*")):
-            stop_home(home)
+def estate(estate: Estate) -> Estate:
+    """The estate of tests/integration/conftest.py with this module's spec files."""
+    (estate.spec / "env.yaml").write_text(ENV)
+    (estate.spec / "data.yaml").write_text(DATA)
+    (estate.spec / "recover.yaml").write_text(RECOVER)
+    return estate
 
 
 def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:

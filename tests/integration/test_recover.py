@@ -10,8 +10,6 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,9 +19,7 @@ from tests.helpers.servers import (
     Estate,
     Gateway,
     home_at_level,
-    make_estate,
     server_status,
-    stop_home,
 )
 from tests.helpers.world import seed_apis
 
@@ -66,17 +62,10 @@ def at(hours: float) -> dict[str, str]:
 
 
 @pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    (made.spec / "env.yaml").write_text(BASE)
-    try:
-        yield made
-    finally:
-        made.stop_all()
-        for home in sorted(made.world.glob("dr/opt/*")):
-            stop_home(home)
+def estate(estate: Estate) -> Estate:
+    """The estate of tests/integration/conftest.py with two sites and their hosts."""
+    (estate.spec / "env.yaml").write_text(BASE)
+    return estate
 
 
 def drydock(estate: Estate, *args: str, env: dict[str, str] | None = None,
