@@ -28,8 +28,8 @@ from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from state.document import StateDocument
-from testkit.builder import build_pack, build_world, sign_in_update_client
-from tests.helpers.world import BASE
+from testkit.builder import build_pack, sign_in_update_client
+from tests.helpers.world import BASE, world_copy
 from tests.helpers.zygote import cli
 
 T = LocalTransport()
@@ -155,7 +155,7 @@ def make_estate(root: Path, *, name: str = "t") -> Estate:
     spec = root / "spec"
     world = spec / "world"
     (spec / "templates").mkdir(parents=True)
-    build_world(world)
+    world_copy(world)
     (spec / "env.yaml").write_text(BASE.format(env=name))
     (spec / "templates" / "deployment.toml.j2").write_text(TEMPLATE)
     estate = Estate(spec=spec, world=world)
