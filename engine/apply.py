@@ -164,9 +164,12 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
     ready = deque(a.id for a in plan.actions if not waiting[a.id])
     running: dict[Future, str] = {}
     interrupted = False
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    width = max(1, parallelism)
+    with ThreadPoolExecutor(max_workers=width) as pool:
         while (ready and not interrupted) or running:
-            while ready and not interrupted:
+            # Submit no more than can run: `wait` costs O(futures given), so handing the
+            # pool every ready action at once made a wide plan quadratic.
+            while ready and not interrupted and len(running) < width:
                 node = ready.popleft()
                 action = walk.actions[node]
                 walk.callbacks.on_start(action)

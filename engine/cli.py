@@ -56,6 +56,8 @@ COMMANDS: dict[str, Lazy] = {
                       "Count snapshots and bytes per repository and series."),
         "check": Lazy("engine.commands.snapshots:check",
                       "Check whole repositories: manifests, parts, orphans."),
+        "artifacts": Lazy("engine.commands.artifacts:artifacts",
+                          "List the packs, updates and patches replicated per repository."),
     }),
 }
 

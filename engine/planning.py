@@ -27,7 +27,12 @@ from engine.planners.base import PlanningError
 from engine.planners.drills import desired_drills, plan_drills
 from engine.planners.refresh_only import accepted_records, refresh_only_warning
 from engine.planners.server import SERVICE_DIFF
-from engine.planners.site_drills import Rehearsal, desired_site_drills, plan_site_drills
+from engine.planners.site_drills import (
+    Rehearsal,
+    desired_site_drills,
+    plan_site_drills,
+    rehearsed_snapshots,
+)
 from engine.spec.loader import LoadedSpec
 from engine.targeting import TargetError, resolve_targets, selected, targeting_warning
 from state.document import StateDocument
@@ -135,6 +140,7 @@ def make_plan(
         recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
         recorded_data={a: dict(r.data) for a, r in doc.resources.items()},
         desired=dict(desired), observed=dict(observed or {}), interrupted=interrupted,
+        held=rehearsed_snapshots(rehearsals or {}),
     )
     actions: list[Action] = []
     by_address: dict[str, list[Action]] = {}

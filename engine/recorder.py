@@ -3,7 +3,8 @@
 A resource's record is replaced when all of its actions succeeded; outcome data of
 actions (catalogs, drill runs) is merged even when a later action of the resource failed;
 `ALSO` data lands in other resources' records at once. The document is written every few
-seconds while work is recorded and once at the end, never once per action.
+seconds while work is recorded (less often as it grows: see SAVE_SHARE) and once at the
+end, never once per action.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from state.document import AppliedInfo, ResourceRecord, StateDocument
 from state.manager import StateManager
 
 SAVE_EVERY_SECONDS = 5.0
+SAVE_SHARE = 0.1
+"""At most this share of an apply's time goes to rewriting the state document while it
+runs: the interval between saves grows with the cost of the last one, so a run of n
+actions rewrites its O(n) document O(1) times per unit of work, never O(n) times (the
+journal keeps every result durable in between)."""
 _RESOURCE = re.compile(r"^[a-z][a-z0-9_-]*\.[^.]")
 
 
@@ -50,6 +56,7 @@ class StateRecorder:
         self.data: dict[str, dict] = {}
         self.prints: dict[str, dict] = {}
         self.last_save = time.monotonic()
+        self.save_cost = 0.0
         self.dirty = False
 
     def outcome(self, action: Action, outcome: ActionOutcome) -> None:
@@ -91,8 +98,13 @@ class StateRecorder:
             self.remaining[report.address] -= 1
             if self.remaining[report.address] == 0:
                 self._record(report.address)
-            if self.dirty and time.monotonic() - self.last_save > SAVE_EVERY_SECONDS:
+            if self.dirty and time.monotonic() - self.last_save > self.interval():
                 self.save(final=False)
+
+    def interval(self) -> float:
+        """Seconds between saves while the apply runs: 5, or more once a save costs more
+        than SAVE_SHARE of that."""
+        return max(SAVE_EVERY_SECONDS, self.save_cost / SAVE_SHARE)
 
     def _record(self, address: str) -> None:
         if not _RESOURCE.match(address):
@@ -131,7 +143,9 @@ class StateRecorder:
             plan_id=self.plan.id, who=f"{getpass.getuser()}@{socket.gethostname()}",
             when=self.now, summary=summary or ("in progress" if not final else ""),
         )
+        started = time.monotonic()
         new = self.doc.model_copy(update={"applied": applied, "resources": dict(self.resources)})
         self.doc = self.state.write(new, expect=self.doc)
         self.last_save = time.monotonic()
+        self.save_cost = self.last_save - started
         self.dirty = False

@@ -18,6 +18,7 @@ from state.errors import (
     StateLineageError,
 )
 from state.lock import Locker, LockInfo
+from state.lockwait import OnWait
 
 HISTORY_SUFFIX = ".history/"
 
@@ -52,6 +53,7 @@ class StateManager:
         environment: str,
         keep_versions: int = 20,
         lock_timeout: float = 0.0,
+        on_wait: OnWait | None = None,
     ) -> None:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
@@ -61,12 +63,14 @@ class StateManager:
         self._environment = environment
         self._keep = keep_versions
         self._lock_timeout = lock_timeout
+        self._on_wait = on_wait
 
-    def waiting(self, lock_timeout: float) -> StateManager:
-        """The same state whose `lock()` waits up to `lock_timeout` seconds for the lock."""
+    def waiting(self, lock_timeout: float, on_wait: OnWait | None = None) -> StateManager:
+        """The same state whose `lock()` waits up to `lock_timeout` seconds for the lock,
+        telling `on_wait` once when it has to wait."""
         return StateManager(self._store, self._locker, key=self._key,
                             environment=self._environment, keep_versions=self._keep,
-                            lock_timeout=lock_timeout)
+                            lock_timeout=lock_timeout, on_wait=on_wait)
 
     @property
     def locker(self) -> Locker:
@@ -89,7 +93,7 @@ class StateManager:
         from state.lockwait import acquire_waiting
 
         wait = self._lock_timeout if timeout is None else timeout
-        info = acquire_waiting(self._locker, operation, wait)
+        info = acquire_waiting(self._locker, operation, wait, on_wait=self._on_wait)
         try:
             yield info
         finally:

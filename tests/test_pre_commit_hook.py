@@ -43,4 +43,4 @@ def test_the_entry_with_changed_files_fails_on_a_broken_spec(tmp_path: Path) -> 
     bad = subprocess.run([*run, str(env.spec / "servers.yaml")], capture_output=True,
                          text=True, check=False)
     assert bad.returncode == 1
-    assert "servers.yaml:2:" in bad.stderr
+    assert "servers.yaml:2:" in bad.stdout and "error: 2 problem(s)" in bad.stderr

@@ -12,6 +12,7 @@ import typer
 from engine.apply import ApplyResult
 from engine.commands.common import (
     Format,
+    LockTimeout,
     err,
     fail,
     guarded,
@@ -79,6 +80,7 @@ def list_(
         "--rebuild", help="Read the repositories instead of the state's cache, and re-cache.")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """List snapshots, oldest first.
 
@@ -87,7 +89,7 @@ def list_(
       drydock backups list apim-db --rebuild --format json    (state lost: repositories only)
     """
     require_format(fmt, Format.text, Format.json)
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     if rebuild_:
         cats, doc = _rebuild(ws)
     else:
@@ -152,6 +154,7 @@ def verify(
     repository: Annotated[str | None, typer.Option(
         "--repository", help="Only the copy in this repository.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Re-hash every part of a snapshot in every repository holding it; exit 1 if damaged.
 
@@ -160,7 +163,7 @@ def verify(
       drydock backups verify 20261125T020000Z-3f9a1c --format json
     """
     require_format(fmt, Format.text, Format.json)
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     series, repos = find_series(read_catalogs(ws), snapshot)
     if repository is not None:
         if repository not in repos:
@@ -185,8 +188,8 @@ def verify(
         raise typer.Exit(1)
 
 
-def _pin(env: str | None, snapshot: str, *, pinned: bool) -> str:
-    ws = workspace(env)
+def _pin(env: str | None, snapshot: str, *, pinned: bool, lock_timeout: float) -> str:
+    ws = workspace(env, lock_timeout=lock_timeout)
     series, _repos = find_series(catalogs(ws.state.read()) or read_catalogs(ws), snapshot)
     _plan, result, _stored = run_planned(
         ws, f"{'pin' if pinned else 'unpin'} {snapshot}",
@@ -201,10 +204,10 @@ def _pin(env: str | None, snapshot: str, *, pinned: bool) -> str:
 @guarded
 def pin(snapshot: str, env: EnvOpt = None,
         fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-        ) -> None:
+        lock_timeout: LockTimeout = 0.0) -> None:
     """Protect a snapshot from retention.  Example: drydock backups pin 20261125T…"""
     require_format(fmt, Format.text, Format.json)
-    series = _pin(env, snapshot, pinned=True)
+    series = _pin(env, snapshot, pinned=True, lock_timeout=lock_timeout)
     if fmt is Format.json:
         print_json({"snapshot": snapshot, "series": series, "pinned": True})
         return
@@ -215,10 +218,10 @@ def pin(snapshot: str, env: EnvOpt = None,
 @guarded
 def unpin(snapshot: str, env: EnvOpt = None,
           fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
-          ) -> None:
+          lock_timeout: LockTimeout = 0.0) -> None:
     """Let retention consider a pinned snapshot again."""
     require_format(fmt, Format.text, Format.json)
-    series = _pin(env, snapshot, pinned=False)
+    series = _pin(env, snapshot, pinned=False, lock_timeout=lock_timeout)
     if fmt is Format.json:
         print_json({"snapshot": snapshot, "series": series, "pinned": False})
         return

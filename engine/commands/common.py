@@ -4,38 +4,73 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
 
-from engine.clock import ClockError
-from engine.contracts.queries import QueryFailed
-from engine.desired.servers import DesiredStateError
-from engine.operations.catalog import CatalogError
-from engine.operations.plan_apply import StalePlanError
-from engine.planners.assemble import PlanError
-from engine.planners.recover import RecoverError
-from engine.planners.restore.common import RestoreError
-from engine.secrets import SecretError
 from engine.spec.errors import SpecError
-from engine.workspace import Workspace
-from state.errors import StateError
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+    from state.manager import StateManager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+class _Console:
+    """A rich Console built (and rich imported) on first use: most runs print plain text."""
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (
-    SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
-    SecretError, RestoreError, RecoverError, CatalogError, QueryFailed,
-)
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def rich(self) -> Any:
+        """The rich Console itself (for rich's own classes, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.rich(), name)
+
+
+err: Any = _Console(stderr=True, highlight=False, soft_wrap=True)
+out: Any = _Console(highlight=False, soft_wrap=True)
+_RICH_TERMINAL_ENV = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+
+
+def stderr_is_terminal() -> bool:
+    """`err.is_terminal`, without importing rich when stderr is plainly not a terminal."""
+    if not sys.stderr.isatty() and not any(k in os.environ for k in _RICH_TERMINAL_ENV):
+        return False
+    return bool(err.is_terminal)
+
+def known_errors() -> tuple[type[Exception], ...]:
+    """drydock's own errors, each shown as one line (imported when an error is being
+    handled: a command that never fails this way never imports the planners behind
+    them)."""
+    from engine.clock import ClockError
+    from engine.contracts.queries import QueryFailed
+    from engine.desired.servers import DesiredStateError
+    from engine.operations.catalog import CatalogError
+    from engine.operations.plan_apply import StalePlanError
+    from engine.planners.assemble import PlanError
+    from engine.planners.recover import RecoverError
+    from engine.planners.restore.common import RestoreError
+    from engine.secrets import SecretError
+    from state.errors import StateError
+
+    return (SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
+            SecretError, RestoreError, RecoverError, CatalogError, QueryFailed)
 
 
 class Format(StrEnum):
@@ -58,7 +93,7 @@ def require_format(fmt: Format, *allowed: Format) -> Format:
 def fail(message: str) -> NoReturn:
     """Print `error: message` on stderr and exit 1 (styled only on a terminal without
     NO_COLOR / --no-color)."""
-    if err.is_terminal and not err.no_color:
+    if stderr_is_terminal() and not err.no_color:
         err.print(f"[bold red]error:[/] {message}", markup=True)
     else:
         print(f"error: {message}", file=sys.stderr)
@@ -78,8 +113,10 @@ def guarded(func: F) -> F:
             print(f"error: {len(exc.issues)} problem(s) in the spec; fix them and run "
                   "'drydock validate' again", file=sys.stderr)
             raise typer.Exit(1) from None
-        except KNOWN_ERRORS as exc:
-            fail(str(exc))
+        except Exception as exc:
+            if isinstance(exc, known_errors()):
+                fail(str(exc))
+            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -107,8 +144,19 @@ def workspace(env: str | None, *, lock_timeout: float = 0.0) -> Workspace:
 
     ws = open_workspace(env_dir(env))
     if lock_timeout > 0:
-        ws = dataclasses.replace(ws, state=ws.state.waiting(lock_timeout))
+        ws = dataclasses.replace(ws, state=waiting_state(ws.state, lock_timeout))
     return ws
+
+
+def waiting_state(state: StateManager, seconds: float) -> StateManager:
+    """`state` whose lock waits up to `seconds` for another run, saying once on stderr
+    that it waits and for whom."""
+    def told(held: Exception) -> None:
+        why = str(held).split("; ", 1)[0]
+        print(f"waiting up to {seconds:g}s (--lock-timeout): {why}", file=sys.stderr,
+              flush=True)
+
+    return state.waiting(seconds, on_wait=told) if seconds > 0 else state
 
 
 def parse_lock_timeout(text: str) -> float:

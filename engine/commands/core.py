@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from time import monotonic
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,14 +24,13 @@ from engine.commands.common import (
     workspace,
 )
 from engine.commands.progress import refresh_progress
-from engine.commands.reviewed import report, run_planned
 from engine.contracts.models import Plan
 from engine.operations.plan_apply import plan_workspace
-from engine.render.graphs import render_dot, render_mermaid
-from engine.render.markdown import render_markdown
-from engine.render.metrics import CommandRun
 from engine.render.text import render_text
-from state.document import StateDocument
+
+if TYPE_CHECKING:
+    from engine.render.metrics import CommandRun
+    from state.document import StateDocument
 
 EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
 
@@ -60,6 +59,8 @@ def _render(plan: Plan, fmt: Format) -> None:
     if fmt is Format.json:
         print_json(plan)
     elif fmt is Format.markdown:
+        from engine.render.markdown import render_markdown
+
         print_text(render_markdown(plan))
     else:
         print_text(render_text(plan))
@@ -118,6 +119,8 @@ def plan(
         write_atomic(out, made.model_dump_json(indent=2).encode() + b"\n", mode=0o600)
         err.print(f"plan saved to {out}; apply it with: drydock apply {out}")
     if fmt is Format.markdown:
+        from engine.render.markdown import render_markdown
+
         hint = full_plan_url or (f"in {out} (`drydock show {out}`)" if out else "")
         print_text(render_markdown(made, spec_diff=changed, full_plan_hint=hint))
     elif changed is None:
@@ -171,6 +174,7 @@ def apply(
       drydock apply plan.json --env specs/demo   (apply a saved plan; refused when stale)
       drydock apply plan.json --env specs/prod --format json > apply-result.json
     """
+    from engine.commands.reviewed import report, run_planned
     from engine.gitinfo import DirtySpecError, GitError, recorded_git, require_committed
 
     path = Path(target) if target else Path.cwd()
@@ -243,7 +247,7 @@ def graph(
       drydock graph specs/demo | dot -Tsvg > plan.svg
       drydock graph plan.json --format mermaid
     """
-    from engine.render.graphs import graph_document
+    from engine.render.graphs import graph_document, render_dot, render_mermaid
 
     if fmt not in ("dot", "mermaid", "json"):
         fail(f"unknown graph format {fmt!r}; use dot, mermaid or json")
@@ -321,6 +325,8 @@ def drift(
 def _runs(doc: StateDocument, when: datetime, started: float) -> list[CommandRun]:
     """This drift run (it got this far: a success) and the last apply the state records."""
     from engine.planners.restore.last_good import succeeded
+    from engine.render.metrics import CommandRun
+
     runs = [CommandRun(command="drift", finished=when, success=True,
                        duration_seconds=round(monotonic() - started, 3))]
     applied = doc.applied

@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from engine.clock import now as clock_now
+from engine.commands.demo_evidence import drill_run_lines, post_change_lines
 from engine.commands.demo_steps import Run, banner
 from engine.spec.loader import LoadedSpec
 from engine.wiring import demo_world
@@ -83,7 +84,12 @@ def _rehearse(where: str, spec: LoadedSpec, run: Run, when: datetime) -> None:
     with _clock_at(when.isoformat()):
         run(["plan", where], 0)
         run(["apply", where, "--auto-approve"], 0)
-    print(f"  left at the DR site after the rehearsal: {_left_at(dr)}")
+    print("  the rehearsal as the state records it:")
+    print("\n".join(drill_run_lines(spec, "site-dr")))
+    scratch = dr / ".rehearsal"
+    print(f"  left at the DR site after the rehearsal: {_left_at(dr)}"
+          + (f" (and {scratch.name}: NOT torn down)" if scratch.exists() else
+             " (the scratch roots under .rehearsal are gone)"))
 
 
 def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
@@ -110,6 +116,12 @@ def run_disaster(where: str, spec: LoadedSpec, run: Run) -> None:
         with _clock_at(day.isoformat()):
             run(["apply", where, "--auto-approve"], 0)
             run(["backups", "list", "--env", where], 0)
+        print("  each gateway's series at the DR site holds a snapshot taken right after its "
+              "change was applied (a `-post-` id), not only before it:")
+        print("\n".join(post_change_lines(spec, "dr-vault")))
+        print("  and beside them, content-addressed, every archive those homes were built "
+              "from, so a rebuild at the DR site never reads the primary's folders:")
+        run(["backups", "artifacts", "--env", where, "--repository", "dr-vault"], 0)
         _rehearse(where, spec, run, day + timedelta(hours=1))
         banner("Disaster 3/5. The primary site is lost: its servers, its database and its "
                "backup repository")

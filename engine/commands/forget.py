@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.clock import ClockError
 from engine.clock import now as clock_now
+from engine.commands.common import LockTimeout
 from engine.commands.forget_file import ForgetError, load_snapshot_file
 from engine.commands.forget_render import forget_report, render_text
 from engine.retention import apply_policy
@@ -173,7 +174,7 @@ def has_rules(request: ForgetRequest) -> bool:
 
 
 def _prune(request: ForgetRequest, env: str | None, repositories: list[str],
-           auto_approve: bool, as_json: bool) -> None:
+           auto_approve: bool, as_json: bool, lock_timeout: float) -> None:
     from engine.commands.common import guarded
     from engine.commands.forget_prune import prune_series
 
@@ -186,7 +187,8 @@ def _prune(request: ForgetRequest, env: str | None, repositories: list[str],
             raise typer.Exit(1) from None
         assert request.series is not None
         prune_series(request.series, env=env, keep=keep, zone=zone, repositories=repositories,
-                     auto_approve=auto_approve, as_json=as_json, dry_run=request.dry_run)
+                     auto_approve=auto_approve, as_json=as_json, dry_run=request.dry_run,
+                     lock_timeout=lock_timeout)
 
     guarded(run)()
 
@@ -242,6 +244,7 @@ def forget_command(
     repository: Annotated[list[str] | None, typer.Option(
         "--repository", help="Only this repository of the series (repeatable).")] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask.")] = False,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Show which snapshots a keep policy keeps and removes, and why; without --dry-run,
     delete them (the policy's own rules unless --keep-* are given).
@@ -272,11 +275,11 @@ def forget_command(
         timezone=timezone,
         prune=prune,
     )
-    from engine.commands.common import KNOWN_ERRORS
+    from engine.commands.common import known_errors
 
     if series is not None and snapshots is None:
         _prune(request, env, repository or [], auto_approve,
-               output_format is ForgetFormat.json)
+               output_format is ForgetFormat.json, lock_timeout)
         return
 
     try:
@@ -286,7 +289,7 @@ def forget_command(
 
             loader = series_loader(env)
         result = run_forget(request, now=clock_now(), load_series=loader)
-    except (ForgetError, ClockError, *KNOWN_ERRORS) as exc:
+    except (ForgetError, ClockError, *known_errors()) as exc:
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         raise typer.Exit(1) from None
     if output_format is ForgetFormat.json:

@@ -26,7 +26,7 @@ from state.document import StateDocument
 
 def prune_series(series: str, *, env: str | None, keep: KeepPolicy | None,
                  zone: tzinfo | None, repositories: Sequence[str], auto_approve: bool,
-                 as_json: bool, dry_run: bool = False) -> None:
+                 as_json: bool, dry_run: bool = False, lock_timeout: float = 0.0) -> None:
     """Decide, show, confirm (unless `auto_approve`) and delete; report on stdout.
     With `dry_run` only decide and show (no lock, nothing deleted).
 
@@ -38,7 +38,7 @@ def prune_series(series: str, *, env: str | None, keep: KeepPolicy | None,
     if as_json and not auto_approve:
         fail("--format json needs --auto-approve: the question would mix into the JSON; "
              "review with --dry-run first")
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     decided: list[ForgetPlan] = []
 
     def make(doc: StateDocument, when: datetime) -> Plan:

@@ -1,4 +1,5 @@
-"""Apply progress on stderr: a rich progress bar on a terminal, plain lines elsewhere."""
+"""Apply progress on stderr: a rich progress bar on a terminal, plain lines elsewhere
+(rich's progress bar is imported only on a terminal)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from engine.apply import ActionReport, Callbacks
-from engine.commands.common import err
+from engine.commands.common import err, stderr_is_terminal
 from engine.contracts.models import Action
 
 MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
@@ -18,9 +17,17 @@ MARKS = {"ok": "✓", "failed": "✗", "skipped": "-"}
 @contextmanager
 def apply_progress(total: int) -> Iterator[Callbacks]:
     """Callbacks that show each action's start and result while an apply runs."""
-    if err.is_terminal:
+    if stderr_is_terminal():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=False) as bar:
+                      TimeElapsedColumn(), console=err.rich(), transient=False) as bar:
             task = bar.add_task("applying", total=total)
 
             def on_report(r: ActionReport) -> None:
@@ -47,11 +54,13 @@ def apply_progress(total: int) -> Iterator[Callbacks]:
 @contextmanager
 def refresh_progress() -> Iterator[Callable[[str, int], None]]:
     """A callback showing refresh progress as a bar on a terminal; silent elsewhere."""
-    if not err.is_terminal:
+    if not stderr_is_terminal():
         yield lambda _address, _total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("refreshing {task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err.rich(),
                   transient=True) as bar:
         task = bar.add_task("", total=None)
 
@@ -64,7 +73,7 @@ def refresh_progress() -> Iterator[Callable[[str, int], None]]:
 @contextmanager
 def status(text: str) -> Iterator[None]:
     """A spinner with `text` on stderr while a long read runs (a terminal only)."""
-    if not err.is_terminal:
+    if not stderr_is_terminal():
         yield
         return
     with err.status(text):

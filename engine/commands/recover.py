@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.commands.common import Format, err, fail, guarded, print_json, print_text
+from engine.commands.common import (
+    Format,
+    LockTimeout,
+    err,
+    fail,
+    guarded,
+    print_json,
+    print_text,
+)
 from engine.commands.common import workspace as open_env
 from engine.commands.reviewed import run_planned
 from engine.commands.spec_write import write_spec_edits
@@ -69,6 +77,7 @@ def recover(
     write_spec: Annotated[bool, typer.Option(
         "--write-spec", help="Once the recovery completed, rewrite the spec files (comments "
         "kept) for the new placement and the failback mapping.")] = False,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Rebuild the environment at SITE from the snapshots in SITE's repositories only.
 
@@ -90,7 +99,7 @@ def recover(
       drydock recover --site dr --env specs/prod --write-spec
       drydock recover --site primary --env specs/prod      (the failback)
     """
-    ws = open_env(env)
+    ws = open_env(env, lock_timeout=lock_timeout)
     scope = recovery_scope(ws.spec, site)
     text = fmt is not Format.json
     clock = {"start": 0.0}

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from engine.commands.common import Format, guarded, require_format, workspace
+from engine.commands.common import Format, LockTimeout, guarded, require_format, workspace
 from engine.commands.reviewed import report, run_planned, show_on_stderr, show_text
 from engine.contracts.models import Plan
 from engine.operations.restore import RestoreRequest, plan_restore
@@ -49,6 +49,7 @@ def restore(
     fmt: Annotated[Format, typer.Option(
         "--format", help="text, or json: the plan goes to stderr and the result of every "
                          "action to stdout.")] = Format.text,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Restore from a snapshot, a change backup, or the last good state (plan, then apply).
 
@@ -64,7 +65,7 @@ def restore(
     request = RestoreRequest(source=source, to=to, last_good=last_good, only=only,
                              from_repository=from_, serial=serial,
                              include=tuple(include or ()), exclude=tuple(exclude or ()))
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
 
     def make(doc: StateDocument, when: datetime) -> Plan:
         planned = plan_restore(ws, request, doc, when)

@@ -9,6 +9,7 @@ import typer
 from engine.clock import now as clock_now
 from engine.commands.common import (
     Format,
+    LockTimeout,
     err,
     fail,
     guarded,
@@ -50,10 +51,11 @@ def show(address: str, env: EnvOpt = None) -> None:
 
 @app.command()
 @guarded
-def rm(address: str, env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
+def rm(address: str, env: EnvOpt = None, fmt: FmtOpt = Format.text,
+       lock_timeout: LockTimeout = 0.0) -> None:
     """Forget a resource without touching the world.  Example: drydock state rm server.old"""
     require_format(fmt, Format.text, Format.json)
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     with ws.state.lock("state rm"):
         doc = ws.state.read()
         if address not in doc.resources:
@@ -92,13 +94,14 @@ def history(env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
 
 @app.command()
 @guarded
-def rollback(serial: int, env: EnvOpt = None, fmt: FmtOpt = Format.text) -> None:
+def rollback(serial: int, env: EnvOpt = None, fmt: FmtOpt = Format.text,
+             lock_timeout: LockTimeout = 0.0) -> None:
     """Make an earlier version current again (recorded as a new serial).
 
     Example: drydock state rollback 7 --env specs/demo
     """
     require_format(fmt, Format.text, Format.json)
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     with ws.state.lock("state rollback"):
         applied = AppliedInfo(who=_who(), when=clock_now(), summary=f"rollback to {serial}")
         new = ws.state.rollback(serial, applied=applied)

@@ -15,7 +15,15 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from engine.commands.common import err, fail, guarded, print_text, workspace
+from engine.commands.common import (
+    LockTimeout,
+    err,
+    fail,
+    guarded,
+    print_text,
+    waiting_state,
+    workspace,
+)
 from engine.spec.models import StateConfig
 from engine.workspace import open_state
 from state.migrate import migrate_state
@@ -65,6 +73,7 @@ def migrate(
                                     "s3://BUCKET/KEY?region=R, local:PATH or a state block.")],
     env: Annotated[str | None, typer.Option("--env", help="Environment folder (default: .)")
                    ] = None,
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Move the state and its whole history to another backend, both locks held.
 
@@ -73,13 +82,13 @@ def migrate(
 
     Example: drydock state migrate --to 's3://ops-state/prod.json?region=eu-west-1'
     """
-    ws = workspace(env)
+    ws = workspace(env, lock_timeout=lock_timeout)
     try:
         cfg = parse_backend(to)
         dest, _journal = open_state(ws.spec, cfg)
     except ValueError as exc:
         fail(str(exc))
-    done = migrate_state(ws.state, dest)
+    done = migrate_state(ws.state, waiting_state(dest, lock_timeout))
     if not done.written:
         err.print(f"state {done.destination} already holds serial {done.serial} of lineage "
                   f"{done.lineage}; nothing written")

@@ -103,7 +103,8 @@ def validate(
 ) -> None:
     """Check environments' specs; every problem is printed as FILE:LINE:COL: message.
 
-    Exit 1 when any problem is found.
+    Every format writes its results (the problems, or each folder's verdict) on stdout and
+    any advice on stderr; exit 1 when any problem is found.
 
     Examples:
       drydock validate specs/demo
@@ -123,9 +124,9 @@ def validate(
             if not r.problems:
                 print(r.summary, file=sys.stderr)
     else:
-        for r in results:  # a verdict is a result (stdout); problems are errors (stderr)
+        for r in results:  # verdicts and problems are results (stdout); the advice is a log
             for p in r.problems:
-                print(one_line(f"{p.file}:{p.line}:{p.col}: {p.message}"), file=sys.stderr)
+                print(one_line(f"{p.file}:{p.line}:{p.col}: {p.message}"))
             if r.problems:
                 print(f"error: {len(r.problems)} problem(s) in {r.folder}; fix them and run "
                       "'drydock validate' again", file=sys.stderr)

@@ -131,8 +131,9 @@ class Registry:
                 if type_ in self._by_type:
                     raise ValueError(f"two providers claim action type {type_!r}")
                 self._by_type[type_] = provider
+            serves = getattr(provider, "serves", None)  # a stand-in declares its ports
             for port in PORTS:
-                if isinstance(provider, port):
+                if port in serves if serves is not None else isinstance(provider, port):
                     if port in self._ports:
                         raise ValueError(f"two providers serve the query port {port.__name__}")
                     self._ports[port] = provider

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from engine import killpoints
 from engine.apply import ApplyResult, Callbacks, execute
@@ -11,7 +12,6 @@ from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
 from engine.gitinfo import git_info
 from engine.operations.ids import new_id
-from engine.operations.site_drills import rehearsals
 from engine.planning import make_plan
 from engine.recorder import StateRecorder
 from engine.refresh import refresh
@@ -20,6 +20,9 @@ from engine.workspace import Workspace
 from state import fingerprint_cache
 from state.document import StateDocument
 from state.journal import Journal, JournalIntent
+
+if TYPE_CHECKING:
+    from engine.planners.site_drills import Rehearsal
 
 
 class StalePlanError(ValueError):
@@ -99,10 +102,20 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                          targets=targets, warnings=warnings, refresh_only=refresh_only,
                          interrupted=frozenset(i.action_id for i in unfinished),
                          stopped=stopped,
-                         rehearsals=rehearsals(ws, doc, now)
+                         rehearsals=_rehearsals(ws, doc, now)
                          if do_refresh and not refresh_only else None)
     finally:
         ws.registry.close()  # the refresh's host connections
+
+
+def _rehearsals(ws: Workspace, doc: StateDocument, now: datetime) -> dict[str, Rehearsal]:
+    """The due site drills' rehearsals; recovery planning is imported only when the spec
+    declares a site drill."""
+    if not any(d.site is not None for d in ws.spec.env.drills.values()):
+        return {}
+    from engine.operations.site_drills import rehearsals
+
+    return rehearsals(ws, doc, now)
 
 
 def check_fresh(plan: Plan, doc: StateDocument, spec_digest: str) -> None:

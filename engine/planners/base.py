@@ -27,6 +27,9 @@ class PlanContext:
     observed: dict[str, ObservedResource] = field(default_factory=dict)
     interrupted: frozenset[str] = frozenset()
     """Ids of actions an earlier, crashed apply started and never finished (the journal)."""
+    held: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """Per (series, repository), snapshots this plan itself reads there (a site drill
+    rehearses them) -> why: its prunes keep them whatever retention says."""
 
 
 class Chain:

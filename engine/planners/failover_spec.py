@@ -9,7 +9,9 @@ way back:
   S's first repository) and copies to the lost one, so when that site is back it gets
   the data that changed meanwhile;
 - `recover.<lost site>` is the inverse mapping (taking-over host → lost host, replacement
-  → lost database, from the lost site's repositories): the failback.
+  → lost database, from the lost site's repositories) with `failback: true`: the way
+  back, which takes a final backup here first and stops the servers here at its end
+  (written after a failback, the mapping is a disaster's again, without it).
 Edits are grouped by the spec file that holds each key, for `engine.spec.rewrite`.
 """
 
@@ -110,7 +112,10 @@ def _inverse(c: _Collect, scope: RecoveryScope, lost: set[str], moved: set[str])
                            "hosts or databases onto one, so the way back is not one mapping")
         return
     repos = sorted(moved) or sorted(n for n, r in env.repositories.items() if r.site == site)
-    c.set(("recover", site), {"hosts": hosts, "databases": dbs, "repositories": repos},
+    back: dict[str, object] = {"hosts": hosts, "databases": dbs, "repositories": repos}
+    if not mapping.failback:  # the way back leaves this site running: see recover_failback
+        back["failback"] = True
+    c.set(("recover", site), back,
           f"recover.{site} plans the failback: hosts "
           f"{', '.join(f'{a} → {b}' for a, b in hosts.items()) or 'none'}, databases "
           f"{', '.join(f'{a} → {b}' for a, b in dbs.items()) or 'none'}, from "

@@ -10,7 +10,9 @@ snapshot records, restore its runtime data (conf, deployments, keystores, tenant
 that snapshot, then start and health-check it once the databases are back. Each lost
 database is restored into its replacement from the newest snapshot that verifies; an
 RDS database's snapshot (in the site's `type: aws` repository) is restored into a NEW
-instance named by its `engine: rds` replacement, in that repository's region.
+instance named by its `engine: rds` replacement, in that repository's region. A
+failback (`failback: true`) restores final snapshots it takes first at the site it
+leaves, whose servers it stops at the end (`engine.planners.recover_failback`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from engine.desired import build_desired
 from engine.desired.data import database_attributes
 from engine.planners.assemble import assemble_plan
 from engine.planners.recover_ec2 import Ec2RecoverError, Launch, after_launches, plan_launches
+from engine.planners.recover_failback import (
+    FinalBackups,
+    plan_final_backups,
+    plan_stops_left,
+    wait_for_final,
+)
 from engine.planners.recover_server import ServerSource, plan_server_rebuild
 from engine.planners.recover_state import newer_in_state
 from engine.spec.data import RdsDatabase
@@ -219,6 +227,10 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
     records: list[RecordUpdate] = []
     points: list[RecoveryPoint] = []
     missing: list[str] = []
+    failback = spec.env.recover[scope.site].failback
+    final = plan_final_backups(spec, scope.policies, scope.repositories, chosen,
+                               plan_id=plan_id, now=now) if failback else FinalBackups()
+    chosen = {**chosen, **final.snapshots}
     for item in scope.databases:
         db_actions, change, record, point = _database(spec, item, chosen, now)
         if change is None:
@@ -276,12 +288,16 @@ def plan_recover(spec: LoadedSpec, doc: StateDocument, scope: RecoveryScope,
                                     attributes=attrs))
     actions = after_launches(actions, launches,
                              {f"server.{s.server}": s.new_host for s in scope.servers})
+    if failback:
+        actions = [*final.actions, *wait_for_final(actions, final), *plan_stops_left(
+            spec, [(s.server, s.lost_host) for s in scope.servers], actions)]
     if not actions:
         raise RecoverError(f"nothing to recover at site {scope.site}: no server on a mapped "
                            "host and no database with a snapshot there")
-    newer = newer_in_state(doc, site=scope.site, repositories=scope.repositories,
-                           servers=[(s.server, s.policies) for s in scope.servers],
-                           policies=scope.policies, chosen=chosen, digests=digests)
+    newer = [] if failback else newer_in_state(
+        doc, site=scope.site, repositories=scope.repositories,
+        servers=[(s.server, s.policies) for s in scope.servers], policies=scope.policies,
+        chosen=chosen, digests=digests)
     plan = assemble_plan(spec, doc, actions, plan_id=plan_id, now=now, git=git,
                          changes=changes, records=records, warnings=[*newer, *missing])
     return RecoverPlan(plan=plan, points=tuple(points), missing=tuple(missing),

@@ -43,6 +43,18 @@ class Rehearsal(Frozen):
     problems: tuple[str, ...] = ()
 
 
+def rehearsed_snapshots(rehearsals: Mapping[str, Rehearsal]
+                        ) -> dict[tuple[str, str], dict[str, str]]:
+    """Per (series, repository), the snapshots the due rehearsals restore there -> why the
+    plan keeps them: a prune in the same plan must not delete what its own drill reads."""
+    held: dict[tuple[str, str], dict[str, str]] = {}
+    for name, r in sorted(rehearsals.items()):
+        for p in r.points:
+            held.setdefault((p.policy, p.repository), {}).setdefault(
+                p.snapshot, f"rehearsed by site drill {name} in this plan")
+    return held
+
+
 def site_drills(spec: LoadedSpec) -> dict[str, Any]:
     """The declared site drills by name."""
     return {n: d for n, d in spec.env.drills.items() if d.site is not None}

@@ -89,6 +89,8 @@ FIELD_NOTES: dict[str, str] = {
     "RecoverMapping.hosts": "Lost host -> host at this site.",
     "RecoverMapping.databases": "Lost database -> declared replacement.",
     "RecoverMapping.repositories": "Where the data comes from (default: this site's).",
+    "RecoverMapping.failback": "The site left still runs: final backup there first, stop "
+                               "its servers once the rebuilt ones are healthy.",
     "StateConfig.backend": "`local` file, or `s3` object with a conditional-write lock.",
     "StateConfig.bucket": "S3 bucket (backend `s3`).",
     "StateConfig.region": "AWS region (backend `s3`).",

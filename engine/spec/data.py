@@ -323,3 +323,7 @@ class RecoverMapping(SpecModel):
     hosts: dict[str, str] = Field(default_factory=dict)
     databases: dict[str, str] = Field(default_factory=dict)
     repositories: list[str] | None = None
+    failback: bool = False
+    """The site being left still runs (a way back written by `recover --write-spec`): the
+    recovery first takes a final backup there of every series it restores and copies it
+    here, and stops the servers there once the rebuilt ones pass their health check."""

@@ -150,7 +150,8 @@ class Transport(ABC):
 
     @abstractmethod
     def copy_tree(self, src: PurePosixPath, dst: PurePosixPath, *, link: bool = False) -> None:
-        """Copy a file or tree on the host to `dst` (absent), keeping modes and mtimes.
+        """Copy a file or tree on the host to `dst` (absent), keeping modes and mtimes;
+        copy-on-write clones (reflinks) where the file system has them.
 
         `link=True` hard-links regular files where the file system allows: only for trees
         nobody writes in place (patch jars, update payloads); drydock itself always

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -189,7 +190,8 @@ class LocalTransport(Transport):
         return True
 
     def copy_tree(self, src: PurePosixPath, dst: PurePosixPath, *, link: bool = False) -> None:
-        """cp -a; hard links for regular files when `link` (falls back to copies)."""
+        """cp -a (copy-on-write clones where the file system has them); hard links for
+        regular files when `link` (falls back to clones or copies)."""
         st = self.stat(src)
         if st is None:
             raise HostError(f"{self.host}: {src}: no such file or folder")
@@ -197,13 +199,13 @@ class LocalTransport(Transport):
             Path(dst).parent.mkdir(parents=True, exist_ok=True)
             if st.kind == "dir":
                 shutil.copytree(src, dst, symlinks=True,
-                                copy_function=_link_or_copy if link else shutil.copy2)
+                                copy_function=_link_or_copy if link else _clone_or_copy)
             elif st.kind == "link":
                 Path(dst).symlink_to(Path(src).readlink())
             elif link:
                 _link_or_copy(str(src), str(dst))
             else:
-                shutil.copy2(src, dst)
+                _clone_or_copy(str(src), str(dst))
         except OSError as exc:
             raise self._err(src, exc) from exc
 
@@ -260,5 +262,21 @@ def _link_or_copy(src: str, dst: str) -> str:
     try:
         os.link(src, dst)
     except OSError:
-        shutil.copy2(src, dst)
+        _clone_or_copy(src, dst)
+    return dst
+
+
+_FICLONE = 0x40049409  # ioctl(dst, FICLONE, src): share the extents (btrfs, XFS, ...)
+
+
+def _clone_or_copy(src: str, dst: str) -> str:
+    """`cp -a --reflink=auto` of one file: a copy-on-write clone where the file system
+    has them (the copy costs no bytes and later writes to either side stay apart), else
+    a byte copy; mode and times kept either way."""
+    try:
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+    except OSError:
+        return shutil.copy2(src, dst)
+    shutil.copystat(src, dst)
     return dst

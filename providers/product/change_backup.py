@@ -4,7 +4,9 @@ A change backup copies the listed paths (folders or files, relative to the home)
 `<backup_dir>/files/` and writes `<backup_dir>/backup.json` last, recording which paths
 existed. Restoring puts every listed path back to those exact bytes and removes paths
 that did not exist before the change. Both copy on the host (`Transport.copy_tree`):
-nothing of the home travels to the controller.
+nothing of the home travels to the controller. A backup costs little: patch folders are
+hard-linked (their jars are never written in place), other files are copy-on-write
+clones where the file system has them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from providers.hosts.base import Transport
 from providers.hosts.paths import exists, inside
 
 MANIFEST = "backup.json"
+PATCHES = "repository/components/patches"  # observe.PATCHES (which imports this module)
 
 
 def take_backup(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath,
@@ -33,10 +36,17 @@ def take_backup(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath,
         if not existed[rel]:
             continue
         t.mkdir(dst.parent)
-        t.copy_tree(src, dst)
+        t.copy_tree(src, dst, link=_immutable(rel))
     t.write_atomic(backup_dir / MANIFEST,
                    json.dumps({"home": str(home), "paths": existed}, indent=2).encode())
     return existed
+
+
+def _immutable(rel: str) -> bool:
+    """Patch folders hold jars nobody writes in place (a patch is replaced or removed as
+    a folder): their backup hard-links them. Everything else is copied (a clone where the
+    file system has them), since a server or a person may edit it in place."""
+    return rel == PATCHES or rel.startswith(f"{PATCHES}/")
 
 
 def read_backup(t: Transport, backup_dir: PurePosixPath) -> dict[str, bool]:

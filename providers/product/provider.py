@@ -41,6 +41,7 @@ from providers.product import (
 )
 from providers.product.archive_source import archive_path
 from providers.product.observe import observe_server
+from providers.product.patch_sources import PatchSources
 
 Handler = Callable[[Action, ActionContext, Transport], ActionOutcome]
 
@@ -72,6 +73,7 @@ class CarbonProvider(Provider, ChangeBackupPort):
 
     def __init__(self, hosts: HostPool | None = None) -> None:
         self.hosts = hosts or HostPool()
+        self._patch_sources = PatchSources()
         self._handlers: dict[str, Handler] = {
             "server.backup": self._backup,
             "server.restore-backup": self._restore,
@@ -115,8 +117,9 @@ class CarbonProvider(Provider, ChangeBackupPort):
             raise ActionFailed(f"{action.id}: {exc}") from exc
 
     def close(self) -> None:
-        """Release the run's host connections."""
+        """Release the run's host connections and forget the patch folders it made."""
         self.hosts.close()
+        self._patch_sources.clear()
 
     @staticmethod
     def _home(action: Action) -> PurePosixPath:
@@ -178,7 +181,7 @@ class CarbonProvider(Provider, ChangeBackupPort):
         p = action.params
         with archive_path(ctx.spec, p, "archive") as archive:
             target = patches.install_patch(t, self._home(action), archive, p["patch_id"],
-                                           p["patch_dir"])
+                                           p["patch_dir"], self._patch_sources)
         return ActionOutcome(message=f"installed {p['patch_id']} as {target.name}")
 
     def _patch_remove(self, action: Action, ctx: ActionContext, t: Transport) -> ActionOutcome:

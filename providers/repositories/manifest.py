@@ -57,10 +57,16 @@ def new_snapshot_id(now: datetime) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+DISTRIBUTION = "drydock-estate"
+"""The name drydock is installed under (`pip install drydock-estate`; the command and
+the import package are `drydock`)."""
+
+
 def tool_version() -> str:
-    """Return the installed drydock version, or ``0+unknown`` when not installed."""
+    """Return the installed drydock version (of the `drydock-estate` distribution, the
+    `drydock --version` one), or ``0+unknown`` when it is not installed."""
     try:
-        return metadata.version("drydock")
+        return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "0+unknown"
 

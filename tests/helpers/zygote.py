@@ -27,8 +27,8 @@ from pathlib import Path
 SERVER = r"""
 import atexit, json, os, sys
 import engine.cli
-from engine.wiring import default_registry
-default_registry()  # import the providers too, once
+from engine.wiring import default_providers
+default_providers()  # import the providers too, once
 for line in sys.stdin:
     req = json.loads(line)
     pid = os.fork()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -311,6 +312,17 @@ def test_the_demo_rolls_the_gateways_to_level_14_and_stops_them(tmp_path: Path) 
     assert "token-never-shown" not in out + progress
     assert progress.index("✓ server.gw-1/health") < progress.index(
         "✓ server.gw-2/preflight  level 10 → 14") < progress.index("✓ server.gw-2/health")
+    # the disaster chapter shows what makes the recovery possible: the post-change
+    # snapshots, the replicated artifacts at dr, the rehearsal's RTO and its teardown
+    assert re.search(r"gw-1-runtime: post-change snapshot \S+-post-\S+ \(after server.gw-1 "
+                     r"changed: update level 14, patches patch0001, patch0002, 17 replicated", out)
+    table = out[out.index("$ drydock backups artifacts"):]
+    assert re.search(r"dr-vault +[0-9a-f]{12} +update +WSO2-CARBON-UPDATE-4.9.0-0014.zip +\d+ +"
+                     r"level 14 +gw-1-runtime, gw-2-runtime", table)
+    assert re.search(r"dr-vault +[0-9a-f]{12} +pack +wso2am-4.2.0.zip", table)
+    assert re.search(r"drill.site-dr: passed; RTO [\d.]+s against the 1h target \(within\); "
+                     r"torn down: yes", out)
+    assert "the scratch roots under .rehearsal are gone" in out
     # the primary site's servers are lost in the disaster; the recovered ones are stopped
     assert "stopped the recovered servers: gw-1, gw-2" in out
     ports = yaml.safe_load((copy / "ports.local.yaml").read_text())["vars"]

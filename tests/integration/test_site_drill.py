@@ -137,3 +137,35 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
     drydock(estate, "apply", ".", "--auto-approve", env=at(27), check=0)
     assert runs(estate)[-1]["passed"] is True and len(runs(estate)) == 2
     assert "FAILED" not in drydock(estate, "plan", ".", env=at(28), check=0).stdout
+
+
+def test_a_site_drill_keeps_the_snapshot_it_rehearses_from_its_own_plans_prune(
+        estate: Estate) -> None:
+    # keep one snapshot: the nightly backup this plan takes would prune the one the
+    # rehearsal reads (the newest at dr when the plan is made)
+    (estate.spec / "env.yaml").write_text(BASE.replace("every: 24h,",
+                                                       "every: 24h, keep: {last: 1},"))
+    estate.declare(Gateway("gw-1", level=3, service=False))
+    start(estate)
+
+    plan = json.loads(drydock(estate, "plan", ".", "--format", "json", env=at(48),
+                              check=0).stdout)
+    rehearse = next(a for a in plan["actions"] if a["type"] == "drill.site")
+    used = {s.split("/")[0]: s.split("/")[1] for s in rehearse["params"]["snapshots"]}
+    assert set(used) == {"apim-db", "gw-1-runtime"}
+    prunes = [a for a in plan["actions"] if a["type"] == "backup.prune"]
+    # at the primary, where the drill reads nothing, retention prunes as it always does
+    assert {(a["params"]["series"], a["params"]["repository"]) for a in prunes} == {
+        ("apim-db", "primary-vault"), ("gw-1-runtime", "primary-vault")}
+    assert all([d["id"] for d in a["params"]["deletes"]] == [used[a["params"]["series"]]]
+               for a in prunes)
+
+    drydock(estate, "apply", ".", "--auto-approve", env=at(48), check=0)
+    assert runs(estate)[-1]["passed"] is True
+    assert runs(estate)[-1]["snapshot"].endswith(used["gw-1-runtime"])
+    # the drill has run: the next plan prunes what only it held
+    later = json.loads(drydock(estate, "plan", ".", "--format", "json", env=at(49),
+                               check=0).stdout)
+    deleted = {d["id"] for a in later["actions"] if a["type"] == "backup.prune"
+               for d in a["params"]["deletes"]}
+    assert used["gw-1-runtime"] in deleted  # from dr-vault, where it was held

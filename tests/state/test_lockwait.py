@@ -55,3 +55,18 @@ def test_no_timeout_fails_at_once(tmp_path: Path) -> None:
     with pytest.raises(StateLockedError, match="wait for it to finish"):
         acquire_waiting(LocalLock(state), "plan", 0, sleep=fake.sleep, clock=fake.clock)
     assert fake.sleeps == []
+
+
+def test_the_waiter_is_told_once_with_the_holder_when_the_wait_begins(tmp_path: Path) -> None:
+    state = tmp_path / "s.json"
+    holder = LocalLock(state)
+    held = holder.acquire("apply")
+    told: list[str] = []
+    fake = FakeTime(lambda n: holder.release(held) if n == 4 else None)
+    acquire_waiting(LocalLock(state), "restore", 60, sleep=fake.sleep, clock=fake.clock,
+                    on_wait=lambda exc: told.append(str(exc)))
+    assert len(told) == 1 and "locked by apply" in told[0]
+    free: list[str] = []
+    acquire_waiting(LocalLock(tmp_path / "t.json"), "restore", 60, sleep=fake.sleep,
+                    clock=fake.clock, on_wait=lambda exc: free.append(str(exc)))
+    assert free == []  # a free lock is taken without a word

@@ -57,3 +57,21 @@ def test_files_stand_for_their_folder_and_each_folder_is_checked_once(tmp_path: 
     text = _drydock("validate", str(env.spec / "env.yaml"), str(env.spec / "servers.yaml"),
                     cwd=tmp_path)
     assert text.returncode == 0 and text.stdout.count("valid.") == 1 and text.stderr == ""
+
+
+def test_every_format_prints_its_results_on_stdout_and_advice_on_stderr(tmp_path: Path) -> None:
+    """Problem lines, annotations and JSON are results (stdout, exit 1); only the advice
+    of the text format goes to stderr, so `validate > report` captures the whole report."""
+    env = make_env(tmp_path, {"gw-1": server_yaml("gw-1")}, install=False)
+    (env.spec / "broken.yaml").write_text(BAD_SERVER)
+    where = "spec/broken.yaml:3:11: unknown host 'nowhere' (declared: node-a)"
+    text = _drydock("validate", "spec", cwd=tmp_path)
+    assert (text.returncode, text.stdout) == (1, where + "\n")
+    assert text.stderr == ("error: 1 problem(s) in spec; fix them and run 'drydock validate' "
+                           "again\n")
+    github = _drydock("validate", "spec", "--format", "github", cwd=tmp_path)
+    assert github.returncode == 1 and github.stderr == ""
+    assert github.stdout.startswith("::error file=spec/broken.yaml,line=3,col=11,")
+    as_json = _drydock("validate", "spec", "--format", "json", cwd=tmp_path)
+    assert as_json.returncode == 1 and as_json.stderr == ""
+    assert json.loads(as_json.stdout)["problems"][0]["line"] == 3

@@ -23,7 +23,7 @@ def test_the_edits_declare_the_recovered_placement_and_the_way_back() -> None:
         ("backups", "gw-runtime", "repository"): "dv",
         ("backups", "gw-runtime", "copies"): ["pv"],
         ("recover", "primary"): {"hosts": {"b": "a"}, "databases": {"db_dr": "db"},
-                                 "repositories": ["pv"]}}
+                                 "repositories": ["pv"], "failback": True}}
     assert "servers.gw runs on b (was a)" in changes.described
     assert changes.notes == []
 

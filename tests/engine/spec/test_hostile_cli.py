@@ -69,8 +69,10 @@ def test_attack_is_one_located_line(tmp_path: Path, attack: str, command: str) -
     proc = run(tmp_path, command)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "hunter2" not in proc.stderr + proc.stdout
-    problems = [ln for ln in proc.stderr.splitlines() if not ln.startswith("error:")]
-    assert len(problems) == 1, proc.stderr
+    # validate reports problems as its results (stdout); plan fails with them (stderr)
+    shown = proc.stdout if command == "validate" else proc.stderr
+    problems = [ln for ln in shown.splitlines() if not ln.startswith("error:")]
+    assert len(problems) == 1, proc.stdout + proc.stderr
     file, line, col, message = problems[0].split(":", 3)
     assert file.endswith((".yaml", ".j2")) and line.isdigit() and col.isdigit(), problems
     assert EXPECTED[attack] in problems[0], problems

@@ -12,6 +12,7 @@ from providers.repositories.manifest import (
     Manifest,
     ManifestError,
     PartInfo,
+    SnapshotFields,
     SnapshotSource,
     check_name,
     new_snapshot_id,
@@ -81,3 +82,25 @@ def test_a_tampered_manifest_cannot_name_parts_outside_its_snapshot():
     doc["series"] = ".."
     with pytest.raises(ManifestError, match="at series"):
         Manifest.from_json(json.dumps(doc).encode(), where="vault/x/manifest.json")
+
+
+def test_a_new_manifest_carries_drydocks_own_version_as_drydock_version_prints_it(tmp_path):
+    """The tool version comes from the installed `drydock-estate` distribution, the one
+    `drydock --version` names, and a stored snapshot's manifest records it."""
+    import subprocess
+    import sys
+
+    from engine import __version__
+    from providers.repositories.local import LocalRepository
+    from providers.repositories.manifest import tool_version
+
+    assert tool_version() == __version__
+    printed = subprocess.run([sys.executable, "-m", "engine", "--version"], capture_output=True,
+                             text=True, check=True).stdout.splitlines()[0]
+    assert printed == f"drydock {tool_version()}"
+    repo = LocalRepository("vault", tmp_path / "vault")
+    fields = SnapshotFields(source=SnapshotSource(kind="database", address="database.a"),
+                            created=CREATED)
+    made = repo.put("a-db", new_snapshot_id(CREATED), [], fields)
+    stored = json.loads((tmp_path / "vault" / "a-db" / made.id / "manifest.json").read_text())
+    assert stored["tool_version"] == __version__
