@@ -33,6 +33,12 @@ from engine.planners.site_drills import (
     plan_site_drills,
     rehearsed_snapshots,
 )
+from engine.replacing import (
+    ReplaceRequestError,
+    check_replacements,
+    replace_warnings,
+    replaced,
+)
 from engine.spec.loader import LoadedSpec
 from engine.targeting import TargetError, resolve_targets, selected, targeting_warning
 from state.document import StateDocument
@@ -106,13 +112,15 @@ def make_plan(
     stopped: frozenset[str] = frozenset(),
     refresh_only: bool = False,
     rehearsals: Mapping[str, Rehearsal] | None = None,
+    replace: Sequence[str] = (),
 ) -> Plan:
     """Build the full plan. `observe` is the refresh (None to plan from the state only);
     `rehearsals` the recoveries the due site drills rehearse (engine.operations.site_drills).
     With `refresh_only` the plan has no action, only records accepting the drift found.
+    `replace` are servers to rebuild although unchanged (`--replace`).
 
-    Raises PlanError when a resource could not be observed, a target matches nothing or
-    the graph is invalid.
+    Raises PlanError when a resource could not be observed, a target matches nothing, a
+    replacement cannot be honoured or the graph is invalid.
     """
     desired = {**build_desired(spec), **desired_drills(spec), **desired_site_drills(spec)}
     if targets:
@@ -121,6 +129,10 @@ def make_plan(
         except TargetError as exc:
             raise PlanError(str(exc)) from None
         warnings = [targeting_warning(targets, chosen), *warnings]
+    try:
+        rebuild = check_replacements(replace, desired, doc.resources, targets)
+    except ReplaceRequestError as exc:
+        raise PlanError(str(exc)) from None
     observed = observe(desired) if observe is not None else None
     errors = [o.error for o in (observed or {}).values() if o.error]
     if errors:
@@ -129,7 +141,8 @@ def make_plan(
         (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
     changes, drift = compute_changes(desired, doc, observed, ignore)
     changes = [interrupted_change(c, spec, observed, stopped) for c in changes]
-    changes = [c for c in changes if selected(c.address, targets)]
+    changes = [replaced(c, rebuild) for c in changes if selected(c.address, targets)]
+    warnings = [*warnings, *replace_warnings(changes, rebuild)]
     if refresh_only:
         records = accepted_records(drift, doc, lambda a: selected(a, targets))
         return assemble_plan(spec, doc, [], plan_id=plan_id, now=now, git=git, drift=drift,
@@ -140,7 +153,7 @@ def make_plan(
         recorded={a: dict(r.attributes) for a, r in doc.resources.items()},
         recorded_data={a: dict(r.data) for a, r in doc.resources.items()},
         desired=dict(desired), observed=dict(observed or {}), interrupted=interrupted,
-        held=rehearsed_snapshots(rehearsals or {}),
+        held=rehearsed_snapshots(rehearsals or {}), replace=rebuild,
     )
     actions: list[Action] = []
     by_address: dict[str, list[Action]] = {}

@@ -21,6 +21,7 @@ def refresh(
     parallelism: int = 10,
     cache: Mapping[str, Mapping[str, FileFingerprint]] | None = None,
     on_done: Callable[[str, int], None] = lambda _a, _total: None,
+    replacing: frozenset[str] = frozenset(),
 ) -> dict[str, ObservedResource]:
     """Observe the union of desired and recorded addresses; returns address -> observed.
 
@@ -28,6 +29,7 @@ def refresh(
     `cache` holds the fingerprints the last refresh saw (see state/fingerprint_cache.py);
     they are preferred to the older ones recorded in the state.
     `on_done(address, total)` is called as each one finishes (for progress display).
+    `replacing` are the addresses the plan rebuilds (`--replace`).
     """
     addresses = sorted(set(desired) | set(recorded))
     cached = cache or {}
@@ -42,6 +44,7 @@ def refresh(
             fingerprints=dict(cached.get(address) or (rec.fingerprints if rec else {})),
             data=dict(rec.data) if rec else {},
             resolve_secret=lambda ref: resolve_secret(ref, spec.directory),
+            replacing=address in replacing,
         )
         result = registry.observe(request)
         on_done(address, len(addresses))

@@ -66,10 +66,16 @@ def targeting_warning(targets: Sequence[str], chosen: Sequence[str]) -> str:
 
 
 def _unknown(target: str, addresses: Sequence[str]) -> str:
+    return unknown_address("--target", target, addresses)
+
+
+def unknown_address(option: str, target: str, addresses: Sequence[str]) -> str:
+    """The one-line error of `option TARGET` selecting nothing, with a close match when
+    one exists."""
     from difflib import get_close_matches
 
     close = get_close_matches(target, addresses, n=1)
     hint = f"; did you mean {close[0]}?" if close else (
         "; 'drydock state list' and the spec show the addresses (kind.name)")
     what = "matches no resource" if is_glob(target) else "no such resource"
-    return f"--target {target}: {what} in the spec or the state{hint}"
+    return f"{option} {target}: {what} in the spec or the state{hint}"

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from state.document import StateDocument
 
 EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
+Replace = Annotated[list[str] | None, typer.Option(
+    "--replace", metavar="ADDR",
+    help="Rebuild this server although unchanged (repeatable): a fresh home from the pack "
+         "at its level, its patches and config applied again, its runtime data kept.")]
 
 
 def schema(
@@ -88,6 +92,7 @@ def plan(
     refresh_only: Annotated[bool, typer.Option(
         "--refresh-only", help="Plan no change: only accept the drift found into the state "
                                "(applying it records what is there now).")] = False,
+    replace: Replace = None,
 ) -> None:
     """Show what apply would do: changes, drift and the ordered actions.
 
@@ -100,10 +105,13 @@ def plan(
       drydock plan specs/prod --base origin/main --format markdown > comment.md
       drydock plan specs/prod --target 'server.gw-*'    (warns that targeting is on)
       drydock plan specs/prod --refresh-only -o accept.json && drydock apply accept.json
+      drydock plan specs/prod --replace server.gw-1     (rebuild gw-1's home)
     """
     from engine.gitinfo import GitError, spec_diff_against
     from engine.specdiff import render_spec_diff_text
 
+    if refresh_only and replace:
+        fail("--replace plans a change; --refresh-only plans none: use one of them")
     ws = workspace(env)
     try:
         changed = spec_diff_against(ws.spec.directory, ws.spec.env, base) if base else None
@@ -111,7 +119,8 @@ def plan(
         fail(str(exc))
     with refresh_progress() as observed:
         made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
-                              on_observed=observed, refresh_only=refresh_only)
+                              on_observed=observed, refresh_only=refresh_only,
+                              replace=replace or [])
     if out is not None:
         from safefs.atomicfile import write_atomic
 
@@ -164,6 +173,7 @@ def apply(
         "--refresh-only", help="Plan no change: only accept the drift found into the state "
                                "(applying it records what is there now).")] = False,
     lock_timeout: LockTimeout = 0.0,
+    replace: Replace = None,
 ) -> None:
     """Perform a plan: exactly its actions, in dependency order, recording each step.
 
@@ -173,6 +183,7 @@ def apply(
       drydock apply specs/demo                   (plan, show, ask, apply)
       drydock apply plan.json --env specs/demo   (apply a saved plan; refused when stale)
       drydock apply plan.json --env specs/prod --format json > apply-result.json
+      drydock apply specs/prod --replace server.gw-1   (rebuild gw-1's home, asking first)
     """
     from engine.commands.reviewed import report, run_planned
     from engine.gitinfo import DirtySpecError, GitError, recorded_git, require_committed
@@ -184,6 +195,11 @@ def apply(
              "only what it was planned for")
     if saved and refresh_only:
         fail(f"--refresh-only goes with planning; apply {path} as it was planned")
+    if saved and replace:
+        fail(f"--replace goes with planning; {path} is a saved plan: plan with --replace "
+             "and apply that plan")
+    if refresh_only and replace:
+        fail("--replace plans a change; --refresh-only plans none: use one of them")
     env_folder = env or (None if saved else str(path))
     if saved and env_folder is None:
         env_folder = str(Path.cwd())
@@ -203,7 +219,8 @@ def apply(
             return made.model_copy(update={"git": recorded_git(made.git, ws.spec.directory)})
         with refresh_progress() as observed:
             return plan_workspace(ws, when, doc=doc, targets=only or [],
-                                  on_observed=observed, refresh_only=refresh_only)
+                                  on_observed=observed, refresh_only=refresh_only,
+                                  replace=replace or [])
 
     def review(made: Plan, _doc: StateDocument) -> None:
         if saved:

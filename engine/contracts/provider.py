@@ -62,6 +62,9 @@ class ObserveRequest:
     data: dict[str, Any] = field(default_factory=dict)
     """The resource's recorded data (e.g. a series' cached catalog)."""
     resolve_secret: Callable[[SecretRef], str] | None = None
+    replacing: bool = False
+    """The plan rebuilds the resource although unchanged (`--replace`): observe what a
+    rebuild needs too."""
 
 
 @dataclass(frozen=True)

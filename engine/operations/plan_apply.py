@@ -64,18 +64,20 @@ def left_stopped(ws: Workspace) -> frozenset[str]:
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                    targets: Sequence[str] = (), doc: StateDocument | None = None,
                    on_observed: Callable[[str, int], None] = lambda _a, _t: None,
-                   refresh_only: bool = False) -> Plan:
+                   refresh_only: bool = False, replace: Sequence[str] = ()) -> Plan:
     """Make a plan for the workspace's environment against its current state.
 
     `on_observed(address, total)` reports refresh progress; `refresh_only` makes a plan
-    that only accepts drift into the state (it always refreshes).
+    that only accepts drift into the state (it always refreshes); `replace` are servers
+    to rebuild although unchanged (always refreshed).
     """
     doc = doc if doc is not None else ws.state.read()
     unfinished = interrupted(ws)
     warnings = [f"an earlier apply (run {i.run_id}) was interrupted during {i.action_id}; "
                 f"{i.address} was refreshed instead of trusting the state" for i in unfinished]
     stopped = left_stopped(ws)
-    must_refresh = {i.address for i in unfinished} | stopped
+    must_refresh = {i.address for i in unfinished} | stopped | set(replace)
+    replacing = frozenset(replace)
 
     cache_file = fingerprint_cache.cache_path(ws.journal_path)
 
@@ -83,12 +85,12 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
         cache = fingerprint_cache.load(cache_file)
         if do_refresh:
             seen = refresh(ws.registry, ws.spec, desired, doc.resources, cache=cache,
-                           on_done=on_observed)
+                           on_done=on_observed, replacing=replacing)
         else:
             wanted = {a: d for a, d in desired.items() if a in must_refresh}
             seen = refresh(ws.registry, ws.spec, wanted,
                            {a: r for a, r in doc.resources.items() if a in must_refresh},
-                           cache=cache)
+                           cache=cache, replacing=replacing)
         observed = {a: o.fingerprints for a, o in seen.items() if o.error is None}
         if any(cache.get(a) != f for a, f in observed.items()):
             fingerprint_cache.save(cache_file, fingerprint_cache.updated(cache, observed))
@@ -100,6 +102,7 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
         return make_plan(ws.spec, doc, observe if refreshing else None,
                          plan_id=plan_id, now=now, git=git_info(ws.spec.directory),
                          targets=targets, warnings=warnings, refresh_only=refresh_only,
+                         replace=replace,
                          interrupted=frozenset(i.action_id for i in unfinished),
                          stopped=stopped,
                          rehearsals=_rehearsals(ws, doc, now)

@@ -80,8 +80,9 @@ def source_params(ctx: PlanContext, policy: BackupPolicy) -> dict[str, object]:
 
 def artifact_sources(ctx: PlanContext, server: str) -> dict[str, object]:
     """Where the archives a server's home is built from live (controller paths), so its
-    runtime backups can replicate them: pack, updates and patches folders, and patch
-    folder -> patch id (update packages are found in their folder by descriptor)."""
+    runtime backups can replicate them: pack, updates and patches folders, patch folder ->
+    patch id (update packages are found in their folder by descriptor), and the server's
+    strategy (`replace`: its home is the updated pack of its level)."""
     spec = ctx.spec
     declared = spec.env.servers[server]
     product = spec.env.products[declared.product]
@@ -90,7 +91,7 @@ def artifact_sources(ctx: PlanContext, server: str) -> dict[str, object]:
     return {"pack": str(spec.path(product.pack)),
             "updates": str(spec.path(product.updates or ".")),
             "patches": str(spec.path(product.patches or ".")),
-            "patch_ids": dict(sorted(ids.items()))}
+            "patch_ids": dict(sorted(ids.items())), "strategy": declared.strategy}
 
 
 def _retain(ctx: PlanContext, name: str, policy: BackupPolicy,

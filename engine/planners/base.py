@@ -27,6 +27,8 @@ class PlanContext:
     observed: dict[str, ObservedResource] = field(default_factory=dict)
     interrupted: frozenset[str] = frozenset()
     """Ids of actions an earlier, crashed apply started and never finished (the journal)."""
+    replace: frozenset[str] = frozenset()
+    """Servers to rebuild although unchanged (`--replace`)."""
     held: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     """Per (series, repository), snapshots this plan itself reads there (a site drill
     rehearses them) -> why: its prunes keep them whatever retention says."""

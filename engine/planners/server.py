@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from engine.contracts.models import Action, Change, ObservedResource, Step
+from engine.contracts.models import Action, Change, DesiredResource, ObservedResource, Step
 from engine.contracts.names import patch_dir, split_product, update_package_name
 from engine.planners.base import Chain, PlanContext, PlanningError
 from engine.spec.models import Server
@@ -142,9 +142,20 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
     for pdir in sorted(have_patches - want_patches):
         chain.add(f"patch-remove-{pdir}", "server.patch.remove", f"remove {pdir} from {name}",
                   {**base, "patch_dir": pdir})
+    add_patches(chain, ctx, server, base, sorted(want_patches - have_patches), facts)
+    write_config(chain, server, base, desired, current)
+    start_and_check(chain, base, service)
+    return chain.actions
+
+
+def add_patches(chain: Chain, ctx: PlanContext, server: Server, base: dict[str, Any],
+                dirs: list[str], facts: dict[str, Any]) -> None:
+    """Install the patch folders `dirs` of `server` from their archives."""
+    name = base["server"]
+    product = ctx.spec.env.products[server.product]
     ids = {patch_dir(p): p for p in server.patches}
     archives = facts.get("patch_archives", {})
-    for pdir in sorted(want_patches - have_patches):
+    for pdir in dirs:
         archive = PurePath(ctx.spec.path(product.patches or ".")) / f"{ids[pdir]}.zip"
         info = archives.get(pdir, {})
         chain.add(f"patch-add-{pdir}", "server.patch.add",
@@ -154,21 +165,28 @@ def plan_server(change: Change, ctx: PlanContext) -> list[Action]:
                    "notes": patch_notes(ids[pdir], info),
                    "problems": list(info.get("problems", []))})
 
+
+def write_config(chain: Chain, server: Server, base: dict[str, Any],
+                 desired: DesiredResource, current: dict[str, Any]) -> None:
+    """Write every declared configuration file whose digest differs from `current`'s
+    (all of them when `current` is empty)."""
     for key in sorted(desired.attributes):
-        if not key.startswith("config:"):
-            continue
-        if exists and current.get(key) == desired.attributes[key]:
+        if not key.startswith("config:") or current.get(key) == desired.attributes[key]:
             continue
         path = key.removeprefix("config:")
-        chain.add(f"config-{path}", "server.config", f"write {path} on {name}",
+        chain.add(f"config-{path}", "server.config", f"write {path} on {base['server']}",
                   {**base, "path": path, "content": desired.files[path],
                    "sha256": desired.attributes[key],
                    "mode": declared_mode(server.config[path])})
+
+
+def start_and_check(chain: Chain, base: dict[str, Any], service: dict[str, Any]) -> None:
+    """Start the server and check its health, when it declares a service."""
     if service:
+        name = base["server"]
         chain.add("start", "server.start", f"start {name}", {**base, **service})
         if service.get("health"):
             chain.add("health", "server.health", f"health check {name}", {**base, **service})
-    return chain.actions
 
 
 def _plan_start(change: Change, base: dict[str, Any], service: dict[str, Any],
@@ -243,22 +261,42 @@ def _plan_levels(chain: Chain, ctx: PlanContext, server: Server, base: dict[str,
                    "chain": list(down.get("chain", [])),
                    "problems": list(down.get("problems", []))}, risky=True)
         return
-    prod_name, version = _product_names(ctx, server)
     if server.strategy == "replace" and exists:
         info = facts.get("replace", {})
         pack = PurePath(ctx.spec.path(product.pack))
         level_pack = info.get("pack") or str(pack.with_name(
             f"{pack.name.removesuffix('.zip')}-level{want_level}.zip"))
-        stop = {"stop": server.service.stop} if server.service else {}
-        undo = Step(type="server.swap-back", summary=f"swap {name}'s previous home back",
-                    params={**base, **stop, "plan_id": ctx.plan_id})
-        chain.add("replace-pack", "server.replace-pack",
-                  f"replace {name}'s home with {PurePath(level_pack).name} (level {want_level})",
-                  {**base, "pack": level_pack, "from_level": now_level, "to_level": want_level,
-                   "keep_patches": sorted(patch_dir(p) for p in server.patches),
-                   "plan_id": ctx.plan_id, "problems": list(info.get("problems", []))},
-                  compensation=(undo,), risky=True)
+        replace_pack(chain, ctx, server, base, level_pack, now_level, want_level,
+                     keep_patches=sorted(patch_dir(p) for p in server.patches),
+                     problems=list(info.get("problems", [])))
         return
+    update_levels(chain, ctx, server, base, now_level, want_level, facts)
+
+
+def replace_pack(chain: Chain, ctx: PlanContext, server: Server, base: dict[str, Any],
+                 pack: str, now_level: int, to_level: int, *, keep_patches: list[str],
+                 problems: list[str], why: str = "") -> None:
+    """Put a fresh home from `pack` (at `to_level`) in place of the server's, carrying its
+    runtime data and the patch folders `keep_patches` over; undone by swapping back."""
+    name = base["server"]
+    stop = {"stop": server.service.stop} if server.service else {}
+    undo = Step(type="server.swap-back", summary=f"swap {name}'s previous home back",
+                params={**base, **stop, "plan_id": ctx.plan_id})
+    chain.add("replace-pack", "server.replace-pack",
+              f"replace {name}'s home with {PurePath(pack).name} "
+              f"({f'level {to_level}' if to_level >= 0 else 'never updated'}){why}",
+              {**base, "pack": pack, "from_level": now_level, "to_level": to_level,
+               "keep_patches": keep_patches, "plan_id": ctx.plan_id, "problems": problems},
+              compensation=(undo,), risky=True)
+
+
+def update_levels(chain: Chain, ctx: PlanContext, server: Server, base: dict[str, Any],
+                  now_level: int, want_level: int, facts: dict[str, Any]) -> None:
+    """Apply update levels now_level+1..want_level one by one, as `facts` describe them
+    (`updates`, `platform_version`)."""
+    name = base["server"]
+    product = ctx.spec.env.products[server.product]
+    prod_name, version = _product_names(ctx, server)
     packages = PurePath(ctx.spec.path(product.updates or "."))
     descriptors = facts.get("updates", {})
     overwrite = server.conflicts == "overwrite"

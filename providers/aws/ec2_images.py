@@ -63,6 +63,34 @@ class AmiStore(AwsStore):
         found.sort(key=lambda i: (i.created, i.id))
         return found
 
+    def every_item(self) -> list[Ami]:
+        """Every drydock AMI here in any state, oldest first."""
+        with self._calling("list images"):
+            found = self._images([{"Name": "tag-key", "Values": [TAG_SERIES]}])
+        found.sort(key=lambda i: (i.created, i.id))
+        return found
+
+    def item_problems(self, item: Ami) -> list[str]:
+        """The EBS snapshots behind the AMI that are gone or failed."""
+        from botocore.exceptions import ClientError
+
+        problems = []
+        for snapshot in item.snapshot_ids:
+            with self._calling("describe the image's snapshots", item.label):
+                try:
+                    found = self._client().describe_snapshots(SnapshotIds=[snapshot])
+                except ClientError as exc:
+                    if error_code(exc) not in _GONE:
+                        raise
+                    found = {"Snapshots": []}
+            states = [s.get("State") for s in found.get("Snapshots", [])]
+            if not states:
+                problems.append(f"its EBS snapshot {snapshot} is gone; the image cannot be "
+                                "launched: delete it and take another")
+            elif states[0] == "error":
+                problems.append(f"its EBS snapshot {snapshot} failed (state error)")
+        return problems
+
     def find(self, series: str, snapshot_id: str) -> Ami | None:
         """The AMI of `series`/`snapshot_id` in any state, or None when there is none.
 

@@ -62,6 +62,11 @@ class RdsSnapshotStore(AwsStore):
 
     def snapshots(self, series: str | None = None) -> list[RdsSnapshot]:
         """Available drydock snapshots here (of `series` if given), oldest first."""
+        return [s for s in self.every_item()
+                if s.available and (series is None or s.series == series)]
+
+    def every_item(self) -> list[RdsSnapshot]:
+        """Every drydock snapshot here in any status, oldest first."""
         found: list[RdsSnapshot] = []
         with self._calling("list snapshots"):
             pages = self._client().get_paginator("describe_db_snapshots")
@@ -70,9 +75,7 @@ class RdsSnapshotStore(AwsStore):
                     if not str(item.get("DBSnapshotIdentifier", "")).startswith(PREFIX):
                         continue
                     snap = parse_snapshot(item, self.region)
-                    if snap is None or not snap.available:
-                        continue
-                    if series is None or snap.series == series:
+                    if snap is not None:
                         found.append(snap)
         found.sort(key=lambda s: (s.created, s.id))
         return found

@@ -108,6 +108,14 @@ class AwsStore(SnapshotStore):
         """Available drydock items here (of `series` if given), oldest first."""
 
     @abstractmethod
+    def every_item(self) -> Sequence[AwsItem]:
+        """Every drydock item here in any state, oldest first (for `backups check`)."""
+
+    def item_problems(self, item: Any) -> list[str]:
+        """What is wrong with an available item beyond its status (none by default)."""
+        return []
+
+    @abstractmethod
     def find(self, series: str, snapshot_id: str) -> AwsItem | None:
         """The item of `series`/`snapshot_id` in any state, or None when absent."""
 

@@ -7,7 +7,9 @@ folder in the home are stored content-addressed in the repository beside the sna
 snapshot's source facts name each one (`artifacts`: kind, file name, sha256, size, and the
 level or patch it brings). A copy of the snapshot brings the artifacts it names first.
 So every snapshot's repository holds everything a rebuild from it needs, and a recovery
-at another site never reads the folders of the lost one.
+at another site never reads the folders of the lost one. A `strategy: replace` server
+ran from the updated pack of its level (`<pack stem>-level<N>.zip`): that pack is the one
+replicated (recording that it installs level N), not the pack and the update packages.
 """
 
 from __future__ import annotations
@@ -43,8 +45,13 @@ def _wanted(sources: Mapping[str, Any], level: int | None,
                                    else None)
     except (ArchiveError, OSError) as exc:
         return [], [f"pack: {exc}"], {"pack_update_level": -1}
-    wanted.append(("pack", pack, {"update_level": facts.update_level}))
-    for n in range(max(facts.update_level, 0) + 1, (level if level is not None else -1) + 1):
+    updated = _updated_pack(sources, pack, level, facts.update_level)
+    if updated is not None:  # `strategy: replace`: the home ran from the updated pack
+        wanted.append(("pack", updated, {"update_level": level}))
+    else:
+        wanted.append(("pack", pack, {"update_level": facts.update_level}))
+    base = level if updated is not None and level is not None else facts.update_level
+    for n in range(max(base, 0) + 1, (level if level is not None else -1) + 1):
         found = facts.packages.get(n)
         if found is None:
             missing.append(f"update level {n}: no package for it in {sources.get('updates')}")
@@ -59,8 +66,27 @@ def _wanted(sources: Mapping[str, Any], level: int | None,
                                                               "patch_dir": pdir}))
         else:
             missing.append(f"patch {pdir}: no declared patch id names it")
-    return wanted, missing, {"pack_update_level": facts.update_level,
+    return wanted, missing, {"pack_update_level": base,
                              "platform_version": facts.platform_version}
+
+
+def _updated_pack(sources: Mapping[str, Any], pack: Path, level: int | None,
+                  pack_level: int) -> Path | None:
+    """For a `strategy: replace` server above its pack's level: the updated pack of that
+    level beside the pack (`<stem>-level<N>.zip`, as a replacement installs it), when it
+    is there and installs that level; else None (the home was built from the pack and
+    the update packages)."""
+    from providers.product.archive import ArchiveError
+    from providers.product.install import pack_facts
+    from providers.product.replace import level_pack
+
+    if sources.get("strategy") != "replace" or level is None or level <= pack_level:
+        return None
+    updated = Path(level_pack(pack, level))
+    try:
+        return updated if pack_facts(updated)[1] == level else None
+    except (ArchiveError, OSError):
+        return None
 
 
 def store_server_artifacts(repo: Repository, sources: Mapping[str, Any], level: int | None,

@@ -22,6 +22,7 @@ from providers.hosts.paths import inside, is_dir, read_text
 from providers.product.fingerprints import fingerprint
 from providers.product.level_facts import level_facts
 from providers.product.patch_facts import patch_archive_facts
+from providers.product.rebuild_facts import server_rebuild_facts
 from providers.product.replace import interrupted_swap, swapped_in_home
 from providers.product.service import service_died
 from providers.product.updates import read_level
@@ -43,7 +44,8 @@ def read_patches(t: Transport, home: PurePosixPath) -> list[str]:
 
 def patch_facts(request: ObserveRequest, installed: list[str]) -> dict[str, Any]:
     """`{"patch_archives": {patchNNNN: {instructions, others, problems}}}` for each declared
-    patch not yet in the home ({} when there is none)."""
+    patch not yet in the home, or each one when the home is rebuilt ({} when there is
+    none)."""
     from pathlib import Path
 
     from engine.contracts.names import patch_dir
@@ -55,7 +57,8 @@ def patch_facts(request: ObserveRequest, installed: list[str]) -> dict[str, Any]
     product = request.spec.env.products[server.product]
     folder = Path(request.spec.path(product.patches or "."))
     out = {patch_dir(pid): patch_archive_facts(folder / f"{pid}.zip", pid, patch_dir(pid))
-           for pid in server.patches if patch_dir(pid) not in installed}
+           for pid in server.patches
+           if request.replacing or patch_dir(pid) not in installed}
     return {"patch_archives": out} if out else {}
 
 
@@ -141,7 +144,9 @@ def observe_server(request: ObserveRequest, t: Transport) -> ObservedResource:
                 if secrets is not None:
                     text = mask_like(mask(text, secrets.values), request.desired.files[rel])
                 files[rel] = text
-    facts = level_facts(request, t, home, attributes["update_level"])
+    facts = {**level_facts(request, t, home, attributes["update_level"]),
+             **server_rebuild_facts(request, t, attributes["product"],
+                                    attributes["update_level"])}
     if swap is not None:
         facts = {**facts, "interrupted_swap": swap}
     server = request.spec.env.servers.get(request.address.partition(".")[2])

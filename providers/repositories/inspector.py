@@ -41,14 +41,18 @@ class RepositoryInspector(Provider, ContentsPort):
 
     def check_repository(self, spec: LoadedSpec, repository: str, *,
                          read_data: bool = False) -> RepositoryCheck:
-        """Every folder, manifest and part of a byte repository checked."""
+        """Every folder, manifest and part of a byte repository checked; every RDS
+        snapshot and AMI of an AWS one, as AWS reports them."""
         from providers.repositories.check import check_repository
 
         store = open_store(spec, repository)
-        if not isinstance(store, Repository):
-            raise ValueError(f"repository {repository} is kept by AWS (RDS snapshots, AMIs); "
-                             "'drydock backups verify' checks those one by one")
         try:
+            if not isinstance(store, Repository):
+                from providers.aws.store_check import check_aws_stores
+                from providers.repositories.factory import open_stores
+
+                return check_aws_stores(repository, open_stores(spec, repository),  # type: ignore[arg-type]
+                                        read_data=read_data)
             return check_repository(store, read_data=read_data)
         except RepositoryError as exc:
             raise ValueError(str(exc)) from exc

@@ -17,11 +17,20 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.servers import CHILD_ENV, Estate, Gateway, home_at_level, server_status
+from tests.helpers.servers import (
+    CHILD_ENV,
+    Estate,
+    Gateway,
+    home_at_level,
+    level_pack,
+    server_status,
+    tree,
+)
 from tests.helpers.world import seed_apis, tree_digest
 from tests.integration.test_recover import drydock, estate, rows
 
@@ -191,3 +200,38 @@ def test_a_surviving_state_newer_than_the_sites_snapshots_is_named(estate: Estat
     assert "never reached dr (recorded in primary-vault)" in series
     text = drydock(estate, "recover", "--site", "dr", check=1).stdout
     assert "The surviving state records something newer than these snapshots" in text
+
+
+def test_a_replaced_server_is_rebuilt_from_the_updated_pack_it_ran(estate: Estate,
+                                                                   tmp_path: Path) -> None:
+    (estate.spec / "env.yaml").write_text(BASE)
+    gateway = Gateway("gw-1", level=10, strategy="replace", service=False)
+    estate.declare(gateway)
+    home_at_level(estate, "gw-1", 2)
+    updated = level_pack(estate, 10)
+    # what only the updated pack holds: a rebuild from the pack and the update packages
+    # would not have it
+    with zipfile.ZipFile(updated) as z:
+        top = z.namelist()[0].split("/")[0]
+    with zipfile.ZipFile(updated, "a") as z:
+        z.writestr(f"{top}/lib/built-into-the-level-10-pack.txt", "vendor build 10\n")
+    move_artifacts_to_the_primary_site(estate)
+    seed_apis(estate.world / "primary" / "apim.db", ("pizza",))
+    proc = drydock(estate, "apply", ".", "--auto-approve", check=0)
+    assert "replace gw-1's home with wso2am-4.2.0-level10.zip" in proc.stdout
+    home = estate.home("gw-1")
+    assert (home / "lib/built-into-the-level-10-pack.txt").is_file()
+    ran = tree(home)
+
+    lose_the_primary_site(estate)
+    proc, accessed = audited(estate, tmp_path, "recover", "--site", "dr", "--auto-approve",
+                             "--format", "json", check=0)
+    assert accessed == [], "recovery touched the lost site:\n" + "\n".join(accessed[:20])
+    report = json.loads(proc.stdout)
+    steps = [a for a in report["plan"]["actions"] if a["address"] == "server.gw-1"]
+    assert [a["type"] for a in steps] == ["server.install", "restore.paths"]
+    assert steps[0]["params"]["pack"] == "wso2am-4.2.0-level10.zip"
+    source = next(s for s in report["sources"] if s["server"] == "gw-1")
+    assert [p["part"] for p in source["parts"]][0] == "pack wso2am-4.2.0"
+    assert "(wso2am-4.2.0-level10.zip) in dr-vault" in source["parts"][0]["source"]
+    assert tree(estate.world / "dr" / "opt" / "gw-1") == ran
