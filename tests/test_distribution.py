@@ -18,6 +18,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from engine import __version__
 from tests.engine.commands.test_ci_examples import GITHUB, install_script
 
@@ -57,6 +59,7 @@ def _outside_env(venv: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow(36)
 def test_the_wheel_installs_outside_the_checkout_and_runs_init_and_the_demo(
         tmp_path: Path) -> None:
     source = _clean_copy(tmp_path / "src")

@@ -104,6 +104,7 @@ def at(day: int) -> dict[str, str]:
     return {"DRYDOCK_NOW": (DAY0 + timedelta(days=day)).isoformat()}
 
 
+@pytest.mark.slow(25)
 def test_amis_are_taken_copied_pruned_and_recover_launches_from_the_newest(
         tmp_path: Path, moto_endpoint: str, aws: dict[str, str]) -> None:
     env, series = setup(tmp_path, moto_endpoint)
