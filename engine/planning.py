@@ -140,6 +140,9 @@ def make_plan(
     ignore = IgnoreMatcher([(r.address, r.attributes) for r in spec.env.ignore] + [
         (f"server.{n}", s.ignore) for n, s in spec.env.servers.items() if s.ignore])
     changes, drift = compute_changes(desired, doc, observed, ignore)
+    # a launched EC2 host's record (instance, address) stays while the spec declares it
+    changes = [c for c in changes if not (c.kind == "host" and c.action == "delete"
+                                          and c.address.split(".", 1)[1] in spec.env.hosts)]
     changes = [interrupted_change(c, spec, observed, stopped) for c in changes]
     changes = [replaced(c, rebuild) for c in changes if selected(c.address, targets)]
     warnings = [*warnings, *replace_warnings(changes, rebuild)]

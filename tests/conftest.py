@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: AWS through a real moto server over HTTP."""
+"""Fixtures shared by every test folder: AWS through a real moto server over HTTP; and
+the order tests are handed to the xdist workers in (the longest first)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,39 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.helpers.sshd import SshServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow(seconds): the test runs for about that long on an idle machine; the "
+                   "slow ones are handed out first, longest first, so both workers end together")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (xdist hands tests out in this order as workers free up),
+    and the `xdist_group` names pytest-xdist put on the ids made visible to pytest 9."""
+    _keep_xdist_groups(items)
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("slow")
+        return float(mark.args[0]) if mark is not None and mark.args else 0.0
+
+    items.sort(key=seconds, reverse=True)  # stable: the rest keep their order
+
+
+def _keep_xdist_groups(items: list[pytest.Item]) -> None:
+    """pytest-xdist 3.8 groups `--dist loadgroup` tests by setting `item._nodeid` to
+    `<id>@<group>`; pytest 9 reads an item's id from `item._id`, so without this the
+    groups are silently ignored (a group's module fixture then runs on every worker)."""
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest 8 reads `_nodeid` itself
+        return
+    for item in items:
+        grouped = item.__dict__.get("_nodeid")
+        if isinstance(grouped, str) and grouped != item.nodeid:
+            item._id = NodeId.parse(grouped)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

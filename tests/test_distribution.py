@@ -27,6 +27,10 @@ import pytest
 from engine import __version__
 from tests.engine.commands.test_ci_examples import GITHUB, install_script
 
+pytestmark = [pytest.mark.xdist_group("distribution"), pytest.mark.slow(20)]
+"""One worker builds and installs once for all of them (about a minute), the first
+handed out."""
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_FILES = sorted(p.relative_to(ROOT / "specs" / "demo").as_posix()
                     for p in (ROOT / "specs" / "demo").rglob("*")

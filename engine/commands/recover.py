@@ -132,7 +132,7 @@ def recover(
                    f"skipped; state serial {stored.serial}.\n"
                    f"Measured RTO: {seconds:.1f}s (wall time of the apply).\n"
                    + (_next_steps(scope) if result.ok and not write_spec else ""))
-    written = _write_spec(ws.spec, scope, text) if write_spec and result.ok else None
+    written = _write_spec(ws.spec, scope, text, stored) if write_spec and result.ok else None
     if not text:
         print_json({**_json(planned, site, result.ok, counts, seconds, stored.serial),
                     **({"spec": written} if written is not None else {})})
@@ -143,9 +143,13 @@ def recover(
         raise typer.Exit(1)
 
 
-def _write_spec(spec: LoadedSpec, scope: RecoveryScope, text: bool) -> dict[str, Any]:
-    """Rewrite the spec for the recovered placement; what changed, as JSON, and printed."""
-    changes = failover_changes(spec, scope)
+def _write_spec(spec: LoadedSpec, scope: RecoveryScope, text: bool,
+                doc: StateDocument) -> dict[str, Any]:
+    """Rewrite the spec for the recovered placement (launched EC2 hosts as `doc` records
+    them); what changed, as JSON, and printed."""
+    hosts = {a.split(".", 1)[1]: dict(r.data) for a, r in doc.resources.items()
+             if a.startswith("host.")}
+    changes = failover_changes(spec, scope, hosts)
     try:
         files = write_spec_edits(spec, changes.files)
     except (RewriteError, OSError) as exc:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from engine.spec.common import PATCH_ID_RE
 
 
+@lru_cache(maxsize=4096)  # a few distinct ids, asked for by every server of an estate
 def patch_dir(patch_id: str) -> str:
     """`WSO2-CARBON-PATCH-4.9.0-0005` -> `patch0005`; a bare `patch0005` stays as it is.
 

@@ -31,10 +31,42 @@ def server_home(spec: LoadedSpec, server: Server) -> PurePath:
 
 
 class TemplateCache:
-    """Compiled config templates by whitespace style and source text, once per plan."""
+    """Compiled config templates by whitespace style and source text, once per plan; also
+    what every server of the plan shares (the tokenized environment vars, host roots)."""
 
     def __init__(self) -> None:
         self._styles: dict[str, Templates] = {}
+        self._spec: LoadedSpec | None = None
+        self._env_vars: object = None
+        self._roots: dict[str, PurePath] = {}
+        self._shown: dict[str, str] = {}
+
+    def _of(self, spec: LoadedSpec) -> None:
+        if spec is not self._spec:
+            self._spec, self._env_vars = spec, tokenize(spec.env.vars)
+            self._roots.clear()
+            self._shown.clear()
+
+    def env_vars(self, spec: LoadedSpec) -> dict[str, object]:
+        """`tokenize(spec.env.vars)`, once per spec."""
+        self._of(spec)
+        return self._env_vars  # type: ignore[return-value]
+
+    def root(self, spec: LoadedSpec, host: str) -> PurePath:
+        """The host's root as `server_home` resolves it, once per host."""
+        self._of(spec)
+        found = self._roots.get(host)
+        if found is None:
+            found = self._roots[host] = PurePath(spec.path(spec.env.hosts[host].root))
+        return found
+
+    def shown(self, spec: LoadedSpec, template: str) -> str:
+        """`spec.shown(template)`, once per template."""
+        self._of(spec)
+        found = self._shown.get(template)
+        if found is None:
+            found = self._shown[template] = spec.shown(template)
+        return found
 
     def get(self, whitespace: str) -> Templates:
         """The templates of one whitespace style (`jinja` or `ansible`)."""
@@ -55,7 +87,7 @@ def render_config(spec: LoadedSpec, name: str, server: Server,
     host = spec.env.hosts[server.host]
     product_name, version = split_product(server.product)
     base = {
-        **tokenize(spec.env.vars),
+        **templates.env_vars(spec),
         "server": name,
         "host": server.host,
         "site": host.site,
@@ -66,7 +98,7 @@ def render_config(spec: LoadedSpec, name: str, server: Server,
     out: dict[str, str] = {}
     for target, cfg in server.config.items():
         text = spec.templates.get(cfg.template, "") if cfg.template else (cfg.content or "")
-        shown = spec.shown(cfg.template) if cfg.template else "(inline)"
+        shown = templates.shown(spec, cfg.template) if cfg.template else "(inline)"
         try:
             out[target] = templates.get(cfg.whitespace).render(
                 text, {**base, **tokenize(cfg.vars)}, name=shown)
@@ -89,10 +121,11 @@ def _issue(spec: LoadedSpec, name: str, target: str, template: str | None,
 def desired_server(spec: LoadedSpec, name: str, server: Server,
                    cache: TemplateCache | None = None) -> DesiredResource:
     """The comparable attributes of one server."""
+    cache = cache or TemplateCache()
     files = render_config(spec, name, server, cache)
     attributes: dict[str, object] = {
         "product": server.product,
-        "home": str(server_home(spec, server)),
+        "home": str(cache.root(spec, server.host) / server.home),
         "patches": sorted(patch_dir(p) for p in server.patches),
     }
     if server.update_level is not None:

@@ -3,8 +3,10 @@
 After `recover --site S` rebuilt the estate, `recover --write-spec` rewrites the spec so
 the next plan manages what now runs, and a later `recover --site <lost>` can plan the
 way back:
-- every recovered server's `host` becomes the host that took it over;
-- a backup policy of a lost database backs up its replacement instead;
+- every recovered server's `host` becomes the host that took it over, and an EC2 host
+  recover launched declares the instance it is now (`engine.planners.failover_ec2_spec`);
+- a backup policy of a lost database backs up its replacement instead, and one imaging a
+  lost EC2 host images the host that took over;
 - a policy kept in a lost site's repository moves to a surviving one (its copy at S, or
   S's first repository) and copies to the lost one, so when that site is back it gets
   the data that changed meanwhile;
@@ -17,8 +19,11 @@ Edits are grouped by the spec file that holds each key, for `engine.spec.rewrite
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from engine.planners.failover_ec2_spec import launched_host_edits
 from engine.planners.recover import RecoveryScope
 from engine.spec.data import AwsRepository
 from engine.spec.loader import LoadedSpec
@@ -77,8 +82,9 @@ def _backups(c: _Collect, scope: RecoveryScope, lost: set[str]) -> set[str]:
             c.set(("backups", name, "source", "database"), new_db,
                   f"backups.{name} backs up database {new_db} (was {src.database})")
         if src.ec2_instance in mapping.hosts:
-            c.out.notes.append(f"backups.{name}: the AMIs of {src.ec2_instance} are left as "
-                               "they are; point the policy at the launched instance by hand")
+            new_host = mapping.hosts[src.ec2_instance]
+            c.set(("backups", name, "source", "ec2_instance"), new_host,
+                  f"backups.{name} images host {new_host} (was {src.ec2_instance})")
         home = env.repositories.get(policy.repository)
         if home is None or home.site not in lost:
             continue
@@ -122,11 +128,16 @@ def _inverse(c: _Collect, scope: RecoveryScope, lost: set[str], moved: set[str])
           f"{', '.join(repos) or 'the site'}")
 
 
-def failover_changes(spec: LoadedSpec, scope: RecoveryScope) -> SpecChanges:
+def failover_changes(spec: LoadedSpec, scope: RecoveryScope,
+                     hosts_recorded: Mapping[str, Mapping[str, Any]] | None = None
+                     ) -> SpecChanges:
     """The edits that declare the placement a recovery of `scope` built (e.g.
     servers.gw-1.host node-a → node-b, backups kept in dr-vault copying to primary-vault,
-    recover.primary added); `notes` name what it could not declare."""
+    recover.primary added); `notes` name what it could not declare. `hosts_recorded` is
+    per host name the state's `host.<name>` data (what launched EC2 instances recorded)."""
     c = _Collect(spec)
+    launched_host_edits(spec, spec.env.recover[scope.site].hosts, hosts_recorded or {},
+                        c.set, c.out.notes)
     for item in scope.servers:
         c.set(("servers", item.server, "host"), item.new_host,
               f"servers.{item.server} runs on {item.new_host} (was {item.lost_host})")

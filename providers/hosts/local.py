@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -100,8 +101,10 @@ class LocalTransport(Transport):
                 yield rel / entry.name, entry.stat
 
     def realpath(self, path: PurePosixPath) -> PurePosixPath:
-        """Symlinks resolved."""
-        return PurePosixPath(os.path.realpath(path))
+        """Symlinks resolved: by the kernel for a path that exists (open with O_PATH, read
+        the link /proc keeps for it: three system calls, where os.path.realpath makes one
+        per component), by os.path.realpath otherwise (the missing tail kept)."""
+        return PurePosixPath(_kernel_realpath(str(path)) or os.path.realpath(path))
 
     def sha256(self, path: PurePosixPath) -> str:
         """Hash in chunks."""
@@ -258,6 +261,25 @@ class LocalTransport(Transport):
         safe_extract(stream, Path(root), host=self.host)
 
 
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def _kernel_realpath(path: str) -> str | None:
+    if not _O_PATH:
+        return None
+    try:
+        fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        found = str(Path(f"/proc/self/fd/{fd}").readlink())
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return found if found.startswith("/") and not found.endswith(" (deleted)") else None
+
+
 def _link_or_copy(src: str, dst: str) -> str:
     try:
         os.link(src, dst)
@@ -269,14 +291,23 @@ def _link_or_copy(src: str, dst: str) -> str:
 _FICLONE = 0x40049409  # ioctl(dst, FICLONE, src): share the extents (btrfs, XFS, ...)
 
 
+_NO_CLONES: set[int] = set()  # devices whose file system refused a clone
+
+
 def _clone_or_copy(src: str, dst: str) -> str:
     """`cp -a --reflink=auto` of one file: a copy-on-write clone where the file system
     has them (the copy costs no bytes and later writes to either side stay apart), else
-    a byte copy; mode and times kept either way."""
+    a byte copy; mode and times kept either way. A file system that refuses one clone is
+    not asked again."""
+    dev = Path(src).stat().st_dev
+    if dev in _NO_CLONES:
+        return shutil.copy2(src, dst)
     try:
         with open(src, "rb") as fin, open(dst, "wb") as fout:
             fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-    except OSError:
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.ENOSYS):
+            _NO_CLONES.add(dev)
         return shutil.copy2(src, dst)
     shutil.copystat(src, dst)
     return dst

@@ -54,10 +54,16 @@ def inside(t: Transport, root: PurePosixPath, relative: str | PurePosixPath, *,
     Raises UnsafePathError naming the host, `what` and the path when it would leave the
     root (a link inside the home pointing to /etc is refused).
     """
+    return inside_resolved(t, t.realpath(root), root, relative, what=what)
+
+
+def inside_resolved(t: Transport, base: PurePosixPath, root: PurePosixPath,
+                    relative: str | PurePosixPath, *, what: str = "path") -> PurePosixPath:
+    """`inside` for a root already resolved to `base` (`t.realpath(root)`): many paths
+    under one root cost one resolution of the root, not one each."""
     rel = safe_member_name(str(relative), archive=what)
-    base = t.realpath(root)
     target = t.realpath(base / rel)
-    if target != base and base not in target.parents:
+    if target != base and not str(target).startswith(str(base).rstrip("/") + "/"):
         raise UnsafePathError(f"{what}: {relative!s} resolves outside {root} on {t.host} "
                               f"(to {target})")
     return target

@@ -1,8 +1,10 @@
 """Controller-side artifact files (packs, update packages, patch archives): the stat key
-their cached reads are kept under, presence, and the names in their folders."""
+their cached reads are kept under, presence, their digest, and the names in their
+folders."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 
@@ -28,3 +30,9 @@ def artifact_names(folder: Path) -> list[str]:
         return sorted(p.name for p in folder.iterdir())
     except OSError:
         return []
+
+
+def artifact_sha256(path: Path) -> str:
+    """The hex sha256 of a controller-side artifact's bytes. Raises OSError."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

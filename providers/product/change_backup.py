@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from providers.hosts.base import Transport
-from providers.hosts.paths import exists, inside
+from providers.hosts.paths import exists, inside, inside_resolved
 
 MANIFEST = "backup.json"
 PATCHES = "repository/components/patches"  # observe.PATCHES (which imports this module)
@@ -29,9 +29,10 @@ def take_backup(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath,
     files = backup_dir / "files"
     t.mkdir(files)
     existed: dict[str, bool] = {}
+    home_base, files_base = t.realpath(home), t.realpath(files)
     for rel in dict.fromkeys(paths):
-        src = inside(t, home, rel, what="backup path")
-        dst = inside(t, files, rel, what="backup path")
+        src = inside_resolved(t, home_base, home, rel, what="backup path")
+        dst = inside_resolved(t, files_base, files, rel, what="backup path")
         existed[rel] = exists(t, src)
         if not existed[rel]:
             continue

@@ -16,11 +16,11 @@ safe; it is the contract `copy_tree(link=True)` states.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path, PurePosixPath
 
 from providers.hosts.base import Transport
+from providers.product.artifact_files import artifact_sha256, artifact_stamp
 
 Listing = tuple[tuple[str, int], ...]
 """A folder's regular files: (path relative to the folder, size), sorted."""
@@ -37,23 +37,22 @@ class PatchSources:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._digests: dict[tuple[int, int, int, int], str] = {}
+        self._digests: dict[tuple[str, int, int, int], str] = {}
         self._verified: set[str] = set()
         self._folders: dict[tuple[str, str], tuple[PurePosixPath, Listing]] = {}
 
     def digest(self, archive: Path) -> str:
-        """The archive's sha256, computed once per file identity (device, inode, size,
-        mtime) in the run."""
-        st = archive.stat()
-        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        """The archive's sha256, computed once per file identity (path, size, mtime,
+        inode) in the run."""
+        ident = artifact_stamp(archive)
         with self._lock:
-            known = self._digests.get(ident)
+            known = self._digests.get(ident) if ident is not None else None
         if known is not None:
             return known
-        with open(archive, "rb") as f:
-            found = hashlib.file_digest(f, "sha256").hexdigest()
-        with self._lock:
-            self._digests[ident] = found
+        found = artifact_sha256(archive)
+        if ident is not None:
+            with self._lock:
+                self._digests[ident] = found
         return found
 
     def verified(self, digest: str) -> bool:

@@ -34,7 +34,10 @@ def install_patch(t: Transport, home: PurePosixPath, archive: Path, patch_id: st
         raise ActionFailed(f"patch archive {archive} not found; put it in the product's "
                            "patches folder")
     sources = sources or PatchSources()
-    key = f"{sources.digest(archive)}:{patch_id}/{patch_dir}"
+    try:
+        key = f"{sources.digest(archive)}:{patch_id}/{patch_dir}"
+    except OSError as exc:
+        raise ActionFailed(f"patch archive {archive} cannot be read ({exc.strerror})") from exc
     patches = home / PATCHES
     target = patches / patch_dir
     t.mkdir(patches)

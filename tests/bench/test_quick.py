@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 
+@pytest.mark.slow(37)
 @pytest.mark.xdist_group("bench")
 def test_quick_mode_prints_one_table_with_every_case_it_ran(tmp_path: Path) -> None:
     out = tmp_path / "rows.json"

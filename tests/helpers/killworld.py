@@ -32,8 +32,8 @@ from tests.helpers.servers import (
     stop_home,
     tree,
 )
-from tests.helpers.world import DRYDOCK, seed_apis
-from tests.helpers.zygote import Zygote
+from tests.helpers.world import seed_apis
+from tests.helpers.zygote import cli
 
 BEFORE = "2026-02-01T03:00:00Z"
 AT = "2026-02-03T03:00:00Z"
@@ -119,9 +119,7 @@ class KillWorld:
     series: tuple[str, ...] = ("apim-db",)
     reference: Reference | None = None
     runs: int = field(default=0)
-    zygote: Zygote | None = None
     parallelism: int = 1
-    """Runs the CLI warm when set (see tests/helpers/zygote.py); else `python -m engine`."""
 
     @property
     def spec(self) -> Path:
@@ -138,10 +136,7 @@ class KillWorld:
         """The real CLI in a child process, in the spec folder, at `now`."""
         self.runs += 1
         full = {**os.environ, **CHILD_ENV, "DRYDOCK_NOW": now, **(env or {})}
-        if self.zygote is not None:
-            return self.zygote.run(list(args), cwd=self.spec, env=full)
-        return subprocess.run([*DRYDOCK, *args], cwd=self.spec, capture_output=True, text=True,
-                              env=full, timeout=600, check=False)
+        return cli(list(args), cwd=self.spec, env=full, timeout=600)
 
     def apply(self, env: dict[str, str] | None = None, now: str = AT
               ) -> subprocess.CompletedProcess[str]:

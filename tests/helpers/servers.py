@@ -28,8 +28,9 @@ from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from providers.product.updates import install_level, package_path
 from state.document import StateDocument
-from testkit.builder import build_pack, build_world, sign_in_update_client
-from tests.helpers.world import BASE, DRYDOCK
+from testkit.builder import build_pack, sign_in_update_client
+from tests.helpers.world import BASE, world_copy
+from tests.helpers.zygote import cli
 
 T = LocalTransport()
 """The local host, for calls of host-side functions on this machine."""
@@ -133,18 +134,19 @@ class Estate:
             result, stored = apply_plan(ws, made, now, doc=doc, parallelism=4)
         return made, result, stored
 
-    def run(self, *args: str, check: int | None = None) -> subprocess.CompletedProcess[str]:
-        """The real drydock CLI in a child process, in the spec folder."""
-        proc = subprocess.run([*DRYDOCK, *args], cwd=self.spec, capture_output=True, text=True,
-                              env={**os.environ, **CHILD_ENV}, timeout=300)
+    def run(self, *args: str, check: int | None = None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """The real drydock CLI in a child process, in the spec folder (forked warm)."""
+        proc = cli(list(args), cwd=self.spec, env={**os.environ, **CHILD_ENV, **(env or {})})
         if check is not None and proc.returncode != check:
             raise AssertionError(f"drydock {' '.join(args)} exited {proc.returncode}, expected "
                                  f"{check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
         return proc
 
     def stop_all(self) -> None:
-        """Stop every server whose home is under the world, killing any that will not stop."""
-        for home in sorted(self.world.glob("primary/opt/*")):
+        """Stop every server whose home is under the world (on any site), killing any that
+        will not stop."""
+        for home in sorted(self.world.glob("*/opt/*")):
             stop_home(home)
 
 
@@ -153,7 +155,7 @@ def make_estate(root: Path, *, name: str = "t") -> Estate:
     spec = root / "spec"
     world = spec / "world"
     (spec / "templates").mkdir(parents=True)
-    build_world(world)
+    world_copy(world)
     (spec / "env.yaml").write_text(BASE.format(env=name))
     (spec / "templates" / "deployment.toml.j2").write_text(TEMPLATE)
     estate = Estate(spec=spec, world=world)

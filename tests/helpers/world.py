@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.builder import build_world, install_home
+from testkit.builder import WorldPaths, build_world, install_home
+from tests.helpers.zygote import cli
 
 DRYDOCK = [sys.executable, "-m", "engine"]
 
@@ -46,9 +50,8 @@ class Env:
 
     def run(self, *args: str, env: dict[str, str] | None = None,
             check: int | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the real drydock CLI in a child process."""
-        proc = subprocess.run([*DRYDOCK, *args], cwd=self.spec, capture_output=True, text=True,
-                              env={**os.environ, **(env or {})}, timeout=300)
+        """Run the real drydock CLI in a child process (forked warm, tests/helpers/zygote.py)."""
+        proc = cli(list(args), cwd=self.spec, env={**os.environ, **(env or {})})
         if check is not None and proc.returncode != check:
             raise AssertionError(f"drydock {' '.join(args)} exited {proc.returncode}, expected "
                                  f"{check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
@@ -66,13 +69,36 @@ def server_yaml(name: str, *, patches: list[int] = (), offset: int = 0,
             + extra)
 
 
+_BUILT: list[WorldPaths] = []
+
+
+def world_copy(root: Path) -> WorldPaths:
+    """What `build_world(root)` makes, copied from the one world this test process built
+    (its bytes are the same every time; the copies get fresh modification times)."""
+    if not _BUILT:
+        base = Path(tempfile.mkdtemp(prefix="drydock-world-"))
+        atexit.register(shutil.rmtree, base, True)
+        _BUILT.append(build_world(base / "world"))
+    built = _BUILT[0]
+    shutil.copytree(built.root, root, copy_function=shutil.copy, dirs_exist_ok=True)
+
+    def moved(path: Path) -> Path:
+        return root / path.relative_to(built.root)
+
+    return built.model_copy(update={
+        "root": root, "packs": moved(built.packs), "updates": moved(built.updates),
+        "patches": moved(built.patches), "pack": moved(built.pack),
+        "update_files": tuple(map(moved, built.update_files)),
+        "patch_files": tuple(map(moved, built.patch_files))})
+
+
 def make_env(root: Path, servers: dict[str, str], *, name: str = "t", install: bool = True,
              extra_yaml: str = "") -> Env:
     """A spec folder `root/spec` with servers (name -> YAML from `server_yaml`)."""
     spec = root / "spec"
     world = spec / "world"
     (spec / "templates").mkdir(parents=True)
-    paths = build_world(world)
+    paths = world_copy(world)
     (spec / "env.yaml").write_text(BASE.format(env=name))
     (spec / "servers.yaml").write_text("servers:\n" + "".join(servers.values()))
     if extra_yaml:

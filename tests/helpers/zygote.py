@@ -1,23 +1,31 @@
 """Run the drydock CLI many times cheaply: a warm process forks one child per run.
 
-The kill-point suite runs drydock hundreds of times; most of each run's cost would be
-importing the same modules again. `Zygote` starts one Python process that imports the
-CLI and the providers once, single-threaded, and then forks a fresh child per request:
-the child sets its folder, environment and output files, runs the CLI's `main()` and
-exits with its code. A child is a real process of its own, so SIGKILL ends it exactly as
-it ends `python -m engine`; the answer is the exit status (`-9` for SIGKILL).
+The tests run drydock hundreds of times; most of each run's cost would be importing the
+same modules again. `Zygote` starts one Python process that imports the CLI and the
+providers once, single-threaded, and then forks a fresh child per request: the child sets
+its folder, environment and output files, runs the CLI's `main()` and exits as
+`python -m engine` would (a `SystemExit` message on stderr, 1 for an uncaught exception
+with its traceback, the exit handlers run). A child is a real process of its own, so
+SIGKILL ends it exactly as it ends `python -m engine`; the answer is the exit status
+(`-9` for SIGKILL). `cli()` runs through one zygote per test process; a test that runs
+the CLI concurrently, reads its stdin or needs a terminal starts `python -m engine`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 SERVER = r"""
-import json, os, sys
+import atexit, json, os, sys
 import engine.cli
 from engine.wiring import default_providers
 default_providers()  # import the providers too, once
@@ -40,7 +48,16 @@ for line in sys.stdin:
             try:
                 engine.cli.main()
             except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    code = 1
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                code = 1
+            atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
         except BaseException:
@@ -48,6 +65,7 @@ for line in sys.stdin:
             traceback.print_exc()
             code = 70
         os._exit(code)
+    print(json.dumps({"pid": pid}), flush=True)
     _, status = os.waitpid(pid, 0)
     code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     print(json.dumps({"code": code}), flush=True)
@@ -61,24 +79,69 @@ class Zygote:
         self._proc = subprocess.Popen([python, "-c", SERVER], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True, bufsize=1)
         self._out = Path(tempfile.mkdtemp(prefix="drydock-zygote-"))
+        self._read = b""
+        self.busy = threading.Lock()
 
-    def run(self, args: list[str], *, cwd: Path, env: dict[str, str]
-            ) -> subprocess.CompletedProcess[str]:
-        """Run `drydock ARGS` in a fresh child; its output is captured as text."""
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+    def _answer(self, timeout: float | None) -> dict | None:
+        """The zygote's next line as JSON; None when `timeout` seconds pass first. Read
+        straight from the pipe, so nothing waits unseen in a buffer."""
+        assert self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        while b"\n" not in self._read:
+            if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError("the drydock zygote died; run the command directly to see "
+                                   "why")
+            self._read += chunk
+        line, self._read = self._read.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(self, args: list[str], *, cwd: Path, env: dict[str, str],
+            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `drydock ARGS` in a fresh child; its output is captured as text. After
+        `timeout` seconds the child is killed and TimeoutExpired raised, as by
+        `subprocess.run`."""
+        assert self._proc.stdin is not None
         out, err = self._out / "stdout", self._out / "stderr"
         self._proc.stdin.write(json.dumps({"args": args, "cwd": str(cwd), "env": env,
                                            "stdout": str(out), "stderr": str(err)}) + "\n")
-        answer = self._proc.stdout.readline()
-        if not answer:
-            raise RuntimeError("the drydock zygote died; run the command directly to see why")
-        code = int(json.loads(answer)["code"])
-        return subprocess.CompletedProcess(["drydock", *args], code,
+        started = self._answer(None)
+        assert started is not None
+        done = self._answer(timeout)
+        if done is None:
+            os.kill(int(started["pid"]), signal.SIGKILL)
+            self._answer(None)
+            raise subprocess.TimeoutExpired(["drydock", *args], timeout or 0,
+                                            out.read_text(errors="replace"),
+                                            err.read_text(errors="replace"))
+        return subprocess.CompletedProcess(["drydock", *args], int(done["code"]),
                                            out.read_text(errors="replace"),
                                            err.read_text(errors="replace"))
 
     def close(self) -> None:
         """End the warm process."""
-        if self._proc.stdin is not None:
+        if self._proc.stdin is not None and not self._proc.stdin.closed:
             self._proc.stdin.close()
         self._proc.wait(timeout=60)
+
+
+_shared: list[Zygote] = []
+
+
+def cli(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    """`drydock ARGS` in a child process through this test process's zygote (started on
+    first use, ended at exit); while another thread uses it, as `python -m engine`."""
+    if not _shared:
+        _shared.append(Zygote())
+        atexit.register(_shared[0].close)
+    zygote = _shared[0]
+    if not zygote.busy.acquire(blocking=False):
+        return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        return zygote.run(args, cwd=cwd, env=env, timeout=timeout)
+    finally:
+        zygote.busy.release()

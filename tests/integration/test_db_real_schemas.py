@@ -120,6 +120,7 @@ def source(request: pytest.FixtureRequest) -> Iterator[tuple[str, DatabaseTarget
             engine_for(engine).drop(t)
 
 
+@pytest.mark.slow(12)
 def test_wso2_shaped_database_comes_back_table_by_table(source, tmp_path: Path) -> None:
     kind, target, made = source
     picture = ENGINES[kind][4]

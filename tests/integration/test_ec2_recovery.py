@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.helpers.world import Env, make_env, server_yaml
 
@@ -72,10 +73,10 @@ def setup(tmp_path: Path, endpoint: str) -> tuple[Env, str]:
     key = f"ops-{uuid.uuid4().hex[:6]}"
     west.create_key_pair(KeyName=key)
     series = f"vm-a-image-{uuid.uuid4().hex[:8]}"  # the moto server is shared: own series
-    yaml = SPEC.format(region=REGION, dr_region=DR_REGION, instance=instance, subnet=dr_subnet,
+    text = SPEC.format(region=REGION, dr_region=DR_REGION, instance=instance, subnet=dr_subnet,
                        group=dr_group, key=key, endpoint=endpoint, series=series)
     servers = {"gw-1": server_yaml("gw-1").replace("host: node-a", "host: vm-a")}
-    return make_env(tmp_path, servers, install=False, extra_yaml=yaml), series
+    return make_env(tmp_path, servers, install=False, extra_yaml=text), series
 
 
 def images(endpoint: str, region: str, series: str) -> dict[str, dict[str, Any]]:
@@ -103,6 +104,7 @@ def at(day: int) -> dict[str, str]:
     return {"DRYDOCK_NOW": (DAY0 + timedelta(days=day)).isoformat()}
 
 
+@pytest.mark.slow(25)
 def test_amis_are_taken_copied_pruned_and_recover_launches_from_the_newest(
         tmp_path: Path, moto_endpoint: str, aws: dict[str, str]) -> None:
     env, series = setup(tmp_path, moto_endpoint)
@@ -136,7 +138,8 @@ def test_amis_are_taken_copied_pruned_and_recover_launches_from_the_newest(
                                 "json", env={**aws, **at(3)}, check=0).stdout)["snapshots"]
     assert [s["id"] for s in listed] == taken[-2:]
 
-    proc = env.run("recover", "--site", "dr", "--env", ".", "--auto-approve",
+    declared = (env.spec / "extra.yaml").read_text()
+    proc = env.run("recover", "--site", "dr", "--env", ".", "--auto-approve", "--write-spec",
                    env={**aws, **at(3)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     newest = images(moto_endpoint, DR_REGION, series)[taken[-1]]["ImageId"]
@@ -147,7 +150,6 @@ def test_amis_are_taken_copied_pruned_and_recover_launches_from_the_newest(
     instance = launched[0]
     assert instance["ImageId"] == newest
     assert instance["InstanceType"] == "m5.large"
-    declared = (env.spec / "extra.yaml").read_text()
     assert f"subnet_id: {instance['SubnetId']}," in declared
     groups = [g["GroupId"] for g in instance["SecurityGroups"]]
     assert len(groups) == 1 and f"security_group_ids: [{groups[0]}]" in declared
@@ -161,3 +163,21 @@ def test_amis_are_taken_copied_pruned_and_recover_launches_from_the_newest(
     assert recorded["instance"]["instance_id"] == instance["InstanceId"]
     assert (env.world / "dr" / "opt" / "gw-1" / "updates" / "product.txt").is_file()
     assert "launch m5.large" in proc.stdout
+
+
+    # --write-spec: the launched host is now the instance it launched, its image policy
+    # images it and is kept in the DR region; the next plan has nothing to do
+    written = yaml.safe_load((env.spec / "extra.yaml").read_text())
+    assert written["hosts"]["vm-b"]["aws"] == {
+        "region": DR_REGION, "instance_id": instance["InstanceId"],
+        "tags": {"Name": "gw-dr", "team": "apim"}}
+    policy = written["backups"][series]
+    assert (policy["source"], policy["repository"], policy["copies"]) == (
+        {"ec2_instance": "vm-b"}, "ec2-west", ["ec2-east"])
+    assert written["recover"]["primary"]["hosts"] == {"vm-b": "vm-a"}
+    assert "hosts.vm-b is instance " + instance["InstanceId"] in proc.stdout
+    env.run("validate", ".", check=0)
+    plan = json.loads(env.run("plan", ".", "--format", "json", env={**aws, **at(3.5)},
+                              check=0).stdout)
+    assert [c for c in plan["changes"] if c["address"] in ("server.gw-1", "host.vm-b")] == []
+    assert [a["id"] for a in plan["actions"]] == [], plan["actions"]

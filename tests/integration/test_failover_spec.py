@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from providers.databases.engines import engine_for
-from tests.helpers.servers import Estate, Gateway, home_at_level, make_estate, stop_home
+from tests.helpers.servers import Estate, Gateway, home_at_level, stop_home
 from tests.helpers.world import seed_apis
 from tests.integration.test_recover import at, drydock, facts, rows
 from tests.integration.test_site_drill_databases import run_sql, target
@@ -76,25 +76,23 @@ PG: dict[str, str] = {}
 
 
 @pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
+def estate(estate: Estate) -> Iterator[Estate]:
+    """The estate of tests/integration/conftest.py with this module's spec files and its
+    two PostgreSQL databases, dropped afterwards."""
     suffix = uuid.uuid4().hex[:8]
     PG.update(live=f"dd_fb_live_{suffix}", standby=f"dd_fb_dr_{suffix}")
-    made = make_estate(tmp_path)
-    (made.spec / "env.yaml").write_text(ENV)
-    (made.spec / "data.yaml").write_text(
+    (estate.spec / "env.yaml").write_text(ENV)
+    (estate.spec / "data.yaml").write_text(
         DATA.replace("LIVE", PG["live"]).replace("STANDBY", PG["standby"]))
-    (made.spec / "recover.yaml").write_text(RECOVER)
+    (estate.spec / "recover.yaml").write_text(RECOVER)
     live = target("postgres", PG["live"])
     engine_for("postgres").create(live)
     run_sql(live, "CREATE TABLE reg (id INTEGER PRIMARY KEY, path VARCHAR(80))",
             "INSERT INTO reg VALUES (1, '/_system/governance/pizza')")
     try:
-        yield made
+        yield estate
     finally:
-        made.stop_all()
-        for home in sorted(made.world.glob("dr/opt/*")):
-            stop_home(home)
+        estate.stop_all()
         for name in PG.values():
             engine_for("postgres").drop(target("postgres", name))
 
@@ -122,6 +120,7 @@ def add_api(path: Path, name: str) -> None:
         con.close()
 
 
+@pytest.mark.slow(11)
 def test_write_spec_then_plan_manages_the_recovered_estate_and_failback_brings_it_home(
         estate: Estate) -> None:
     estate.declare(Gateway("gw-1", level=4, patches=(1, 3)))

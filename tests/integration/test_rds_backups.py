@@ -85,6 +85,7 @@ def one_line_with(output: str, *needles: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow(20)
 def test_daily_rds_snapshots_are_copied_and_pruned_in_both_regions(
         tmp_path: Path, moto_endpoint: str, aws: dict[str, str], instance: str) -> None:
     env, series = setup(tmp_path, moto_endpoint, instance)

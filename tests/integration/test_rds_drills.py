@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from state.document import from_bytes
 from tests.helpers.world import Env, make_env
 from tests.integration.test_rds_backups import DATA as BACKUPS
@@ -113,6 +115,7 @@ def lose_primary(env: Env, replacement: str) -> None:
                             "repositories: [rds-dr]}\n")
 
 
+@pytest.mark.slow(14)
 def test_recover_restores_the_newest_dr_snapshot_into_the_replacement_rds_instance(
         tmp_path: Path, moto_endpoint: str, aws: dict[str, str], instance: str) -> None:
     env, series, _scratch = setup(tmp_path, moto_endpoint, instance)

@@ -6,34 +6,19 @@ holding the client's account and tokens, a product.txt without a newline)."""
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from providers.hosts.local import LocalTransport
 from providers.product.install import install_pack
 from testkit.builder import build_pack
 from testkit.builder_content import CLIENT_KEYS
-from tests.helpers.servers import Estate, Gateway, home_at_level, make_estate, server_status, tree
+from tests.helpers.servers import Estate, Gateway, home_at_level, server_status, tree
 
 T = LocalTransport()
 IMPL = "repository/components/plugins/org.wso2.carbon.apimgt.impl_9.28.116.jar"
 PATCHES = "repository/components/patches"
 TOKENS = [CLIENT_KEYS["service"]["access-token"], CLIENT_KEYS["service"]["refresh-token"]]
-
-
-@pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    try:
-        yield made
-    finally:
-        made.stop_all()
 
 
 def _carbon_own(home: Path) -> dict[str, str]:

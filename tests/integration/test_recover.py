@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.servers import (
-    CHILD_ENV,
-    DRYDOCK,
     Estate,
     Gateway,
     home_at_level,
-    make_estate,
     server_status,
-    stop_home,
 )
 from tests.helpers.world import seed_apis
 
@@ -69,27 +62,16 @@ def at(hours: float) -> dict[str, str]:
 
 
 @pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    (made.spec / "env.yaml").write_text(BASE)
-    try:
-        yield made
-    finally:
-        made.stop_all()
-        for home in sorted(made.world.glob("dr/opt/*")):
-            stop_home(home)
+def estate(estate: Estate) -> Estate:
+    """The estate of tests/integration/conftest.py with two sites and their hosts."""
+    (estate.spec / "env.yaml").write_text(BASE)
+    return estate
 
 
 def drydock(estate: Estate, *args: str, env: dict[str, str] | None = None,
             check: int) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process, with the clock set by `env`."""
-    proc = subprocess.run([*DRYDOCK, *args], cwd=estate.spec, capture_output=True, text=True,
-                          env={**os.environ, **CHILD_ENV, **(env or {})}, timeout=300)
-    assert proc.returncode == check, f"drydock {' '.join(args)} exited {proc.returncode}\n" \
-        f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    return proc
+    return estate.run(*args, env=env, check=check)
 
 
 def sha(path: Path) -> str:

@@ -7,36 +7,19 @@ cannot be replaced are refused in one line, with nothing changed."""
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.helpers.servers import (
     Estate,
     Gateway,
     home_at_level,
     level_pack,
-    make_estate,
     server_status,
 )
 from tests.helpers.world import make_env, server_yaml
 
 IMPL = "repository/components/plugins/org.wso2.carbon.apimgt.impl_9.28.116.jar"
 API = "repository/deployment/server/synapse-configs/default/api/Pizza.xml"
-
-
-@pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    """An estate whose servers are all stopped afterwards, whatever happened."""
-    monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    try:
-        yield made
-    finally:
-        made.stop_all()
 
 
 def _plan(estate: Estate, *args: str) -> dict:

@@ -88,6 +88,7 @@ def written_by_drydock(env: Env) -> list[Path]:
     return found
 
 
+@pytest.mark.slow(12)
 def test_no_secret_value_is_written_anywhere_and_files_are_owner_only(env: Env):
     runs = [env.run("plan", ".", "-o", "plan.json", env=SECRETS, check=0),
             env.run("apply", "plan.json", "--env", ".", env=SECRETS, check=0),

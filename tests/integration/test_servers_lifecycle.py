@@ -9,41 +9,25 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
 from engine.render.text import render_text
 from state.document import from_bytes
 from tests.helpers.servers import (
     CHILD_ENV,
-    DRYDOCK,
     Estate,
     Gateway,
     home_at_level,
     http_get,
     level_pack,
-    make_estate,
     server_status,
     tree,
 )
+from tests.helpers.world import DRYDOCK
 
 IMPL = "repository/components/plugins/org.wso2.carbon.apimgt.impl_9.28.116.jar"
-
-
-@pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    """An estate whose servers are all stopped afterwards, whatever happened."""
-    monkeypatch.setenv("DRYDOCK_PYTHON", sys.executable)
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    try:
-        yield made
-    finally:
-        made.stop_all()
 
 
 def recorded(estate: Estate) -> dict:

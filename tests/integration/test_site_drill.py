@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.servers import Estate, Gateway, home_at_level, make_estate, server_status
+from tests.helpers.servers import Estate, Gateway, home_at_level, server_status
 from tests.helpers.world import seed_apis
 from tests.integration.test_recover import BASE, at, drydock, rows
 
@@ -33,14 +32,10 @@ drills:
 
 
 @pytest.fixture
-def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    monkeypatch.setenv("DRYDOCK_STOP_TIMEOUT", "20")
-    made = make_estate(tmp_path)
-    (made.spec / "env.yaml").write_text(BASE)
-    try:
-        yield made
-    finally:
-        made.stop_all()
+def estate(estate: Estate) -> Estate:
+    """The estate of tests/integration/conftest.py with two sites and their hosts."""
+    (estate.spec / "env.yaml").write_text(BASE)
+    return estate
 
 
 def start(estate: Estate) -> None:
@@ -74,6 +69,7 @@ def leftovers(estate: Estate) -> list[str]:
                   if p.name not in ("backups", "apim.db"))
 
 
+@pytest.mark.slow(13)
 def test_a_site_drill_rebuilds_checks_measures_and_leaves_nothing_behind(
         estate: Estate) -> None:
     gateway = Gateway("gw-1", level=3, patches=(1,))
@@ -111,14 +107,15 @@ def test_a_site_drill_rebuilds_checks_measures_and_leaves_nothing_behind(
         "\n\n")[0].lower()
 
 
+@pytest.mark.slow(16)
 def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
         estate: Estate) -> None:
     estate.declare(Gateway("gw-1", level=3, service=False))
     start(estate)
     package = next((estate.world / "updates").glob("*-0003.zip"))
-    kept = estate.spec.parent / package.name
-    shutil.move(package, kept)
-    # and its replicated copy at the rehearsed site, which a rebuild installs from
+    # only its replicated copy at the rehearsed site goes (the spec's folder keeps it): a
+    # rebuild installs from that copy alone, so the rehearsal must fail as a real
+    # recovery without the primary's folders would
     stored = next(d for d in (estate.world / "dr/backups/.drydock-artifacts").iterdir()
                   if json.loads((d / "manifest.json").read_text())["name"] == package.name)
     aside = estate.spec.parent / "artifact-aside"
@@ -135,7 +132,7 @@ def test_a_missing_artifact_fails_the_rehearsal_loudly_until_one_passes(
                                check=2).stdout)
     assert [d["status"] for d in drift["drills"] if d["drill"] == "site-dr"] == ["failed"]
 
-    shutil.move(kept, package)
+    assert package.is_file()
     shutil.move(aside, stored)
     drydock(estate, "apply", ".", "--auto-approve", env=at(27), check=0)
     assert runs(estate)[-1]["passed"] is True and len(runs(estate)) == 2

@@ -25,8 +25,6 @@ from providers.hosts.factory import transport_for_host
 from providers.product.install import install_pack
 from state.document import StateDocument, from_bytes
 from tests.helpers.servers import (
-    CHILD_ENV,
-    DRYDOCK,
     Estate,
     Gateway,
     T,
@@ -108,11 +106,7 @@ def stop_over_ssh(server: SshServer, estate: Estate, *homes: Path) -> None:
 def drydock(estate: Estate, *args: str, check: int,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process in the spec folder."""
-    proc = subprocess.run([*DRYDOCK, *args], cwd=estate.spec, capture_output=True, text=True,
-                          env={**os.environ, **CHILD_ENV, **(env or {})}, timeout=300)
-    assert proc.returncode == check, f"drydock {' '.join(args)} exited {proc.returncode}\n" \
-        f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    return proc
+    return estate.run(*args, env=env, check=check)
 
 
 def state(estate: Estate) -> StateDocument:

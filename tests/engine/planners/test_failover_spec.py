@@ -59,3 +59,31 @@ def test_a_many_to_one_mapping_gets_no_failback() -> None:
     changes = failover_changes(loaded, recovery_scope(loaded, "dr"))
     assert ("recover", "primary") not in {e.path for e in changes.files["t.yaml"]}
     assert any("several hosts" in n for n in changes.notes)
+
+
+def test_a_launched_ec2_host_becomes_the_instance_its_launch_recorded() -> None:
+    from tests.engine.planners.test_recover_ec2_planner import SPEC as EC2
+    from tests.engine.planners.test_recover_ec2_planner import spec as ec2_spec
+
+    ssh = EC2.replace("    site: dr\n    root: /d\n", "    site: dr\n    root: /d\n"
+                      "    transport: ssh\n")
+    loaded = ec2_spec(ssh)
+    recorded = {"b": {"address": "10.20.1.7", "instance": {"instance_id": "i-0new",
+                                                            "private_ip": "10.20.1.7"}}}
+    changes = failover_changes(loaded, recovery_scope(loaded, "dr"), recorded)
+    edits = {e.path: e.value for e in changes.files["t.yaml"]}
+    assert edits[("hosts", "b", "aws")] == {"region": "eu-central-1", "instance_id": "i-0new",
+                                            "tags": {"Name": "gw-dr"}}
+    assert edits[("hosts", "b", "address")] == "10.20.1.7"
+    assert edits[("backups", "a-image", "source", "ec2_instance")] == "b"
+    assert edits[("backups", "a-image", "repository")] == "west"
+    moved = rewrite(ssh, changes.files["t.yaml"])
+    assert "    aws: {region: eu-central-1, tags: {Name: gw-dr}, instance_id: i-0new}\n" \
+           "    address: 10.20.1.7\n" in moved
+    host = ec2_spec(moved).env.hosts["b"]  # the rewritten spec loads: an existing instance
+    assert host.aws is not None and not host.aws.launched and host.address == "10.20.1.7"
+    # nothing recorded (the launch never ran): left alone, and said so
+    left = failover_changes(loaded, recovery_scope(loaded, "dr"), {})
+    assert ("hosts", "b", "aws") not in {e.path for e in left.files["t.yaml"]}
+    assert left.notes == ["hosts.b: the state records no instance launched for it; its aws "
+                          "block is left as it is"]
