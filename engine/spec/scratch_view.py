@@ -1,12 +1,14 @@
 """Where a site drill rehearses a recovery: the spec as seen from its scratch targets (pure).
 
 A site drill `drills.<name>: {site: dr, into: {root: PATH}}` rehearses `recover --site
-dr` without touching anything real. Its view of the spec differs in two ways only:
+dr` without touching anything real. Its view of the spec differs in three ways only:
 - every host at the site has the scratch root `<root>/PATH/<host>` (PATH relative to the
   host's root, or absolute), so rebuilt homes land there;
 - every database the site's recover mapping restores into is a scratch twin beside it:
   an SQLite file `apim.db` → `apim.drill-<name>.db`, a PostgreSQL or MariaDB database
-  `apim_dr` → `apim_dr_drill_<name>` on the same server.
+  `apim_dr` → `apim_dr_drill_<name>` on the same server;
+- the site's mapping is never a failback (`failback: false`): a rehearsal restores the
+  newest snapshots there, takes no final backup and stops nothing at the other site.
 Planning the recovery against this view, and running its actions with it, is the
 rehearsal.
 """
@@ -72,5 +74,8 @@ def scratch_view(spec: LoadedSpec, name: str) -> LoadedSpec:
                              "drill rehearses file and dump restores only")
         if db is not None:
             databases[replacement] = scratch_database(db, name)
-    view: Environment = env.model_copy(update={"hosts": hosts, "databases": databases})
+    # a rehearsal reads the newest snapshots there: no final backup, nothing stopped
+    recover = {**env.recover, drill.site or "": mapping.model_copy(update={"failback": False})}
+    view: Environment = env.model_copy(update={"hosts": hosts, "databases": databases,
+                                               "recover": recover})
     return replace(spec, env=view)

@@ -39,6 +39,17 @@ def test_the_scratch_view_moves_the_site_hosts_and_the_mapped_databases_only() -
     assert view.env.servers == spec().env.servers
 
 
+def test_the_scratch_view_never_rehearses_a_failback() -> None:
+    failback = SPEC.replace("    databases: {db: db_dr}\n",
+                            "    databases: {db: db_dr}\n    failback: true\n")
+    loaded = LoadedSpec(parse_environment([SourceFile("t.yaml", failback + DRILL)]),
+                        Path("/spec"), ("t.yaml",), "d")
+    assert loaded.env.recover["dr"].failback is True
+    view = scratch_view(loaded, "site-dr")
+    assert view.env.recover["dr"].failback is False
+    assert view.env.recover["dr"].hosts == loaded.env.recover["dr"].hosts
+
+
 def test_the_rehearsal_is_the_recovery_planned_against_the_view() -> None:
     view = scratch_view(spec(), "site-dr")
     chosen = {"db": snap("db", "s1", 2), "gw-runtime": snap(
