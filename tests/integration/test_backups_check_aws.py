@@ -1,6 +1,7 @@
 """`backups check` on repositories kept in AWS, through the real CLI against a moto server
 over HTTP: a `type: aws` repository's RDS snapshots are counted and reported healthy in
-both regions, and an S3 repository is checked object by object, a removed part found."""
+both regions, its AMIs with their EBS snapshots, and an S3 repository is checked object by
+object, a removed part found."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def test_an_s3_repository_is_checked_and_a_removed_part_is_found(
     damaged = env.run("backups", "check", "--env", ".", "--repository", "s3-vault",
                       env={**aws, **on_s3.NOW}, check=1).stdout
     assert ": 1 problem(s)" in damaged and "part:" in damaged
+
+
+def test_an_aws_repositorys_amis_are_checked_with_their_ebs_snapshots(
+        tmp_path: Path, moto_endpoint: str, aws: dict[str, str]) -> None:
+    from tests.integration import test_ec2_recovery as ec2
+
+    env, series = ec2.setup(tmp_path, moto_endpoint)
+    env.run("apply", ".", "--auto-approve", "--allow-dirty", env={**aws, **ec2.at(0)}, check=0)
+    report = json.loads(env.run("backups", "check", "--env", ".", "--repository", "ec2-east",
+                                "--format", "json", env={**aws, **ec2.at(0)}, check=0).stdout)
+    assert report["ok"] is True and report["repositories"][0]["snapshots"] >= 1
+    [image] = ec2.images(moto_endpoint, ec2.REGION, series).values()
+    assert ec2.ebs_snapshots(image)  # each one was asked for, and is there
+    # (A gone EBS snapshot cannot be caused here: EC2, and moto, refuse to delete one an
+    # AMI uses, and a re-registered image gets new ones.)
