@@ -20,6 +20,9 @@ import pytest
 
 from tests.helpers.world import DRYDOCK, Env, make_env, seed_apis, server_yaml
 
+pytestmark = [pytest.mark.xdist_group("lock-timeout"), pytest.mark.slow(25)]
+"""The tests share one applied world (a module fixture): one worker runs both."""
+
 SAFETY_NET = 120.0
 """Upper bound for a child's line to arrive; a safety net, not a timing assumption."""
 
