@@ -77,13 +77,14 @@ class AmiStore(AwsStore):
         problems = []
         for snapshot in item.snapshot_ids:
             with self._calling("describe the image's snapshots", item.label):
+                pages = self._client().get_paginator("describe_snapshots")
                 try:
-                    found = self._client().describe_snapshots(SnapshotIds=[snapshot])
+                    states = [s.get("State") for page in pages.paginate(SnapshotIds=[snapshot])
+                              for s in page.get("Snapshots", [])]
                 except ClientError as exc:
                     if error_code(exc) not in _GONE:
                         raise
-                    found = {"Snapshots": []}
-            states = [s.get("State") for s in found.get("Snapshots", [])]
+                    states = []
             if not states:
                 problems.append(f"its EBS snapshot {snapshot} is gone; the image cannot be "
                                 "launched: delete it and take another")

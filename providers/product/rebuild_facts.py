@@ -22,6 +22,7 @@ from engine.contracts.names import split_product
 from engine.contracts.provider import ObserveRequest
 from providers.hosts.base import Transport
 from providers.product.archive import ArchiveError
+from providers.product.artifact_files import artifact_present
 from providers.product.install import pack_facts
 from providers.product.level_facts import describe_levels, product_updates
 from providers.product.replace import level_pack
@@ -49,7 +50,7 @@ def rebuild_facts(t: Transport, pack: Path, updates_dir: Path, product: str,
     product's `pack` and `updates_dir` (`t`: the server's host). Never raises: what stops
     the rebuild is a problem line."""
     updated = Path(level_pack(pack, level))
-    if updated.is_file():
+    if artifact_present(updated):
         try:
             if pack_facts(updated)[1] == level:
                 return {"pack": str(updated), "pack_level": level, "level": level,

@@ -108,3 +108,20 @@ def test_a_missing_instance_is_one_line_naming_it(moto_endpoint: str, aws_env: N
         store.create(series, "s1", instance_id="i-0000000000000dead", reboot=False,
                      fields=FIELDS)
     assert "EC2 instance 'i-0000000000000dead' not found in region eu-west-1" in str(caught.value)
+
+
+def test_a_check_finds_an_amis_ebs_snapshot_gone(
+        moto_endpoint: str, ec2_instance: str, series: str,
+        ec2_client: Callable[[str], Any]) -> None:
+    store = recording_store(moto_endpoint, REGION, [])
+    image, _ = store.create(series, "s1", instance_id=ec2_instance, reboot=False,
+                            fields=FIELDS)
+    assert store.item_problems(image) == []
+    # AWS (and moto) refuse to delete an EBS snapshot an AMI uses, so the AMI's record is
+    # given a snapshot id that was deleted instead: the store asks the real server about it.
+    volume = ec2_client(REGION).create_volume(AvailabilityZone=f"{REGION}a", Size=1)
+    gone = ec2_client(REGION).create_snapshot(VolumeId=volume["VolumeId"])["SnapshotId"]
+    ec2_client(REGION).delete_snapshot(SnapshotId=gone)
+    problems = store.item_problems(image.model_copy(update={"snapshot_ids": (gone,)}))
+    assert problems == [f"its EBS snapshot {gone} is gone; the image cannot be launched: "
+                        "delete it and take another"]
