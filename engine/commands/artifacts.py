@@ -75,10 +75,10 @@ def artifacts(env: EnvOpt = None, repository: RepoOpt = None,
     if not rows:
         print_text("No replicated artifacts: no server snapshot names any.\n")
         return
-    lines = [f"{'repository':<16} {'sha256':<14} {'kind':<7} {'name':<40} {'size':>9}  "
-             f"{'brings':<29} series (snapshots)"]
-    for r in rows:
-        lines.append(f"{r['repository']:<16} {r['sha256'][:12]:<14} {r['kind']:<7} "
-                     f"{r['name']:<40} {r['size'] or 0:>9}  {r['brings']:<29} "
-                     f"{', '.join(r['series'])} ({r['snapshots']})")
-    print_text("\n".join(lines) + "\n")
+    from engine.render.columns import text_table
+
+    print_text(text_table(
+        ["repository", "sha256", "kind", "name", "size", "brings", "series (snapshots)"],
+        [[r["repository"], r["sha256"][:12], r["kind"], r["name"], r["size"] or 0,
+          r["brings"], f"{', '.join(r['series'])} ({r['snapshots']})"] for r in rows],
+        right=frozenset({4})))

@@ -103,13 +103,13 @@ def list_(
         print_text("No snapshots recorded. Try 'drydock backups list --rebuild' to read the "
                    "repositories.\n")
         return
-    lines = [f"{'id':<24} {'series':<18} {'repository':<16} {'created':<26} {'size':>10}  "
-             "verified  copies"]
-    for r in rows:
-        lines.append(f"{r['id']:<24} {r['series']:<18} {r['repository']:<16} "
-                     f"{r['created']:<26} {r['size']:>10}  {'yes' if r['verified'] else 'no':<8}"
-                     f"  {', '.join(r['copies']) or '-'}")
-    print_text("\n".join(lines) + "\n")
+    from engine.render.columns import text_table
+
+    print_text(text_table(
+        ["id", "series", "repository", "created", "size", "verified", "copies"],
+        [[r["id"], r["series"], r["repository"], r["created"], r["size"],
+          "yes" if r["verified"] else "no", ", ".join(r["copies"]) or "-"] for r in rows],
+        right=frozenset({4})))
 
 
 def _rebuild(ws: Workspace) -> tuple[dict[str, SeriesCatalog], StateDocument]:
