@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,11 +10,19 @@ from pathlib import Path
 
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import Environment
-from engine.spec.parse import SourceFile, locate, parse_environment
+from engine.spec.parse import locate, parse_environment
+from engine.spec.sources import (
+    MAX_SPEC_BYTES,
+    MAX_TEMPLATE_BYTES,
+    TemplatePathError,
+    read_sources,
+    read_template,
+    spec_digest,
+)
 from engine.spec.yamlpos import Path_, Pos
 
-MAX_TEMPLATE_BYTES = 1 << 20
-MAX_SPEC_BYTES = 64 << 20
+__all__ = ["MAX_SPEC_BYTES", "MAX_TEMPLATE_BYTES", "LoadedSpec", "TemplatePathError",
+           "load_spec", "read_sources", "read_template"]
 
 
 @dataclass(frozen=True)
@@ -46,46 +53,6 @@ class LoadedSpec:
         return p if p.is_absolute() else (self.directory / p)
 
 
-def read_sources(directory: Path) -> list[SourceFile]:
-    """Read every `*.yaml`/`*.yml` in `directory` (not recursive), sorted by name."""
-    if not directory.is_dir():
-        raise SpecError([SpecIssue(
-            str(directory), 1, 1, "not a directory; pass the environment folder, e.g. specs/demo")])
-    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
-    if not paths:
-        raise SpecError([SpecIssue(str(directory), 1, 1,
-                                   "no *.yaml files here; is this an environment folder?")])
-    out = []
-    root = directory.resolve()
-    for p in paths:
-        try:
-            out.append(SourceFile(_display(p), _read_source(root, p)))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise SpecError([SpecIssue(_display(p), 1, 1, f"cannot read: {exc}")]) from None
-    return out
-
-
-def _read_source(root: Path, path: Path) -> str:
-    """A spec file's text: a regular file inside the spec folder, at most MAX_SPEC_BYTES."""
-    full = path.resolve()
-    if not full.is_relative_to(root):
-        raise ValueError("it links outside the spec folder")
-    if not full.is_file():
-        raise ValueError("not a regular file")
-    with full.open("rb") as handle:
-        data = handle.read(MAX_SPEC_BYTES + 1)
-    if len(data) > MAX_SPEC_BYTES:
-        raise ValueError(f"larger than {MAX_SPEC_BYTES >> 20} MiB")
-    return data.decode("utf-8")
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 @contextmanager
 def _no_gc_pauses() -> Iterator[None]:
     """Parsing makes hundreds of thousands of objects and no reference cycles; the cycle
@@ -97,41 +64,6 @@ def _no_gc_pauses() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-class TemplatePathError(ValueError):
-    """A config template that cannot be used: outside the spec folder, not a file, unreadable."""
-
-
-def read_template(root: Path, name: str) -> str:
-    """The text of template `name`, which must resolve (symlinks followed) to a regular
-    file inside the spec folder `root` and hold at most MAX_TEMPLATE_BYTES of UTF-8.
-
-    Raises TemplatePathError saying why not.
-    """
-    try:
-        full = (root / name).resolve()
-    except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
-        raise TemplatePathError(f"template {name!r} cannot be used ({exc})") from None
-    if not full.is_relative_to(root):
-        raise TemplatePathError(f"template {name!r} resolves outside the spec folder; "
-                                "templates must live inside it")
-    if full.exists() and not full.is_file():
-        raise TemplatePathError(f"template {name} is not a regular file")
-    try:
-        with full.open("rb") as handle:
-            data = handle.read(MAX_TEMPLATE_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise TemplatePathError(f"template {name} cannot be read ({reason}); "
-                                "paths are relative to the spec folder") from None
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplatePathError(f"template {name} is larger than {MAX_TEMPLATE_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TemplatePathError(f"template {name} is not UTF-8 text ({exc.reason} at byte "
-                                f"{exc.start})") from None
 
 
 def load_spec(directory: Path) -> LoadedSpec:
@@ -158,10 +90,5 @@ def load_spec(directory: Path) -> LoadedSpec:
                 issues.append(SpecIssue(where.file, where.line, where.col, str(exc)))
     if issues:
         raise SpecError(issues)
-    digest = hashlib.sha256()
-    for s in sources:
-        digest.update(f"{Path(s.name).name}\0{s.text}\0".encode())
-    for name in sorted(templates):
-        digest.update(f"{name}\0{templates[name]}\0".encode())
     return LoadedSpec(env, directory.resolve(), tuple(s.name for s in sources),
-                      "sha256:" + digest.hexdigest(), templates, positions)
+                      spec_digest(sources, templates), templates, positions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import get_args
 
 from pydantic import TypeAdapter, ValidationError
@@ -11,18 +10,11 @@ from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.models import SECTIONS, Environment
 from engine.spec.paths import path_problems
 from engine.spec.references import check_references
+from engine.spec.sources import SourceFile
 from engine.spec.templating import render_tree, render_vars
 from engine.spec.yamlpos import Path_, Pos, SpecSyntaxError, parse_yaml
 
 _SINGLE = ("environment", "state")
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One spec file: its display name (relative path) and its text."""
-
-    name: str
-    text: str
 
 
 class _Merged:
