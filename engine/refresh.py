@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from engine.contracts.models import DesiredResource, ObservedResource
 from engine.contracts.provider import ObserveRequest, Registry
+from engine.contracts.witness import Witness
 from engine.secrets import resolve_secret
+from engine.spec.common import SecretRef
 from engine.spec.loader import LoadedSpec
 from state.document import FileFingerprint, ResourceRecord
 
@@ -22,6 +24,7 @@ def refresh(
     cache: Mapping[str, Mapping[str, FileFingerprint]] | None = None,
     on_done: Callable[[str, int], None] = lambda _a, _total: None,
     replacing: frozenset[str] = frozenset(),
+    witness: Witness | None = None,
 ) -> dict[str, ObservedResource]:
     """Observe the union of desired and recorded addresses; returns address -> observed.
 
@@ -29,10 +32,16 @@ def refresh(
     `cache` holds the fingerprints the last refresh saw (see state/fingerprint_cache.py);
     they are preferred to the older ones recorded in the state.
     `on_done(address, total)` is called as each one finishes (for progress display).
-    `replacing` are the addresses the plan rebuilds (`--replace`).
+    `replacing` are the addresses the plan rebuilds (`--replace`). A secret resolved
+    spoils `witness` (its value is not a host read that can be asked again).
     """
     addresses = sorted(set(desired) | set(recorded))
     cached = cache or {}
+
+    def secret(ref: SecretRef) -> str:
+        if witness is not None:
+            witness.spoil("a managed file names a secret")
+        return resolve_secret(ref, spec.directory)
 
     def one(address: str) -> ObservedResource:
         rec = recorded.get(address)
@@ -43,7 +52,7 @@ def refresh(
             recorded=dict(rec.attributes) if rec else None,
             fingerprints=dict(cached.get(address) or (rec.fingerprints if rec else {})),
             data=dict(rec.data) if rec else {},
-            resolve_secret=lambda ref: resolve_secret(ref, spec.directory),
+            resolve_secret=secret,
             replacing=address in replacing,
         )
         result = registry.observe(request)

@@ -184,7 +184,8 @@ def open_workspace(directory: Path) -> Workspace:
     StateError."""
     from engine.workspace import open_workspace as open_with
 
-    return open_with(directory, default_registry())
+    pool = _pool(None)
+    return open_with(directory, default_registry(pool), hosts=pool)
 
 
 @dataclass(frozen=True)

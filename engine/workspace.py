@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.contracts.provider import Registry
 from engine.spec.loader import LoadedSpec, load_spec
@@ -20,6 +21,9 @@ class Workspace:
     state: StateManager
     journal_path: Path
     registry: Registry
+    hosts: Any = None
+    """The run's host pool (`providers.hosts.pool.HostPool`) when the composition root
+    made one: a plan writes its refresh's reads through it into a witness."""
 
 
 def state_location(spec: LoadedSpec) -> Path:
@@ -44,8 +48,9 @@ def open_state(spec: LoadedSpec, cfg: StateConfig | None = None) -> tuple[StateM
     return open_local_state(path, spec.env.environment), journal_path(path)
 
 
-def open_workspace(directory: Path, registry: Registry) -> Workspace:
+def open_workspace(directory: Path, registry: Registry, hosts: Any = None) -> Workspace:
     """Load the spec in `directory` and open its state. Raises SpecError, StateError."""
     spec = load_spec(directory)
     manager, journal = open_state(spec)
-    return Workspace(spec=spec, state=manager, journal_path=journal, registry=registry)
+    return Workspace(spec=spec, state=manager, journal_path=journal, registry=registry,
+                     hosts=hosts)

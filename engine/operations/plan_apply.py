@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from engine import killpoints
 from engine.apply import ApplyResult, Callbacks, execute
 from engine.contracts.models import DesiredResource, ObservedResource, Plan
 from engine.contracts.provider import ActionContext
+from engine.contracts.witness import Witness
 from engine.gitinfo import git_info
 from engine.operations.ids import new_id
 from engine.planning import make_plan
@@ -64,12 +66,14 @@ def left_stopped(ws: Workspace) -> frozenset[str]:
 def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                    targets: Sequence[str] = (), doc: StateDocument | None = None,
                    on_observed: Callable[[str, int], None] = lambda _a, _t: None,
-                   refresh_only: bool = False, replace: Sequence[str] = ()) -> Plan:
+                   refresh_only: bool = False, replace: Sequence[str] = (),
+                   witness: Witness | None = None) -> Plan:
     """Make a plan for the workspace's environment against its current state.
 
     `on_observed(address, total)` reports refresh progress; `refresh_only` makes a plan
     that only accepts drift into the state (it always refreshes); `replace` are servers
-    to rebuild although unchanged (always refreshed).
+    to rebuild although unchanged (always refreshed). `witness` gets every read the
+    refresh makes on the hosts (the no-op plan memo).
     """
     doc = doc if doc is not None else ws.state.read()
     unfinished = interrupted(ws)
@@ -84,9 +88,12 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
     def observe(desired: Mapping[str, DesiredResource]) -> Mapping[str, ObservedResource]:
         cache = fingerprint_cache.load(cache_file)
         if do_refresh:
-            seen = refresh(ws.registry, ws.spec, desired, doc.resources, cache=cache,
-                           on_done=on_observed, replacing=replacing)
+            with _witnessed(ws, witness):
+                seen = refresh(ws.registry, ws.spec, desired, doc.resources, cache=cache,
+                               on_done=on_observed, replacing=replacing, witness=witness)
         else:
+            if witness is not None:
+                witness.spoil("the plan trusts the state (--no-refresh)")
             wanted = {a: d for a, d in desired.items() if a in must_refresh}
             seen = refresh(ws.registry, ws.spec, wanted,
                            {a: r for a, r in doc.resources.items() if a in must_refresh},
@@ -109,6 +116,20 @@ def plan_workspace(ws: Workspace, now: datetime, *, do_refresh: bool = True,
                          if do_refresh and not refresh_only else None)
     finally:
         ws.registry.close()  # the refresh's host connections
+
+
+@contextmanager
+def _witnessed(ws: Workspace, witness: Witness | None) -> Iterator[None]:
+    """The refresh's host reads go into `witness` (spoiled when the workspace has no
+    host pool to write them)."""
+    if witness is None:
+        yield
+    elif ws.hosts is None:
+        witness.spoil("no host pool to watch")
+        yield
+    else:
+        with ws.hosts.witnessed(witness):
+            yield
 
 
 def _rehearsals(ws: Workspace, doc: StateDocument, now: datetime) -> dict[str, Rehearsal]:

@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import PurePosixPath
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
+from engine.contracts.witness import Witness, answer_of, failed_answer
 from engine.spec.infra import Host
 from engine.spec.loader import LoadedSpec
 from providers.hosts.base import (
@@ -59,6 +60,25 @@ class HostPool:
         self._open: dict[str, _Guarded] = {}
         self._addresses: dict[str, str] = {}
         self._controller = LocalTransport(CONTROLLER)
+        self._witness: Witness | None = None
+
+    @contextmanager
+    def witnessed(self, witness: Witness) -> Iterator[Witness]:
+        """Write every read made through the hosts' transports into `witness` until the
+        block ends (a refresh); a host that is not this machine spoils it."""
+        with self._lock:
+            self._witness = witness
+            opened = list(self._open.values())
+        for guarded in opened:
+            guarded.watch(witness)
+        try:
+            yield witness
+        finally:
+            with self._lock:
+                self._witness = None
+                opened = list(self._open.values())
+            for guarded in opened:
+                guarded.watch(None)
 
     def learn_address(self, host: str, address: str) -> None:
         """Reach `host` at `address` from now on (a launched instance's private IP); a
@@ -104,6 +124,8 @@ class HostPool:
                 if declared is None:
                     raise HostError(f"host {host!r} is not declared in the spec")
                 found = self._open[host] = _Guarded(self._make(spec, host, declared))
+                if self._witness is not None:
+                    found.watch(self._witness)
             return found
 
     @property
@@ -134,13 +156,44 @@ class _Guarded(Transport):
         self.inner = inner
         self.host = inner.host
         self._down: HostUnreachable | None = None
+        self._witness: Witness | None = None
+
+    def watch(self, witness: Witness | None) -> None:
+        """Write the reads into `witness` from now on (None: stop)."""
+        if witness is not None and type(self.inner) is not LocalTransport:
+            witness.spoil(f"host {self.host} is not this machine")
+        self._witness = witness
 
     def __getattr__(self, name: str) -> object:
         """Anything beyond the interface (a transport's own extras) comes from the inner one."""
         inner = self.__dict__.get("inner")
         if inner is None:
             raise AttributeError(name)
+        self._spoil(name)
         return getattr(inner, name)
+
+    def _spoil(self, what: str) -> None:
+        witness = self.__dict__.get("_witness")
+        if witness is not None:
+            witness.spoil(f"host {self.host}: {what}")
+
+    def _seen(self, op: str, path: object, result: Any) -> None:
+        witness = self._witness
+        if witness is not None:
+            answer, stats = answer_of(op, result)
+            witness.saw(self.host, op, path, answer, stats)
+
+    def _read(self, op: str, path: PurePosixPath, func: Callable[[], T]) -> T:
+        """`func()` through `_call`, its answer (or its failure) written to the witness."""
+        try:
+            found = self._call(func)
+        except OSError as exc:
+            witness = self._witness
+            if witness is not None:
+                witness.saw(self.host, op, path, failed_answer(exc))
+            raise
+        self._seen(op, path, found)
+        return found
 
     def _call(self, func: Callable[[], T]) -> T:
         if self._down is not None:
@@ -164,83 +217,97 @@ class _Guarded(Transport):
 
     def stat(self, path: PurePosixPath) -> FileStat | None:
         """See Transport."""
-        return self._call(lambda: self.inner.stat(path))
+        return self._read("stat", path, lambda: self.inner.stat(path))
 
     def list_dir(self, path: PurePosixPath) -> list[DirEntry]:
         """See Transport."""
-        return self._call(lambda: self.inner.list_dir(path))
+        return self._read("list_dir", path, lambda: self.inner.list_dir(path))
 
     def walk(self, path: PurePosixPath) -> Iterator[tuple[PurePosixPath, FileStat]]:
         """See Transport."""
-        return iter(self._call(lambda: list(self.inner.walk(path))))
+        return iter(self._read("walk", path, lambda: list(self.inner.walk(path))))
 
     def realpath(self, path: PurePosixPath) -> PurePosixPath:
         """See Transport."""
-        return self._call(lambda: self.inner.realpath(path))
+        return self._read("realpath", path, lambda: self.inner.realpath(path))
 
     def sha256(self, path: PurePosixPath) -> str:
         """See Transport."""
-        return self._call(lambda: self.inner.sha256(path))
+        return self._read("sha256", path, lambda: self.inner.sha256(path))
 
     def free_bytes(self, path: PurePosixPath) -> int:
         """See Transport."""
+        self._spoil("free space asked")
         return self._call(lambda: self.inner.free_bytes(path))
 
     def open_read(self, path: PurePosixPath) -> AbstractContextManager[BinaryIO]:
         """See Transport."""
+        self._spoil(f"{path} streamed")
         return self._stream(lambda: self.inner.open_read(path))
 
     def read_bytes(self, path: PurePosixPath, *, limit: int = 1 << 24) -> bytes:
         """See Transport."""
-        return self._call(lambda: self.inner.read_bytes(path, limit=limit))
+        return self._read(f"read_bytes:{limit}", path,
+                          lambda: self.inner.read_bytes(path, limit=limit))
 
     def open_write(self, path: PurePosixPath, *, mode: int = 0o644
                    ) -> AbstractContextManager[BinaryIO]:
         """See Transport."""
+        self._spoil("open write")
         return self._stream(lambda: self.inner.open_write(path, mode=mode))
 
     def write_atomic(self, path: PurePosixPath, data: bytes, *, mode: int = 0o644) -> None:
         """See Transport."""
+        self._spoil("write atomic")
         self._call(lambda: self.inner.write_atomic(path, data, mode=mode))
 
     def mkdir(self, path: PurePosixPath, *, mode: int = 0o755, parents: bool = True) -> None:
         """See Transport."""
+        self._spoil("mkdir")
         self._call(lambda: self.inner.mkdir(path, mode=mode, parents=parents))
 
     def rename(self, src: PurePosixPath, dst: PurePosixPath) -> None:
         """See Transport."""
+        self._spoil("rename")
         self._call(lambda: self.inner.rename(src, dst))
 
     def remove(self, path: PurePosixPath) -> bool:
         """See Transport."""
+        self._spoil("remove")
         return self._call(lambda: self.inner.remove(path))
 
     def remove_tree(self, path: PurePosixPath) -> bool:
         """See Transport."""
+        self._spoil("remove tree")
         return self._call(lambda: self.inner.remove_tree(path))
 
     def copy_tree(self, src: PurePosixPath, dst: PurePosixPath, *, link: bool = False) -> None:
         """See Transport."""
+        self._spoil("copy tree")
         self._call(lambda: self.inner.copy_tree(src, dst, link=link))
 
     def chmod(self, path: PurePosixPath, mode: int) -> None:
         """See Transport."""
+        self._spoil("chmod")
         self._call(lambda: self.inner.chmod(path, mode))
 
     def run(self, argv: Sequence[str], *, cwd: PurePosixPath | None = None,
             env: Mapping[str, str] | None = None, timeout: float = 600,
             stdin: bytes | None = None) -> CommandResult:
         """See Transport."""
+        self._spoil("run")
         return self._call(lambda: self.inner.run(argv, cwd=cwd, env=env, timeout=timeout,
                                                  stdin=stdin))
 
     def tar_out(self, root: PurePosixPath, members: Sequence[str] = ()
                 ) -> AbstractContextManager[BinaryIO]:
         """See Transport."""
+        self._spoil("tar out")
         return self._stream(lambda: self.inner.tar_out(root, members))
 
     def tar_in(self, root: PurePosixPath, stream: BinaryIO) -> None:
         """See Transport."""
+        self._spoil("tar in")
         self._call(lambda: self.inner.tar_in(root, stream))
 
     def close(self) -> None:
