@@ -2,13 +2,15 @@
 
 `drydock --help` and `--version` import no command module at all. Adding a command is one
 entry in COMMANDS: its name, `"module:function"` (or a `typer.Typer` sub-application) and
-the one line `--help` shows for it.
+the one line `--help` shows for it. The plain forms of `drydock plan` are first offered to
+the no-op plan memo, before typer is even imported (`engine/commands/plan_shortcut.py`).
 """
 
 from __future__ import annotations
 
-from engine.commands.lazy import Lazy, lazy_group
-from engine.commands.root import app
+from typing import Any
+
+from engine.commands.lazy_table import Lazy
 
 COMMANDS: dict[str, Lazy] = {
     "init": Lazy("engine.commands.init:init",
@@ -19,7 +21,7 @@ COMMANDS: dict[str, Lazy] = {
                    "Print the JSON Schema of a spec file, a plan or the state."),
     "fmt": Lazy("engine.commands.fmt:fmt",
                 "Rewrite spec files in the canonical YAML layout, comments kept."),
-    "plan": Lazy("engine.commands.core:plan",
+    "plan": Lazy("engine.commands.plan_cmd:plan",
                  "Show what apply would do: changes, drift and the ordered actions."),
     "apply": Lazy("engine.commands.core:apply",
                   "Perform a plan: exactly its actions, in dependency order."),
@@ -61,7 +63,21 @@ COMMANDS: dict[str, Lazy] = {
     }),
 }
 
-app.info.cls = lazy_group(COMMANDS)
+
+
+def build_app() -> Any:
+    """The typer application with the lazy command table."""
+    from engine.commands.lazy import lazy_group
+    from engine.commands.root import app
+
+    app.info.cls = lazy_group(COMMANDS)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 COMPLETE_VAR = "_DRYDOCK_COMPLETE"
@@ -79,7 +95,13 @@ def enable_completion() -> None:
 def main() -> None:
     """Console-script entry point."""
     import os
+    import sys
 
     if COMPLETE_VAR in os.environ:
         enable_completion()
-    app()
+    else:
+        from engine.commands.plan_shortcut import answered
+
+        if answered(sys.argv[1:]):
+            return
+    build_app()()

@@ -1,8 +1,13 @@
-"""Fixtures shared by every test folder: AWS through a real moto server over HTTP; and
-the order tests are handed to the xdist workers in (the longest first)."""
+"""Fixtures shared by every test folder: AWS through a real moto server over HTTP; the
+order tests are handed to the xdist workers in (the longest first); and a cache folder of
+drydock's own per test process (no-op plan memos never land in the user's home)."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +19,9 @@ if TYPE_CHECKING:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    cache = tempfile.mkdtemp(prefix="drydock-cache-")
+    os.environ["DRYDOCK_CACHE_DIR"] = cache
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
     config.addinivalue_line(
         "markers", "slow(seconds): the test runs for about that long on an idle machine; the "
                    "slow ones are handed out first, longest first, so both workers end together")

@@ -7,13 +7,13 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
 
+from engine.commands.args import Format
 from engine.spec.errors import SpecError
 
 if TYPE_CHECKING:
@@ -71,14 +71,6 @@ def known_errors() -> tuple[type[Exception], ...]:
 
     return (SpecError, StateError, PlanError, StalePlanError, ClockError, DesiredStateError,
             SecretError, RestoreError, RecoverError, CatalogError, QueryFailed)
-
-
-class Format(StrEnum):
-    """Output formats of reporting commands."""
-
-    text = "text"
-    markdown = "markdown"
-    json = "json"
 
 
 def require_format(fmt: Format, *allowed: Format) -> Format:

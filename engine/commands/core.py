@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from engine.clock import now as clock_now
+from engine.commands.args import EnvArg, Replace
 from engine.commands.common import (
     Format,
     LockTimeout,
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
     from engine.render.metrics import CommandRun
     from state.document import StateDocument
 
-EnvArg = Annotated[str | None, typer.Argument(help="Environment folder (default: current).")]
-Replace = Annotated[list[str] | None, typer.Option(
-    "--replace", metavar="ADDR",
-    help="Rebuild this server although unchanged (repeatable): a fresh home from the pack "
-         "at its level, its patches and config applied again, its runtime data kept.")]
 
 
 def schema(
@@ -71,48 +67,23 @@ def _render(plan: Plan, fmt: Format) -> None:
 
 
 @guarded
-def plan(
-    env: EnvArg = None,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Save the plan to FILE.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
-    detailed_exitcode: Annotated[bool, typer.Option(
-        "--detailed-exitcode", help="Exit 2 when the plan has changes.")] = False,
-    target: Annotated[list[str] | None, typer.Option(
-        "--target", help="Only plan this address, kind or glob (repeatable), e.g. "
-                         "server.gw-1 or 'server.gw-*'.")] = None,
-    refresh: Annotated[bool, typer.Option(
-        "--refresh/--no-refresh", help="Observe the world first (default) or trust the state.")
-    ] = True,
-    base: Annotated[str | None, typer.Option(
-        "--base", help="First show what the spec changes since its merge-base with REF "
-                       "(e.g. origin/main), for pull requests.")] = None,
-    full_plan_url: Annotated[str | None, typer.Option(
-        "--full-plan-url", help="Where the full plan is, named when a markdown plan is cut.")
-    ] = None,
-    refresh_only: Annotated[bool, typer.Option(
-        "--refresh-only", help="Plan no change: only accept the drift found into the state "
-                               "(applying it records what is there now).")] = False,
-    replace: Replace = None,
-) -> None:
-    """Show what apply would do: changes, drift and the ordered actions.
-
-    With --base, the spec diff of the branch comes first; in JSON it is the extra
-    top-level key "spec_diff" (files saved with -o never carry it).
-
-    Examples:
-      drydock plan specs/demo
-      drydock plan specs/demo -o plan.json && drydock apply plan.json
-      drydock plan specs/prod --base origin/main --format markdown > comment.md
-      drydock plan specs/prod --target 'server.gw-*'    (warns that targeting is on)
-      drydock plan specs/prod --refresh-only -o accept.json && drydock apply accept.json
-      drydock plan specs/prod --replace server.gw-1     (rebuild gw-1's home)
-    """
+def plan_full(env: str | None, out: Path | None, fmt: Format, detailed_exitcode: bool,
+              target: list[str] | None, refresh: bool, base: str | None,
+              full_plan_url: str | None, refresh_only: bool, replace: list[str] | None,
+              memo: bool = False) -> None:
+    """`drydock plan` in full (see `engine/commands/plan_cmd.py`); `memo`: keep the plan
+    as the no-op memo when it finds nothing to do and nothing else could change that."""
     from engine.gitinfo import GitError, spec_diff_against
     from engine.specdiff import render_spec_diff_text
 
     if refresh_only and replace:
         fail("--replace plans a change; --refresh-only plans none: use one of them")
     ws = workspace(env)
+    pending = None
+    if memo:
+        from engine.plan_memo.capture import begin
+
+        pending = begin(ws)
     try:
         changed = spec_diff_against(ws.spec.directory, ws.spec.env, base) if base else None
     except GitError as exc:
@@ -120,7 +91,8 @@ def plan(
     with refresh_progress() as observed:
         made = plan_workspace(ws, clock_now(), do_refresh=refresh, targets=target or [],
                               on_observed=observed, refresh_only=refresh_only,
-                              replace=replace or [])
+                              replace=replace or [],
+                              witness=pending.witness if pending else None)
     if out is not None:
         from safefs.atomicfile import write_atomic
 
@@ -138,8 +110,20 @@ def plan(
         print_json({**made.model_dump(mode="json"), "spec_diff": changed.model_dump(mode="json")})
     else:
         print_text(render_spec_diff_text(changed) + render_text(made))
+    if pending is not None:
+        from engine.plan_memo.capture import capture
+
+        capture(ws, made, pending, _outputs(made))
     if detailed_exitcode and (made.summary.has_changes or (refresh_only and made.records)):
         raise typer.Exit(2)
+
+
+def _outputs(made: Plan) -> dict[str, str]:
+    """The plan exactly as `plan` prints it in each format (no --base, no --out)."""
+    from engine.render.markdown import render_markdown
+
+    return {"text": render_text(made), "json": made.model_dump_json(indent=2) + "\n",
+            "markdown": render_markdown(made, spec_diff=None, full_plan_hint="")}
 
 
 def _load_plan_file(path: Path) -> Plan:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import typer
@@ -19,16 +18,9 @@ from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import TyperInfo
 
+from engine.commands.lazy_table import Lazy
+
 __all__ = ["Lazy", "LazyGroup", "lazy_group"]
-
-
-@dataclass(frozen=True)
-class Lazy:
-    """One command: where it lives, the line `--help` shows, and lazy sub-commands."""
-
-    target: str
-    help: str
-    sub: Mapping[str, Lazy] = field(default_factory=dict)
 
 
 def _load(name: str, entry: Lazy) -> TyperCommand | TyperGroup:

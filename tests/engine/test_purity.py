@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHELL_FOLDERS = ("engine/commands", "engine/operations")
+SHELL_FOLDERS = ("engine/commands", "engine/operations", "engine/plan_memo")
 SHELL_MODULES = ("engine/cli.py", "engine/__main__.py", "engine/apply.py", "engine/refresh.py",
                  "engine/recorder.py", "engine/workspace.py", "engine/wiring.py",
+                 "engine/wiring_memo.py",
                  "engine/gitinfo.py", "engine/clock.py", "engine/secrets.py",
                  "engine/killpoints.py",
-                 "engine/spec/loader.py")
+                 "engine/spec/loader.py", "engine/spec/sources.py")
 PURE_FOLDERS = ("engine/contracts", "engine/spec", "engine/desired", "engine/planners",
                 "engine/render")
 
