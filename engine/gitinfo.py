@@ -6,11 +6,11 @@ gitpython is imported lazily. Only this module reads git; comparing specs is the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from engine.contracts.models import Frozen, GitInfo
+from engine.plan_memo.git_status import may_be_in_repo
 from engine.specdiff import FileChange, SpecDiff, compare_specs
 
 if TYPE_CHECKING:
@@ -66,17 +66,9 @@ class BaseSpec(Frozen):
     files: tuple[FileChange, ...] = ()
 
 
-def _may_be_in_repo(directory: Path) -> bool:
-    """Whether a `.git` exists in `directory` or above it (or GIT_DIR names one)."""
-    if os.environ.get("GIT_DIR"):
-        return True
-    here = directory.absolute()
-    return any((p / ".git").exists() for p in (here, *here.parents))
-
-
 def _open_repo(directory: Path) -> tuple[Any, str] | None:
     """The repository holding `directory` and the folder's path inside it, or None."""
-    if not _may_be_in_repo(Path(directory)):
+    if not may_be_in_repo(Path(directory)):
         return None  # no `.git` above it: no need to import gitpython at all
     try:
         import git

@@ -12,7 +12,9 @@ from typing import Any
 OUTSIDE: dict[str, Any] = {"commit": None, "branch": None, "dirty": False}
 
 
-def _may_be_in_repo(directory: Path) -> bool:
+def may_be_in_repo(directory: Path) -> bool:
+    """Whether a `.git` exists in `directory` or above it (or GIT_DIR names one): when
+    not, git need not be asked at all."""
     if os.environ.get("GIT_DIR"):
         return True
     here = directory.absolute()
@@ -22,7 +24,7 @@ def _may_be_in_repo(directory: Path) -> bool:
 def git_position(directory: Path) -> dict[str, Any] | None:
     """`{"commit", "branch", "dirty"}` as a plan records it, or None when git cannot
     answer (then the memo is not used)."""
-    if not _may_be_in_repo(directory):
+    if not may_be_in_repo(directory):
         return dict(OUTSIDE)
     git = shutil.which("git")
     if git is None:
