@@ -26,6 +26,7 @@ from engine.contracts.queries import ChangeBackupPort
 from engine.spec.loader import LoadedSpec
 from engine.spec.secret_tokens import refs_in, substitute
 from providers.hosts.base import Transport
+from providers.hosts.lanes import lane
 from providers.hosts.paths import inside, is_dir, is_file
 from providers.hosts.pool import HostPool
 from providers.product import (
@@ -98,7 +99,9 @@ class CarbonProvider(Provider, ChangeBackupPort):
         name = request.address.split(".", 1)[1]
         declared = request.spec.env.servers.get(name)
         host = declared.host if declared is not None else request.data.get("host")
-        return observe_server(request, self.hosts.get(request.spec, host))
+        t = self.hosts.get(request.spec, host)
+        with lane(t):
+            return observe_server(request, t)
 
     def change_backup(self, spec: LoadedSpec, server: str, backup_id: str) -> ChangeBackup:
         """The change backup `backup_id` (or `latest`) kept on `server`'s host."""
@@ -112,7 +115,8 @@ class CarbonProvider(Provider, ChangeBackupPort):
         """Dispatch to the handler of the action's type, on the host the action names."""
         try:
             t = self.hosts.get(ctx.spec, action.params.get("host"))
-            return self._handlers[action.type](action, ctx, t)
+            with lane(t):
+                return self._handlers[action.type](action, ctx, t)
         except (OSError, ValueError) as exc:
             raise ActionFailed(f"{action.id}: {exc}") from exc
 
