@@ -117,3 +117,34 @@ def test_a_health_url_must_be_http(home, tmp_path):
 def test_stopping_a_removed_servers_home_that_is_gone_is_fine(tmp_path):
     gone = tmp_path / "opt" / "gone"
     assert "home is gone" in run(tmp_path, "server.stop", gone, stop=STOP, if_running=True)
+
+
+def test_start_health_and_stop_hold_no_local_lane(home, tmp_path, monkeypatch):
+    """Waiting for a product's scripts or its health URL holds no lane: with every lane
+    taken by other work, the service actions still run (local work would wait)."""
+    import threading
+
+    from providers.hosts import lanes
+
+    monkeypatch.setattr(lanes, "_LANES", threading.BoundedSemaphore(1))
+    path, port = home
+    url = f"http://127.0.0.1:{port}/services/Version"
+    messages: list[str] = []
+
+    def lifecycle() -> None:
+        messages.append(run(tmp_path, "server.start", path, start=START))
+        messages.append(run(tmp_path, "server.health", path, health=health(url)))
+        messages.append(run(tmp_path, "server.stop", path, stop=STOP))
+
+    assert lanes._LANES.acquire(blocking=False)  # the only lane is busy elsewhere
+    try:
+        worker = threading.Thread(target=lifecycle)
+        worker.start()
+        worker.join(60)  # a lane-holding start would wait here until the lane is back
+        assert not worker.is_alive(), "a service action waited for a local lane"
+    finally:
+        lanes._LANES.release()
+        worker.join(60)
+    assert "server started" in messages[0]
+    assert f"{url} answered 200" in messages[1]
+    assert "server stopped" in messages[2]
