@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/drydock demo
 
 test: $(STAMP)
+	bash .ci/setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 

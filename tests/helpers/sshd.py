@@ -166,7 +166,7 @@ def running_sshd(base: Path) -> Iterator[SshServer]:
     """
     if not SSHD.exists() or shutil.which("unshare") is None:
         raise RuntimeError("openssh-server (/usr/sbin/sshd) and unshare are needed; "
-                           "`.ci/run` installs them")
+                           "`make test` installs them (.ci/setup, as root)")
     base.mkdir(parents=True, exist_ok=True)
     _keygen(base / "host_key")
     _keygen(base / "user_key")
