@@ -94,7 +94,17 @@ class LocalRepository(Repository):
             self._claimed = True
             return
         if self.path.is_dir():
-            self._check_unmarked(where)
+            try:
+                self._check_unmarked(where)
+            except RepositoryError:
+                # A concurrent first use writes the marker before its first snapshot
+                # folder, so an entry that appeared since the marker was read is ours.
+                data = self._marker_now(marker)
+                if data is None:
+                    raise
+                check_marker(data, name=self.name, where=where)
+                self._claimed = True
+                return
             self._readable = True
         if create:
             try:
@@ -104,6 +114,15 @@ class LocalRepository(Repository):
             except OSError as exc:
                 raise self._io_error(f"repository {self.name}: {where}")(exc) from exc
             self._claimed = True
+
+    def _marker_now(self, marker: Path) -> bytes | None:
+        """The marker's bytes as they are now, or None when there is none."""
+        try:
+            return marker.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._io_error(f"repository {self.name}: {marker}")(exc) from exc
 
     def _check_unmarked(self, where: str) -> None:
         """Accept an unmarked path only when it is empty or holds nothing but snapshots

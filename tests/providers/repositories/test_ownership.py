@@ -64,6 +64,25 @@ def test_an_unmarked_path_holding_only_snapshots_is_adopted(tmp_path):
     assert (repo.path / ".drydock-repository").is_file()
 
 
+def test_two_first_uses_at_once_both_write(tmp_path, monkeypatch):
+    # Two backups into one new repository: the other writer marks the path and makes its
+    # snapshot folder (not yet its in-progress marker) between this one's marker read and
+    # its scan of the path. The interleaving is forced; both writers are the real code.
+    path = tmp_path / "vault"
+    path.mkdir()
+    first, other = LocalRepository("vault", path), LocalRepository("vault", path)
+    scan = first._check_unmarked
+
+    def interleaved(where: str) -> None:
+        other._claim(create=True)
+        (path / "audit-db" / "20260101T020000Z-62d78a").mkdir(parents=True)
+        scan(where)
+
+    monkeypatch.setattr(first, "_check_unmarked", interleaved)
+    sid = put(first, data={"p": SMALL})
+    assert [m.id for m in LocalRepository("vault", path).list("apim-db")] == [sid]
+
+
 def test_another_tools_folder_beside_the_snapshots_is_never_touched(tmp_path):
     repo = LocalRepository("vault", tmp_path / "vault")
     keeper = put(repo, data={"p": SMALL})
