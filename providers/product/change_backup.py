@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from providers.hosts.base import Transport
-from providers.hosts.paths import exists, inside, inside_resolved
+from providers.hosts.paths import inside, inside_resolved
+from safefs.pathsafety import safe_member_name
 
 MANIFEST = "backup.json"
 PATCHES = "repository/components/patches"  # observe.PATCHES (which imports this module)
@@ -24,23 +25,49 @@ PATCHES = "repository/components/patches"  # observe.PATCHES (which imports this
 
 def take_backup(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath,
                 paths: Sequence[str]) -> dict[str, bool]:
-    """Copy `paths` of `home` into `backup_dir`; returns path -> existed. Idempotent."""
+    """Copy `paths` of `home` into `backup_dir`; returns path -> existed. Idempotent.
+
+    A path inside a folder already copied (a config file in `repository/conf`) is only
+    recorded: its bytes are in that copy.
+    """
     t.remove_tree(backup_dir)
     files = backup_dir / "files"
     t.mkdir(files)
     existed: dict[str, bool] = {}
+    copied: dict[str, str] = {}  # rel -> kind of what was copied there
     home_base, files_base = t.realpath(home), t.realpath(files)
     for rel in dict.fromkeys(paths):
         src = inside_resolved(t, home_base, home, rel, what="backup path")
-        dst = inside_resolved(t, files_base, files, rel, what="backup path")
-        existed[rel] = exists(t, src)
-        if not existed[rel]:
+        st = t.stat(src)
+        existed[rel] = st is not None
+        if st is None:
             continue
+        name = safe_member_name(rel, archive="backup path")
+        under = _copied_ancestor(copied, name)
+        if under == "dir" or name.as_posix() in copied:
+            continue
+        if under is None:
+            # files/ is new and holds only folders made here and copies of paths no
+            # ancestor of `rel`, so nothing on the way to the destination is a link.
+            dst = files_base / name
+        else:
+            dst = inside_resolved(t, files_base, files, rel, what="backup path")
         t.mkdir(dst.parent)
         t.copy_tree(src, dst, link=_immutable(rel))
+        copied[name.as_posix()] = st.kind
     t.write_atomic(backup_dir / MANIFEST,
                    json.dumps({"home": str(home), "paths": existed}, indent=2).encode())
     return existed
+
+
+def _copied_ancestor(copied: dict[str, str], name: PurePosixPath) -> str | None:
+    """The kind of the nearest already-copied path that `name` lies under, if any."""
+    parts = name.parts
+    for cut in range(len(parts) - 1, 0, -1):
+        kind = copied.get("/".join(parts[:cut]))
+        if kind is not None:
+            return kind
+    return None
 
 
 def _immutable(rel: str) -> bool:
