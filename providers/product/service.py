@@ -8,14 +8,11 @@ a shell string). `from: controller` fetches the URL from where drydock runs inst
 
 from __future__ import annotations
 
-import http.client
 import shlex
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.contracts.provider import ActionFailed
 from providers.hosts.base import Transport
@@ -71,7 +68,7 @@ def service_died(transport: Transport, home: PurePosixPath) -> bool:
 
 
 def _check_url(url: str) -> None:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+    if urlsplit(url).scheme not in ("http", "https"):
         raise ActionFailed(f"health URL {url!r} must start with http:// or https://")
 
 
@@ -81,6 +78,10 @@ def http_status(url: str, timeout: float) -> int | None:
     Raises ActionFailed for a URL that is not http(s).
     """
     _check_url(url)
+    import http.client  # only a health check needs the HTTP client (and ssl)
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (spec URL)
             return int(resp.status)
