@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from engine.contracts.models import Action, Plan
 from engine.render.symbols import SYMBOLS, fmt
-from engine.render.text import summary_line
+from engine.render.text import action_details, action_warnings, drill_lines, summary_line
 from engine.specdiff import SpecDiff, headline, spec_diff_lines
 
 LIMIT = 60_000
@@ -198,8 +198,9 @@ def _body(plan: Plan, spec_diff: SpecDiff | None) -> list[str]:
         lines = spec_diff_lines(spec_diff)
         out += _details(headline(spec_diff), fenced(lines),
                         open_=len(lines) <= OPEN_SPEC_DIFF_LINES)
-    out += [f"> warning: {_inline(w)}" for w in plan.warnings]
-    if plan.warnings:
+    warnings = list(dict.fromkeys([*plan.warnings, *action_warnings(plan)]))
+    out += [f"> warning: {_inline(w)}" for w in warnings]
+    if warnings:
         out.append("")
     if plan.drift:
         lines = []
@@ -217,8 +218,12 @@ def _body(plan: Plan, spec_diff: SpecDiff | None) -> list[str]:
                 lines += fd.unified.rstrip("\n").splitlines()
         out += _details(f"Changes ({len(plan.changes)})", fenced(lines))
     if plan.actions:
-        lines = [f"{i}. {'⚠️ ' if is_risky(a) else ''}`{a.type}` {_inline(a.summary)}"
-                 for i, a in enumerate(plan.actions, 1)]
+        lines = []
+        for i, a in enumerate(plan.actions, 1):
+            lines.append(f"{i}. {'⚠️ ' if is_risky(a) else ''}`{a.type}` {_inline(a.summary)}")
+            indent = " " * len(f"{i}. ")  # nested under the numbered item
+            lines += [f"{indent}- {_inline(line)}"
+                      for line in (*action_details(a), *drill_lines(a))]
         out += _details(f"Actions, in order ({len(plan.actions)})", lines)
     if not plan.changes and not plan.actions:
         out += ["No changes. The environment matches the spec.", ""]

@@ -35,7 +35,7 @@ def _drift_lines(drift: Drift) -> list[str]:
 INSTRUCTION_LINES = 12
 
 
-def _details(action: Action) -> list[str]:
+def action_details(action: Action) -> list[str]:
     """Under a level change: the files it adds (+), modifies (~) and removes (-), capped,
     the conflicts it overwrites, notes (a package named unlike its descriptor), the
     package's or patch's instructions, and any problem that will stop it; under a prune: every
@@ -57,7 +57,8 @@ def _details(action: Action) -> list[str]:
     out += [f"! {problem}" for problem in p.get("problems") or []]
     # Every snapshot a prune deletes is listed, never capped: deletions are what reviewers
     # must see.
-    out += [f"- {d['id']} ({d['created']}): {d['reason']}" for d in p.get("deletes") or []]
+    out += [f"- {d.get('id')}" + (f" ({d['created']})" if d.get("created") else "")
+            + f": {d.get('reason')}" for d in p.get("deletes") or []]
     keeps = p.get("keeps") or [] if p.get("deletes") else []
     out += [f"= {k['id']}: kept ({', '.join(k['reasons'])})" for k in keeps[:DETAIL_LINES]]
     if len(keeps) > DETAIL_LINES:
@@ -66,7 +67,7 @@ def _details(action: Action) -> list[str]:
     return out
 
 
-def _drill_lines(action: Action) -> list[str]:
+def drill_lines(action: Action) -> list[str]:
     """Under a drill run: the snapshot's time and each check it will run."""
     if action.type != "drill.run":
         return []
@@ -136,8 +137,8 @@ def render_text(plan: Plan) -> str:
             group = positions.pop(a.address, None)
             if group is not None:
                 out.append(f"         rollout group {group[0]}: server {group[1]} of {group[2]}")
-            out.extend(f"         {line}" for line in _details(a))
-            out.extend(f"         {line}" for line in _drill_lines(a))
+            out.extend(f"         {line}" for line in action_details(a))
+            out.extend(f"         {line}" for line in drill_lines(a))
             for step in a.compensation:
                 out.append(f"         on failure: {step.summary}")
     out += ["", summary_line(plan)]

@@ -210,3 +210,26 @@ def test_empty_plan_says_no_changes() -> None:
     md = render_markdown(_plan([], []))
     assert "No changes. The environment matches the spec." in md
     assert "| Actions | 0 |" in md
+
+
+def test_action_problems_are_warnings_and_details_sit_under_their_action() -> None:
+    update = Action(id="server.gw-1/update-0015", address="server.gw-1", type="server.update",
+                    summary="update gw-1 to level 15",
+                    params={"added": ["repository/components/plugins/a_1.0.jar"],
+                            "notes": ["package named <wso2am-4.2.0+15>, descriptor says 16"],
+                            "problems": ["update package for level 15 is missing"]})
+    prune = Action(id="backup.db/prune-primary", address="backup.db", type="backup.prune",
+                   summary="prune 1 snapshot of db in primary-vault",
+                   params={"deletes": [{"id": "s1", "created": "2026-01-01T00:00:00Z",
+                                        "reason": "not kept by daily=7"}]})
+    md = render_markdown(_plan([], [update, prune]))
+    assert ("> warning: server.gw-1/update-0015: update package for level 15 is missing"
+            in md)
+    lines = md.splitlines()
+    first = lines.index("1. `server.update` update gw-1 to level 15")
+    assert lines[first + 1:first + 4] == [
+        "   - + repository/components/plugins/a_1.0.jar",
+        "   - note: package named &lt;wso2am-4.2.0+15&gt;, descriptor says 16",
+        "   - ! update package for level 15 is missing"]
+    assert "   - - s1 (2026-01-01T00:00:00Z): not kept by daily=7" in lines
+    _balanced(md)
