@@ -185,7 +185,9 @@ def case_edit(s: Settings, log: Progress) -> list[Row]:
 def _bare(s: Settings, n: int, k: int) -> Path:
     root = s.root / "converge" / f"run-{k}"
     shutil.rmtree(root, ignore_errors=True)
-    return make_estate(root, n, converged=False).spec
+    spec = make_estate(root, n, converged=False).spec
+    os.sync()  # the generator's dirty pages are written now, not during the measured run
+    return spec
 
 
 def case_converge(s: Settings, log: Progress) -> list[Row]:

@@ -60,7 +60,8 @@ def action_details(action: Action) -> list[str]:
     out += [f"- {d.get('id')}" + (f" ({d['created']})" if d.get("created") else "")
             + f": {d.get('reason')}" for d in p.get("deletes") or []]
     keeps = p.get("keeps") or [] if p.get("deletes") else []
-    out += [f"= {k['id']}: kept ({', '.join(k['reasons'])})" for k in keeps[:DETAIL_LINES]]
+    out += [f"= {k.get('id')}: kept ({', '.join(k.get('reasons') or [])})"
+            for k in keeps[:DETAIL_LINES]]
     if len(keeps) > DETAIL_LINES:
         out.append(f"… {len(keeps) - DETAIL_LINES} more kept")
     out += [f"- artifact {sha[:12]}" for sha in p.get("unused") or []]
