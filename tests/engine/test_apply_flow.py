@@ -176,6 +176,10 @@ def test_corrupt_state_is_refused_naming_last_good(tmp_path: Path, edit: str) ->
     assert str(path.name) in proc.stderr
 
 
+SIGINT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execv(sys.argv[1], sys.argv[1:])")
+
+
 def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path) -> None:
     group = SERVICE + "    rollout: {group: gateways, max_unavailable: 1}\n"
     env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1], extra=group),
@@ -184,7 +188,10 @@ def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path) -> 
         add_block_scripts(env.home(server))
     (env.home("gw-2") / "release").touch()  # gw-2 would start at once, after gw-1
     spec = env.spec
-    first = subprocess.Popen([*DRYDOCK, "apply", ".", "--auto-approve"],
+    # A shell's background job inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: give the child the default a terminal's process has.
+    first = subprocess.Popen([*DRYDOCK[:1], "-c", SIGINT_DEFAULT, *DRYDOCK, "apply", ".",
+                              "--auto-approve"],
                              cwd=spec, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     journal = spec / "state" / "t.json.journal"
     deadline = time.monotonic() + 60
