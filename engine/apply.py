@@ -18,8 +18,11 @@ from typing import Literal, Protocol
 from engine import killpoints
 from engine.contracts.models import Action, Frozen, Plan, Step
 from engine.contracts.provider import ActionContext, ActionFailed, ActionOutcome, Registry
+from engine.interrupts import StopRequests
 
 Status = Literal["ok", "failed", "skipped"]
+STOP_POLL_SECONDS = 0.2
+"""How soon the walker notices a stop asked for while actions run (see engine/interrupts)."""
 
 
 class JournalLike(Protocol):
@@ -165,29 +168,30 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
     running: dict[Future, str] = {}
     interrupted = False
     width = max(1, parallelism)
-    with ThreadPoolExecutor(max_workers=width) as pool:
+    with StopRequests() as stop, ThreadPoolExecutor(max_workers=width) as pool:
         while (ready and not interrupted) or running:
             # Submit no more than can run: `wait` costs O(futures given), so handing the
             # pool every ready action at once made a wide plan quadratic.
-            while ready and not interrupted and len(running) < width:
+            while ready and not stop.pending and len(running) < width:
                 node = ready.popleft()
                 action = walk.actions[node]
                 walk.callbacks.on_start(action)
                 comp = _compensation_steps(walk, action)
                 running[pool.submit(_task, walk, action, comp)] = node
-            try:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                # Ctrl-C: start nothing new (queued actions are withdrawn), let the running
-                # ones finish, and record them.
+            finished, _ = wait(running, timeout=STOP_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if stop.pending and not interrupted:
+                # Ctrl-C or SIGTERM: start nothing new (queued actions are withdrawn), let
+                # the running ones finish, and record them.
                 interrupted = True
                 for future in [f for f in running if f.cancel()]:
                     running.pop(future)
-                continue
             for future in finished:
-                running.pop(future)
+                if running.pop(future, None) is None:
+                    continue
                 action, status, message, outcome, secs, extra = future.result()
                 _finish(walk, action, status, message, outcome, secs, extra, ready, waiting)
+    if stop.pending and any(a.id not in walk.status for a in plan.actions):
+        interrupted = True  # asked to stop after the last wait, with actions left
     if interrupted:
         _skip_unstarted(walk)
     order = {a.id: i for i, a in enumerate(plan.actions)}

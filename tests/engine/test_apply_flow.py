@@ -180,7 +180,9 @@ SIGINT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.S
                   "os.execv(sys.argv[1], sys.argv[1:])")
 
 
-def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path,
+                                                            stop: signal.Signals) -> None:
     group = SERVICE + "    rollout: {group: gateways, max_unavailable: 1}\n"
     env = make_env(tmp_path, {"gw-1": server_yaml("gw-1", patches=[1], extra=group),
                               "gw-2": server_yaml("gw-2", offset=1, extra=group)})
@@ -198,7 +200,7 @@ def test_ctrl_c_lets_running_actions_finish_and_records_them(tmp_path: Path) -> 
     while "server.gw-1/start" not in (journal.read_text() if journal.exists() else ""):
         assert time.monotonic() < deadline and first.poll() is None
         time.sleep(0.05)
-    os.kill(first.pid, signal.SIGINT)  # what Ctrl-C sends
+    os.kill(first.pid, stop)  # what Ctrl-C sends, or a cancelled CI job
     (env.home("gw-1") / "release").touch()
     _out, errs = first.communicate(timeout=120)
     assert first.returncode == 1

@@ -105,3 +105,52 @@ def test_compensation_of_completed_transaction_actions_runs(tmp_path: Path) -> N
     comp = [r for r in result.reports if r.compensation_of]
     assert comp[0].compensation_of == "s/backup" and comp[0].status == "ok"
     assert result.count("skipped") == 1
+
+
+def test_a_stop_asked_outside_the_wait_starts_nothing_new_and_loses_nothing(
+        tmp_path: Path) -> None:
+    # SIGTERM (a cancelled CI job) arrives while the walker starts the first action, not
+    # while it waits: it is noted, the running action finishes and is recorded, nothing
+    # else starts, and the process's own handlers are back afterwards.
+    import os
+    import signal
+
+    from engine.apply import Callbacks
+
+    before = signal.getsignal(signal.SIGTERM)
+    provider = FileProvider(tmp_path / "log")
+    ctx = ActionContext(spec=None, now=datetime.now(UTC), run_id="r",  # type: ignore[arg-type]
+                        resolve_secret=lambda ref: "")
+    started: list[str] = []
+
+    def on_start(action: Action) -> None:
+        started.append(action.id)
+        if len(started) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with Journal.open(tmp_path / "journal") as journal:
+        result = execute(make_plan([a("x/1"), a("y/1"), a("z/1")]), Registry([provider]),
+                         ctx, journal, parallelism=1, callbacks=Callbacks(on_start=on_start))
+        unfinished = journal.unfinished()
+    assert result.interrupted and not result.ok
+    assert started == ["x/1"]
+    assert (tmp_path / "log").read_text().split() == ["x/1"]
+    assert {r.id: r.status for r in result.reports} == {
+        "x/1": "ok", "y/1": "skipped", "z/1": "skipped"}
+    assert unfinished == []
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_the_process_ignores_stays_ignored(tmp_path: Path) -> None:
+    import signal
+
+    from engine.interrupts import StopRequests
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopRequests():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
