@@ -186,8 +186,7 @@ def execute(plan: Plan, registry: Registry, ctx: ActionContext, journal: Journal
                 for future in [f for f in running if f.cancel()]:
                     running.pop(future)
             for future in finished:
-                if running.pop(future, None) is None:
-                    continue
+                running.pop(future)
                 action, status, message, outcome, secs, extra = future.result()
                 _finish(walk, action, status, message, outcome, secs, extra, ready, waiting)
     if stop.pending and any(a.id not in walk.status for a in plan.actions):

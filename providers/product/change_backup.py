@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from providers.hosts.base import Transport
-from providers.hosts.paths import inside, inside_resolved
+from providers.hosts.paths import exists, inside, inside_resolved
 from safefs.pathsafety import safe_member_name
 
 MANIFEST = "backup.json"
@@ -27,47 +27,31 @@ def take_backup(t: Transport, home: PurePosixPath, backup_dir: PurePosixPath,
                 paths: Sequence[str]) -> dict[str, bool]:
     """Copy `paths` of `home` into `backup_dir`; returns path -> existed. Idempotent.
 
-    A path inside a folder already copied (a config file in `repository/conf`) is only
-    recorded: its bytes are in that copy.
+    Folders are copied before what lies in them, and a path inside a folder already
+    copied (a config file in `repository/conf`) is only recorded: its bytes are in that
+    copy.
     """
     t.remove_tree(backup_dir)
     files = backup_dir / "files"
     t.mkdir(files)
     existed: dict[str, bool] = {}
-    copied: dict[str, str] = {}  # rel -> kind of what was copied there
+    copied: set[PurePosixPath] = set()
     home_base, files_base = t.realpath(home), t.realpath(files)
-    for rel in dict.fromkeys(paths):
+    names = {rel: safe_member_name(rel, archive="backup path") for rel in dict.fromkeys(paths)}
+    for rel, name in sorted(names.items(), key=lambda item: len(item[1].parts)):
         src = inside_resolved(t, home_base, home, rel, what="backup path")
-        st = t.stat(src)
-        existed[rel] = st is not None
-        if st is None:
+        existed[rel] = exists(t, src)
+        if not existed[rel] or name in copied or any(p in copied for p in name.parents):
             continue
-        name = safe_member_name(rel, archive="backup path")
-        under = _copied_ancestor(copied, name)
-        if under == "dir" or name.as_posix() in copied:
-            continue
-        if under is None:
-            # files/ is new and holds only folders made here and copies of paths no
-            # ancestor of `rel`, so nothing on the way to the destination is a link.
-            dst = files_base / name
-        else:
-            dst = inside_resolved(t, files_base, files, rel, what="backup path")
+        # files/ is new and, with ancestors first and their insides skipped, holds on the
+        # way to `name` only folders made here: nothing there can be a link.
+        dst = files_base / name
         t.mkdir(dst.parent)
         t.copy_tree(src, dst, link=_immutable(rel))
-        copied[name.as_posix()] = st.kind
+        copied.add(name)
     t.write_atomic(backup_dir / MANIFEST,
                    json.dumps({"home": str(home), "paths": existed}, indent=2).encode())
     return existed
-
-
-def _copied_ancestor(copied: dict[str, str], name: PurePosixPath) -> str | None:
-    """The kind of the nearest already-copied path that `name` lies under, if any."""
-    parts = name.parts
-    for cut in range(len(parts) - 1, 0, -1):
-        kind = copied.get("/".join(parts[:cut]))
-        if kind is not None:
-            return kind
-    return None
 
 
 def _immutable(rel: str) -> bool:

@@ -68,3 +68,18 @@ def test_a_linked_folder_is_backed_up_as_what_it_points_to_and_the_home_is_untou
     assert copy.is_dir() and not copy.is_symlink()
     assert (copy / "deployment.toml").read_bytes() == b"[server]\n"
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == before
+
+
+def test_a_file_listed_before_its_folder_is_still_backed_up_once(tmp_path: Path) -> None:
+    home, backup = tmp_path / "home", tmp_path / "backup"
+    (home / CONF).parent.mkdir(parents=True)
+    (home / CONF).write_bytes(b"[server]\n")
+    (home / "repository/conf/log4j2.properties").write_bytes(b"rootLogger=INFO\n")
+    existed = take_backup(T, PurePosixPath(home), PurePosixPath(backup),
+                          [CONF, "repository/conf"])
+    assert existed == {CONF: True, "repository/conf": True}
+    copy = backup / "files/repository/conf"
+    assert sorted(p.name for p in copy.iterdir()) == ["deployment.toml", "log4j2.properties"]
+    (home / CONF).write_bytes(b"broken\n")
+    restore_backup(T, PurePosixPath(home), PurePosixPath(backup))
+    assert (home / CONF).read_bytes() == b"[server]\n"
